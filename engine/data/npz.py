@@ -1,0 +1,60 @@
+"""Reader for datasets stored as NumPy ``.npz`` archives (``images``/``labels`` or Keras-style ``x_train``...).
+
+Never unpickles: object arrays are refused. Array sizes are checked from the archive's directory before
+anything is decompressed, so a huge file posing as a dataset is refused without reading it.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.dataset import RawDataset, assemble, check_arrays
+from engine.errors import DatasetError
+
+MAX_NPZ_MEMBER_BYTES = 4 * 1024**3
+KEY_SETS = (("images", "labels", None, None), ("x_train", "y_train", "x_test", "y_test"),
+            ("train_images", "train_labels", "test_images", "test_labels"))
+
+
+def _member(npz: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    info = npz.zip.getinfo(f"{key}.npy")
+    if info.file_size > MAX_NPZ_MEMBER_BYTES:
+        raise DatasetError(path, f"array '{key}' would take {info.file_size / 1e9:.1f} GB; that is not a dataset")
+    try:
+        return npz[key]
+    except ValueError as exc:  # object arrays need pickle, which we never allow
+        raise DatasetError(path, f"array '{key}' cannot be read safely ({exc})") from None
+
+
+def read_npz(path: str | os.PathLike[str], name: str | None = None,
+             class_names: tuple[str, ...] | None = None) -> RawDataset:
+    """Load an ``.npz`` dataset; raises ``DatasetError`` naming the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(path, "file not found")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise DatasetError(path, "is a single NumPy array, not an .npz archive with images and labels")
+        with loaded as npz:
+            keys = set(npz.files)
+            found = next((ks for ks in KEY_SETS if ks[0] in keys and ks[1] in keys), None)
+            if found is None:
+                raise DatasetError(path, "expected arrays 'images' and 'labels' (or 'x_train' and 'y_train'); "
+                                         f"found {', '.join(sorted(keys)) or 'none'}")
+            img_key, lab_key, test_img_key, test_lab_key = found
+            images, labels = check_arrays(_member(npz, img_key, path), _member(npz, lab_key, path), path)
+            test_images = test_labels = None
+            if test_img_key in keys and test_lab_key in keys:
+                test_images, test_labels = check_arrays(_member(npz, test_img_key, path),
+                                                        _member(npz, test_lab_key, path), path)
+    except DatasetError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DatasetError(path, f"not a readable .npz archive ({exc})") from None
+    return assemble(path, name or path.stem, images, labels, test_images, test_labels, class_names)

@@ -1,0 +1,49 @@
+"""Loss, accuracy and confusion matrix of a classifier on a held-out set, in batches, without gradients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    loss: float
+    accuracy: float
+    confusion: np.ndarray   # int64 n×n, rows = true class, columns = predicted class
+
+    @property
+    def n(self) -> int:
+        return int(self.confusion.sum())
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits for all of ``x`` in eval mode (restores the model's mode afterwards)."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else \
+            torch.empty(0)
+    finally:
+        model.train(was_training)
+
+
+def evaluate_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int,
+                        batch_size: int = 1000) -> Evaluation:
+    if len(x) == 0:
+        return Evaluation(float("nan"), float("nan"), np.zeros((n_classes, n_classes), dtype=np.int64))
+    logits = predict_logits(model, x, batch_size)
+    loss = float(F.cross_entropy(logits.float(), y))
+    pred = logits.argmax(1)
+    acc = float((pred == y).float().mean())
+    cm = confusion_matrix(y.cpu().numpy(), pred.cpu().numpy(), n_classes)
+    return Evaluation(loss, acc, cm)

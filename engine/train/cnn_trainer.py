@@ -1,0 +1,161 @@
+"""Training a classifier as a generator of reports (see :mod:`engine.train.reports`)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from engine.checkpoint import RunFolder, open_run
+from engine.config import CnnConfig
+from engine.data.augment import augment_batch
+from engine.data.tensors import TensorData
+from engine.devices import pick_device
+from engine.errors import TrainingError
+from engine.evaluate.classify import evaluate_classifier
+from engine.models.cnn import build_cnn
+from engine.train.control import Control
+from engine.train.loop import (
+    Loop,
+    LoopState,
+    epoch_order,
+    first_nonfinite,
+    lr_factor,
+    make_optimizer,
+    nonfinite_error,
+    set_lr,
+)
+from engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
+from engine.train.state import (
+    loop_meta,
+    loop_state,
+    numpy_state,
+    pack_module,
+    pack_optimizer,
+    pack_rng,
+    unpack_module,
+    unpack_optimizer,
+    unpack_rng,
+)
+
+
+def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
+              run_dir: str | os.PathLike[str] | None = None, resume: bool = False,
+              publish_weights_s: float | None = None) -> Iterator[Report]:
+    """Train a classifier on ``data``; yield step, epoch, weights and (last) finished reports.
+
+    Parameters
+    ----------
+    run_dir
+        Where to write config, metrics and checkpoints; ``None`` trains in memory only.
+    resume
+        Continue the run saved in ``run_dir`` exactly where it stopped (model, optimizer, RNGs, counters).
+    publish_weights_s
+        If set, yield a :class:`WeightsReport` at most this often (the GUI's draw panel uses it).
+    """
+    control = control or Control()
+    device = pick_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    x_train, y_train = data.train_x.to(device), data.train_y.to(device)
+    x_val, y_val = data.val_x.to(device), data.val_y.to(device)
+    fmt = torch.channels_last if device.type == "cpu" else torch.preserve_format
+    model = build_cnn(cfg.arch, data.image_shape, data.n_classes, cfg.dropout).to(device, memory_format=fmt)
+    opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.l2)
+    batch = min(cfg.batch_size, len(x_train))
+    state = LoopState()
+    run = open_run(run_dir, cfg, resume)
+    if run is not None and resume:
+        tensors, meta = run.load_checkpoint()
+        unpack_module("model", model, tensors)
+        unpack_optimizer("optim", opt, tensors, meta["optim"])
+        unpack_rng(gen, tensors)
+        state = loop_state(meta["loop"])
+        run.truncate_metrics(state.step)
+    loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state)
+    order = None
+    window: list[torch.Tensor] = []
+    window_t0, window_images = loop.elapsed(), 0
+    last_publish = 0.0
+    best_state: dict[str, torch.Tensor] | None = None
+    model.train()
+    while (reason := loop.before_step()) is None:
+        if order is None or loop.step_in_epoch == 0:
+            order = epoch_order(len(x_train), cfg.seed, loop.epoch, device)
+        lr = cfg.optimizer.lr * lr_factor(cfg.schedule, loop.progress())
+        set_lr(opt, lr)
+        idx = order[loop.step_in_epoch * batch:(loop.step_in_epoch + 1) * batch]
+        xb = augment_batch(x_train[idx], cfg.data, gen)
+        xb = xb.contiguous(memory_format=fmt)
+        try:
+            logits = model(xb)
+            loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
+            if cfg.l1 > 0:
+                loss = loss + cfg.l1 * sum(p.abs().sum() for n, p in model.named_parameters() if "weight" in n)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        except torch.OutOfMemoryError:
+            raise TrainingError(f"out of memory on {device} at batch size {batch}: try a smaller batch size") from None
+        state.step += 1
+        window.append(loss.detach())
+        window_images += len(idx)
+        if state.step % cfg.log_every == 0 or loop.at_epoch_end or state.step >= loop.total_steps:
+            bad = first_nonfinite(window, state.step - len(window) + 1)
+            if bad is not None:
+                raise nonfinite_error("loss", bad, lr)
+            now = loop.elapsed()
+            yield StepReport("cnn", loop.epoch - loop.at_epoch_end, state.step, loop.total_steps,
+                             {"train_loss": float(torch.stack(window).mean())},
+                             window_images / max(now - window_t0, 1e-9), now, lr, loop.progress())
+            window, window_images = [], 0
+            window_t0 = loop.elapsed()
+        if publish_weights_s is not None and time.perf_counter() - last_publish >= publish_weights_s:
+            last_publish = time.perf_counter()
+            yield WeightsReport("cnn", state.step, numpy_state(model))
+        if loop.at_epoch_end:
+            ev = evaluate_classifier(model, x_val, y_val, data.n_classes)
+            metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
+            epoch = loop.epoch - 1
+            if run is not None:
+                run.append_metrics({"epoch": epoch, "step": state.step, "elapsed_s": loop.elapsed(), **metrics})
+            yield EpochReport("cnn", epoch, state.step, metrics, loop.elapsed(), confusion=ev.confusion)
+            if cfg.early_stopping and len(x_val):
+                if ev.loss < state.best_val_loss - 1e-4:
+                    state.best_val_loss, state.bad_epochs = ev.loss, 0
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                else:
+                    state.bad_epochs += 1
+                    if state.bad_epochs >= cfg.early_stopping:
+                        reason = "early-stopped"
+                        break
+            if run is not None:
+                _save(run, model, opt, gen, state)
+            window_t0 = loop.elapsed()   # validation and saving are not training throughput
+    if reason == "early-stopped" and best_state is not None:
+        model.load_state_dict(best_state)   # keep the weights of the best validation epoch
+    if run is not None:
+        _save(run, model, opt, gen, state)
+    yield WeightsReport("cnn", state.step, numpy_state(model))
+    yield FinishedReport("cnn", loop.epoch - loop.at_epoch_end, state.step, reason, _final_metrics(model, data),
+                         loop.elapsed(), str(run.path) if run else None)
+
+
+def _save(run: RunFolder, model: torch.nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator,
+          state: LoopState) -> None:
+    optim_tensors, optim_meta = pack_optimizer("optim", opt)
+    tensors = {**pack_module("model", model), **optim_tensors, **pack_rng(gen)}
+    run.save_checkpoint(tensors, {"kind": "cnn", "loop": loop_meta(state), "optim": optim_meta})
+
+
+def _final_metrics(model: torch.nn.Module, data: TensorData) -> dict[str, float]:
+    device = next(model.parameters()).device
+    ev = evaluate_classifier(model, data.val_x.to(device), data.val_y.to(device), data.n_classes)
+    metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
+    if data.test_x is not None and data.test_y is not None:
+        test = evaluate_classifier(model, data.test_x.to(device), data.test_y.to(device), data.n_classes)
+        metrics.update(test_loss=test.loss, test_acc=test.accuracy)
+    return metrics

@@ -1,0 +1,45 @@
+"""Thread-safe pause/resume/stop for a running trainer, checked between steps."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class Control:
+    """Flags a trainer checks between steps; safe to set from any thread (the GUI's, a signal handler...).
+
+    ``pause`` makes the trainer block before its next step until ``resume`` or ``stop``; ``stop`` ends the
+    loop after the current step (the trainer then saves a final checkpoint).
+    """
+
+    def __init__(self) -> None:
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = threading.Event()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused trainer so it can see the stop
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set() and not self._stop.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def wait_if_paused(self, timeout: float | None = None) -> float:
+        """Block while paused; return the seconds spent waiting (so trainers can exclude them from timings)."""
+        if self._running.is_set():
+            return 0.0
+        t0 = time.perf_counter()
+        self._running.wait(timeout)
+        return time.perf_counter() - t0

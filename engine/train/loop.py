@@ -1,0 +1,131 @@
+"""The bookkeeping both trainers share: budget, clock, progress, learning-rate schedule, pause and stop.
+
+A trainer owns the math; :class:`Loop` owns "where are we and should we go on".
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from engine.config import OptimizerConfig, TrainBudget
+from engine.errors import TrainingError
+from engine.train.control import Control
+
+
+def make_optimizer(params: object, cfg: OptimizerConfig, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """Adam (β1 = momentum), RMSprop or SGD with momentum; ``weight_decay`` is the L2 coefficient."""
+    if cfg.name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.momentum, cfg.beta2), weight_decay=weight_decay)
+    if cfg.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=weight_decay)
+    if cfg.name == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.name!r}")
+
+
+def lr_factor(schedule: str, progress: float) -> float:
+    """Multiplier of the base learning rate at ``progress`` (0..1) through the run."""
+    p = min(max(progress, 0.0), 1.0)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * p))
+    if schedule == "step":
+        return 1.0 if p < 0.5 else 0.1 if p < 0.75 else 0.01
+    if schedule == "onecycle":  # short linear warm-up, then a cosine down to almost nothing
+        warm = 0.15
+        if p < warm:
+            return 0.05 + 0.95 * p / warm
+        return 0.002 + 0.998 * 0.5 * (1 + math.cos(math.pi * (p - warm) / (1 - warm)))
+    raise ValueError(f"unknown schedule {schedule!r}")
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
+    """The shuffle of epoch ``epoch``: a pure function of (seed, epoch), so a resumed run sees the same order."""
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=g).to(device)
+
+
+def first_nonfinite(losses: list[torch.Tensor], first_step: int) -> int | None:
+    """The global step of the first non-finite loss among ``losses`` (steps ``first_step``, ``first_step+1``...)."""
+    finite = torch.isfinite(torch.stack([x.detach().float() for x in losses])).cpu()
+    if bool(finite.all()):
+        return None
+    return first_step + int((~finite).nonzero()[0, 0])
+
+
+def nonfinite_error(what: str, step: int, lr: float) -> TrainingError:
+    return TrainingError(f"the {what} became NaN or infinite at step {step}. The learning rate ({lr:g}) is probably "
+                         "too high: lower it (or the batch size's effect) and start again. The last good checkpoint "
+                         "was kept.")
+
+
+@dataclass
+class LoopState:
+    """What must survive a stop and a resume, besides weights, optimizers and RNGs."""
+
+    step: int = 0
+    elapsed_s: float = 0.0
+    best_val_loss: float = math.inf
+    bad_epochs: int = 0
+
+
+class Loop:
+    """Budget, clock (pauses excluded), progress and stop reasons for one run."""
+
+    def __init__(self, budget: TrainBudget, steps_per_epoch: int, control: Control, state: LoopState) -> None:
+        self.budget = budget
+        self.steps_per_epoch = steps_per_epoch
+        self.control = control
+        self.state = state
+        total = steps_per_epoch * budget.epochs
+        self.total_steps = min(total, budget.max_steps) if budget.max_steps else total
+        self._t0 = time.perf_counter() - state.elapsed_s
+        self._paused = 0.0
+
+    @property
+    def step(self) -> int:
+        return self.state.step
+
+    @property
+    def epoch(self) -> int:
+        """1-based epoch the next step belongs to."""
+        return self.state.step // self.steps_per_epoch + 1
+
+    @property
+    def step_in_epoch(self) -> int:
+        return self.state.step % self.steps_per_epoch
+
+    @property
+    def at_epoch_end(self) -> bool:
+        return self.state.step > 0 and self.step_in_epoch == 0
+
+    def elapsed(self) -> float:
+        self.state.elapsed_s = time.perf_counter() - self._t0 - self._paused
+        return self.state.elapsed_s
+
+    def progress(self) -> float:
+        p = self.state.step / max(1, self.total_steps)
+        if self.budget.max_seconds:
+            p = max(p, self.elapsed() / self.budget.max_seconds)
+        return min(p, 1.0)
+
+    def before_step(self) -> str | None:
+        """Block while paused; return why the run must end now, or ``None`` to take another step."""
+        self._paused += self.control.wait_if_paused()
+        if self.control.stopped:
+            return "stopped"
+        if self.state.step >= self.total_steps:
+            return "step-budget" if self.budget.max_steps and self.total_steps == self.budget.max_steps else "completed"
+        if self.budget.max_seconds and self.elapsed() >= self.budget.max_seconds:
+            return "time-budget"
+        return None

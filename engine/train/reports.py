@@ -1,0 +1,61 @@
+"""The small frozen messages trainers yield. Only plain numbers, strings and small NumPy arrays: they cross
+threads (to the GUI) and processes (to metrics.jsonl) as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    """Every ``log_every`` steps: losses averaged over those steps, throughput, and how far the run is."""
+
+    kind: str                  # "cnn" | "gan"
+    epoch: int                 # 1-based
+    step: int                  # global optimizer steps done
+    total_steps: int           # planned steps (epochs × steps per epoch, or max_steps)
+    losses: dict[str, float]
+    images_per_s: float
+    elapsed_s: float           # training time, pauses excluded
+    lr: float
+    progress: float            # 0..1, the larger of step and time fractions
+
+
+@dataclass(frozen=True, slots=True)
+class EpochReport:
+    """At each epoch end: validation metrics, and for the GAN a uint8 grid of samples from fixed noise."""
+
+    kind: str
+    epoch: int
+    step: int
+    metrics: dict[str, float]
+    elapsed_s: float
+    samples: np.ndarray | None = None     # uint8 H×W or H×W×3 grid
+    confusion: np.ndarray | None = None   # int64 n_classes × n_classes, rows = true class
+
+
+@dataclass(frozen=True, slots=True)
+class WeightsReport:
+    """A CPU copy of the latest weights (at most about once a second), e.g. for the draw panel."""
+
+    kind: str
+    step: int
+    state: dict[str, np.ndarray] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedReport:
+    """The last report of every run: why it ended and its final metrics."""
+
+    kind: str
+    epoch: int
+    step: int
+    reason: str                # completed | stopped | early-stopped | time-budget | step-budget
+    metrics: dict[str, float]
+    elapsed_s: float
+    run_dir: str | None = None
+
+
+Report = StepReport | EpochReport | WeightsReport | FinishedReport
