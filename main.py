@@ -10,13 +10,13 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and not args[0].startswith("-"):
+    if args:   # a command (train, resume, evaluate, sample, datasets) or --help: headless, no Qt imported
         from engine.cli import main as cli_main
 
         return cli_main(args)
-    from engine.cli import main as cli_main
+    from gui.app import main as gui_main
 
-    return cli_main(["--help"]) if not args else cli_main(args)
+    return gui_main()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ optimizer hyperparameters as JSON in the safetensors header. Loading never unpic
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -153,6 +154,12 @@ def open_run(run_dir: str | os.PathLike[str] | None, cfg: RunConfig, resume: boo
     if resume:
         if not run.has_checkpoint():
             raise CheckpointError(f"{run.path} has no checkpoint to resume from")
+        saved = run.config()
+        if type(saved) is not type(cfg) or dataclasses.replace(cfg, budget=saved.budget) != saved:
+            raise CheckpointError(f"{run.path} was trained with other settings; only the budget (epochs, steps, "
+                                  "seconds) may change when resuming")
+        if cfg != saved:
+            atomic_write_text(run.path / CONFIG_FILE, save_json(cfg))
         return run
     if run.has_checkpoint():
         raise CheckpointError(f"{run.path} already holds a trained run; resume it or choose another folder")

@@ -40,3 +40,18 @@ def make_grid(images: np.ndarray, cols: int | None = None, pad: int = 2, pad_val
         y, x = pad + r * (h + pad), pad + q * (w + pad)
         grid[y:y + h, x:x + w] = images[i]
     return grid[..., 0] if c == 1 else grid
+
+
+def split_grid(grid: np.ndarray, n: int, h: int, w: int, cols: int | None = None, pad: int = 2) -> np.ndarray:
+    """Cut a grid made by :func:`make_grid` back into its ``n`` images (uint8 ``N×H×W×C``)."""
+    g = grid[..., None] if grid.ndim == 2 else grid
+    cols = cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    if g.shape[0] != rows * (h + pad) + pad or g.shape[1] != cols * (w + pad) + pad:
+        raise ValueError(f"a {g.shape[0]}×{g.shape[1]} grid does not hold {n} images of {h}×{w}")
+    out = np.empty((n, h, w, g.shape[2]), dtype=np.uint8)
+    for i in range(n):
+        r, q = divmod(i, cols)
+        y, x = pad + r * (h + pad), pad + q * (w + pad)
+        out[i] = g[y:y + h, x:x + w]
+    return out

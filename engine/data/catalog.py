@@ -102,7 +102,9 @@ def load_dataset(name: str) -> RawDataset:
         if name == "fashion-mnist" and _fashion_info() is None:
             raise DatasetError(fashion_dir(), "Fashion-MNIST is not installed here (on Debian: "
                                               "sudo apt install dataset-fashion-mnist)")
-        return _cached(name, "", 0.0, loaders[name])
+        # Fashion-MNIST's folder is part of the key: GENDISC_FASHION_MNIST_DIR may point elsewhere by now
+        where = str(fashion_dir().resolve()) if name == "fashion-mnist" else ""
+        return _cached(name, where, 0.0, loaders[name])
     path = Path(name).expanduser()
     if not path.exists():
         known = ", ".join(info.key for info in list_datasets())

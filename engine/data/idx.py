@@ -53,7 +53,8 @@ def read_idx_header(fh: BinaryIO, path: Path) -> tuple[np.dtype, tuple[int, ...]
         raise DatasetError(path, f"IDX file has {ndim} dimensions; 1 to 4 are supported")
     shape = struct.unpack(f">{ndim}I", _read_exact(fh, 4 * ndim, path, "the IDX dimensions"))
     dtype = np.dtype(IDX_DTYPES[code])
-    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    # max(d, 1): a zero side makes the array empty, but NumPy still cannot shape one whose other sides overflow
+    nbytes = int(np.prod([max(d, 1) for d in shape], dtype=np.float64)) * dtype.itemsize
     if nbytes > MAX_IDX_BYTES:
         raise DatasetError(path, f"header claims {'×'.join(map(str, shape))} items ({nbytes / 1e9:.1f} GB), "
                                  f"more than the {MAX_IDX_BYTES / 1e9:.1f} GB a dataset may hold")

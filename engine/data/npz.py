@@ -6,6 +6,7 @@ anything is decompressed, so a huge file posing as a dataset is refused without 
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 import zlib
@@ -25,6 +26,17 @@ def _member(npz: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
     info = npz.zip.getinfo(f"{key}.npy")
     if info.file_size > MAX_NPZ_MEMBER_BYTES:
         raise DatasetError(path, f"array '{key}' would take {info.file_size / 1e9:.1f} GB; that is not a dataset")
+    # NumPy allocates the shape an .npy header claims before reading the data: check the claim against the
+    # member's size first, so a lying header cannot make us allocate terabytes (or raise MemoryError)
+    with npz.zip.open(info) as fh:
+        major, _ = np.lib.format.read_magic(fh)
+        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(fh)
+        data_bytes = info.file_size - fh.tell()
+    if dtype.hasobject:
+        raise DatasetError(path, f"array '{key}' holds Python objects, which would need unpickling; refused")
+    if math.prod(shape) * dtype.itemsize != data_bytes:
+        raise DatasetError(path, f"array '{key}' claims shape {shape} of {dtype} but holds {data_bytes:,} bytes")
     try:
         return npz[key]
     except ValueError as exc:  # object arrays need pickle, which we never allow
@@ -55,6 +67,8 @@ def read_npz(path: str | os.PathLike[str], name: str | None = None,
                                                         _member(npz, test_lab_key, path), path)
     except DatasetError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+    # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method or flag
+    except (OSError, EOFError, ValueError, KeyError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
+            zlib.error) as exc:
         raise DatasetError(path, f"not a readable .npz archive ({exc})") from None
     return assemble(path, name or path.stem, images, labels, test_images, test_labels, class_names)

@@ -30,6 +30,7 @@ from engine.train.loop import (
 )
 from engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
 from engine.train.state import (
+    data_meta,
     loop_meta,
     loop_state,
     numpy_state,
@@ -116,6 +117,8 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         if publish_weights_s is not None and time.perf_counter() - last_publish >= publish_weights_s:
             last_publish = time.perf_counter()
             yield WeightsReport("cnn", state.step, numpy_state(model))
+        if control.take_checkpoint_request() and run is not None:
+            _save(run, model, opt, gen, state, data)
         if loop.at_epoch_end:
             ev = evaluate_classifier(model, x_val, y_val, data.n_classes)
             metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
@@ -133,22 +136,23 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
                         reason = "early-stopped"
                         break
             if run is not None:
-                _save(run, model, opt, gen, state)
+                _save(run, model, opt, gen, state, data)
             window_t0 = loop.elapsed()   # validation and saving are not training throughput
     if reason == "early-stopped" and best_state is not None:
         model.load_state_dict(best_state)   # keep the weights of the best validation epoch
     if run is not None:
-        _save(run, model, opt, gen, state)
+        _save(run, model, opt, gen, state, data)
     yield WeightsReport("cnn", state.step, numpy_state(model))
     yield FinishedReport("cnn", loop.epoch - loop.at_epoch_end, state.step, reason, _final_metrics(model, data),
                          loop.elapsed(), str(run.path) if run else None)
 
 
 def _save(run: RunFolder, model: torch.nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator,
-          state: LoopState) -> None:
+          state: LoopState, data: TensorData) -> None:
     optim_tensors, optim_meta = pack_optimizer("optim", opt)
     tensors = {**pack_module("model", model), **optim_tensors, **pack_rng(gen)}
-    run.save_checkpoint(tensors, {"kind": "cnn", "loop": loop_meta(state), "optim": optim_meta})
+    run.save_checkpoint(tensors, {"kind": "cnn", "loop": loop_meta(state), "optim": optim_meta,
+                                  **data_meta(data)})
 
 
 def _final_metrics(model: torch.nn.Module, data: TensorData) -> dict[str, float]:

@@ -17,6 +17,7 @@ class Control:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self._save = threading.Event()
 
     def pause(self) -> None:
         self._running.clear()
@@ -27,6 +28,17 @@ class Control:
     def stop(self) -> None:
         self._stop.set()
         self._running.set()  # wake a paused trainer so it can see the stop
+
+    def request_checkpoint(self) -> None:
+        """Ask the trainer to write a checkpoint after its current step (File → Save checkpoint)."""
+        self._save.set()
+
+    def take_checkpoint_request(self) -> bool:
+        """True once per request; called by the trainer between steps."""
+        if self._save.is_set():
+            self._save.clear()
+            return True
+        return False
 
     @property
     def paused(self) -> bool:

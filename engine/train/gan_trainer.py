@@ -17,7 +17,8 @@ from engine.data.tensors import TensorData, to_uint8
 from engine.devices import pick_device
 from engine.errors import ConfigError, TrainingError
 from engine.imageio import make_grid
-from engine.models.gan import Discriminator, Generator, check_gan_shape
+from engine.models.gan import Discriminator, Generator
+from engine.models.shapes import check_gan_shape
 from engine.train.control import Control
 from engine.train.loop import (
     Loop,
@@ -31,6 +32,7 @@ from engine.train.loop import (
 )
 from engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
 from engine.train.state import (
+    data_meta,
     loop_meta,
     loop_state,
     numpy_state,
@@ -77,7 +79,7 @@ def _l1(module: torch.nn.Module) -> torch.Tensor:
 def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
               run_dir: str | os.PathLike[str] | None = None, resume: bool = False,
               publish_weights_s: float | None = None) -> Iterator[Report]:
-    """Train a DCGAN on ``data`` (labels unused); yield step, epoch (with a sample grid) and finished reports.
+    """Train a DCGAN on ``data`` (labels unused); yield step, epoch (with samples) and finished reports.
 
     Losses reported: ``loss_d``, ``loss_g``, and the discriminator's mean belief that real images are real
     (``d_real`` = D(x)) and that generated ones are (``d_fake`` = D(G(z)), before the generator's update).
@@ -167,19 +169,21 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
         if publish_weights_s is not None and time.perf_counter() - last_publish >= publish_weights_s:
             last_publish = time.perf_counter()
             yield WeightsReport("gan", state.step, numpy_state(g))
+        if control.take_checkpoint_request() and run is not None:
+            _save(run, g, d, opt_g, opt_d, gen, state, data)
         if loop.at_epoch_end:
             epoch = loop.epoch - 1
             metrics = dict(zip(LOSS_NAMES, (epoch_sums / max(epoch_steps, 1)).tolist(), strict=True))
             epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
-            grid = make_grid(sample_images(g, z_fixed))
+            samples = sample_images(g, z_fixed)
             if run is not None:
                 run.append_metrics({"epoch": epoch, "step": state.step, "elapsed_s": loop.elapsed(), **metrics})
-                run.save_samples(epoch, grid)
-                _save(run, g, d, opt_g, opt_d, gen, state)
-            yield EpochReport("gan", epoch, state.step, metrics, loop.elapsed(), samples=grid)
+                run.save_samples(epoch, make_grid(samples))
+                _save(run, g, d, opt_g, opt_d, gen, state, data)
+            yield EpochReport("gan", epoch, state.step, metrics, loop.elapsed(), samples=samples)
             window_t0 = loop.elapsed()
     if run is not None:
-        _save(run, g, d, opt_g, opt_d, gen, state)
+        _save(run, g, d, opt_g, opt_d, gen, state, data)
     yield WeightsReport("gan", state.step, numpy_state(g))
     last = {k: float(v) for k, v in zip(LOSS_NAMES, torch.stack(window).mean(0).tolist(), strict=True)} \
         if window else {}
@@ -188,8 +192,9 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
 
 
 def _save(run: RunFolder, g: Generator, d: Discriminator, opt_g: torch.optim.Optimizer,
-          opt_d: torch.optim.Optimizer, gen: torch.Generator, state: LoopState) -> None:
+          opt_d: torch.optim.Optimizer, gen: torch.Generator, state: LoopState, data: TensorData) -> None:
     tg, mg = pack_optimizer("optG", opt_g)
     td, md = pack_optimizer("optD", opt_d)
     tensors = {**pack_module("G", g), **pack_module("D", d), **tg, **td, **pack_rng(gen)}
-    run.save_checkpoint(tensors, {"kind": "gan", "loop": loop_meta(state), "optG": mg, "optD": md})
+    run.save_checkpoint(tensors, {"kind": "gan", "loop": loop_meta(state), "optG": mg, "optD": md,
+                                  **data_meta(data)})

@@ -25,14 +25,18 @@ class StepReport:
 
 @dataclass(frozen=True, slots=True)
 class EpochReport:
-    """At each epoch end: validation metrics, and for the GAN a uint8 grid of samples from fixed noise."""
+    """At each epoch end: validation metrics, and for the GAN the samples of its fixed noise batch.
+
+    ``samples`` is the batch as uint8 ``N×H×W×C`` (shown as a grid; :func:`engine.imageio.make_grid` tiles it,
+    and the run folder keeps each epoch's grid as a PNG).
+    """
 
     kind: str
     epoch: int
     step: int
     metrics: dict[str, float]
     elapsed_s: float
-    samples: np.ndarray | None = None     # uint8 H×W or H×W×3 grid
+    samples: np.ndarray | None = None     # uint8 N×H×W×C, the fixed-noise batch
     confusion: np.ndarray | None = None   # int64 n_classes × n_classes, rows = true class
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.data.tensors import TensorData
 from engine.errors import CheckpointError
 from engine.train.loop import LoopState
 
@@ -86,3 +87,8 @@ def loop_state(meta: dict[str, Any]) -> LoopState:
 def numpy_state(module: nn.Module) -> dict[str, np.ndarray]:
     """A CPU NumPy copy of a module's weights: safe to hand to another thread."""
     return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
+
+
+def data_meta(data: TensorData) -> dict[str, Any]:
+    """What a loader needs to rebuild the models without the dataset: image shape and class names."""
+    return {"dataset": data.name, "image_shape": list(data.image_shape), "class_names": list(data.class_names)}

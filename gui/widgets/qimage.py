@@ -74,3 +74,13 @@ def qimage_to_gray(image: QImage) -> np.ndarray:
     # Rows are padded to 32-bit boundaries, hence the reshape by stride and the slice to width.
     rows = np.frombuffer(image.constBits(), dtype=np.uint8, count=h * stride).reshape(h, stride)
     return rows[:, :w].copy()
+
+
+def qimage_to_rgb(image: QImage) -> np.ndarray:
+    """Copy a QImage into a uint8 ``(H, W, 3)`` RGB array (rows un-padded)."""
+    if image.isNull():
+        return np.zeros((0, 0, 3), dtype=np.uint8)
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    h, w, stride = image.height(), image.width(), image.bytesPerLine()
+    rows = np.frombuffer(image.constBits(), dtype=np.uint8, count=h * stride).reshape(h, stride)
+    return rows[:, : w * 3].reshape(h, w, 3).copy()

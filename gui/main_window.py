@@ -1,0 +1,278 @@
+"""The main window: docks the panels, wires them to the training session, menus and status bar."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from engine.config import CnnConfig, ConfigError, GanConfig, RunConfig, load_json, save_json
+from engine.models.shapes import check_gan_shape
+from engine.progress import format_duration
+from engine.train.reports import EpochReport, FinishedReport, StepReport
+from gui.background import BackgroundCall
+from gui.menus import build_menus
+from gui.panels.dataset_panel import DatasetPanel
+from gui.panels.draw_panel import QUICK_TRAIN_SECONDS, DrawPanel
+from gui.panels.gallery_panel import GalleryPanel
+from gui.panels.plots_panel import PlotsPanel
+from gui.panels.training_panel import TrainingPanel
+from gui.run_paths import new_run_dir
+from gui.session import TrainingSession
+from gui.worker import TrainingJob
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, runs_root: Path | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("GenDisc Studio")
+        self.setObjectName("MainWindow")
+        self.runs_root = runs_root
+        self.session = TrainingSession(self)
+        self.message_box: QMessageBox | None = None
+        self._quick = False
+        self._speeds: dict[str, float] = {}
+        self._elapsed: dict[str, float] = {}
+
+        self.dataset_panel = DatasetPanel()
+        self.training_panel = TrainingPanel()
+        self.plots_panel = PlotsPanel()
+        self.gallery_panel = GalleryPanel()
+        self.draw_panel = DrawPanel()
+        self.setCentralWidget(self.plots_panel)
+        self.docks: dict[str, QDockWidget] = {}
+        self._dock("Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Dataset", self.dataset_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Samples", self.gallery_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Draw", self.draw_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Training"], self.docks["Dataset"])
+        self.docks["Training"].raise_()
+        self.resizeDocks([self.docks["Training"], self.docks["Samples"]], [330, 420], Qt.Orientation.Horizontal)
+
+        self.device_label = QLabel("Device: not chosen yet")
+        self.speed_label = QLabel("")
+        self.elapsed_label = QLabel("")
+        for label in (self.device_label, self.speed_label, self.elapsed_label):
+            self.statusBar().addPermanentWidget(label)
+        self.statusBar().showMessage("Ready: the bundled MNIST sample is selected; press Start (F5) to train.")
+
+        build_menus(self)
+        self._connect()
+        self._default_state = self.saveState()
+        self.restore_settings()
+        self._torch_warmup = BackgroundCall(_import_torch, self).start()
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+
+    def _connect(self) -> None:
+        s, tp = self.session, self.training_panel
+        tp.start_requested.connect(self.start_training)
+        tp.pause_action.triggered.connect(self.toggle_pause)
+        tp.stop_action.triggered.connect(self.stop_training)
+        self.draw_panel.quick_train_requested.connect(self.quick_train)
+        s.state_changed.connect(self._update_state)
+        s.device.connect(lambda name: self.device_label.setText(f"Device: {name}"))
+        s.status.connect(lambda text: self.statusBar().showMessage(text))
+        s.step.connect(self._on_step)
+        s.epoch.connect(self._on_epoch)
+        s.weights.connect(self.draw_panel.update_weights)
+        s.finished.connect(self._on_finished)
+        s.failed.connect(self._on_failed)
+        s.stopped.connect(self._on_stopped)
+
+    # -- commands -----------------------------------------------------------------------------------------------
+    def start_training(self, kinds: list[str] | None = None) -> bool:
+        """Start the selected models on the selected dataset; False (with a dialog) if something is wrong."""
+        if self.session.is_running():
+            return False
+        info = self.dataset_panel.current_info()
+        if info is None or self.dataset_panel.is_loading():
+            self._warn("Dataset not ready", "The dataset is still loading; try again in a moment.")
+            return False
+        kinds = kinds or self.training_panel.selected_kinds()
+        data = self.dataset_panel.data_config()
+        try:
+            cfgs: list[RunConfig] = [self.training_panel.cnn_config(data) if k == "cnn"
+                                     else self.training_panel.gan_config(data) for k in kinds]
+        except ConfigError as exc:
+            self._warn("Invalid setting", str(exc))
+            return False
+        if "gan" in kinds and (problem := check_gan_shape(info.image_shape)):
+            self._warn("The GAN cannot train on this dataset", f"{info.title}: {problem}.")
+            return False
+        for cfg in cfgs:
+            self._launch(cfg, info.image_shape, info.class_names)
+        return True
+
+    def quick_train(self) -> None:
+        """Train the default CNN for about 20 s on the selected dataset, for the draw panel."""
+        info = self.dataset_panel.current_info()
+        if info is None or self.session.is_running("cnn"):
+            return
+        cfg = CnnConfig(data=dataclasses.replace(self.dataset_panel.data_config(), augment=True))
+        cfg = dataclasses.replace(cfg, budget=dataclasses.replace(cfg.budget, epochs=1000,
+                                                                  max_seconds=QUICK_TRAIN_SECONDS))
+        self._quick = True
+        self.draw_panel.set_quick_training(True, 0.0)
+        self._launch(cfg, info.image_shape, info.class_names)
+
+    def _launch(self, cfg: RunConfig, shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
+        kind = "cnn" if isinstance(cfg, CnnConfig) else "gan"
+        self.plots_panel.reset(kind)
+        if kind == "gan":
+            self.gallery_panel.reset()
+        else:
+            self.draw_panel.set_model_spec(cfg, shape, class_names)
+        self.training_panel.show_message(kind, "starting…", 0)
+        self.session.start(TrainingJob(cfg, new_run_dir(self.runs_root, kind, cfg.data.dataset)))
+
+    def toggle_pause(self) -> None:
+        if self.session.paused:
+            self.session.resume()
+        elif self.session.is_running():
+            self.session.pause()
+
+    def stop_training(self) -> None:
+        self.session.stop()
+        self.statusBar().showMessage("Stopping after the current step; the run will be saved…")
+
+    def save_checkpoint(self) -> None:
+        if not self.session.is_running():
+            self._info("Nothing to save", "Runs are saved automatically at every epoch end and when they stop.")
+            return
+        self.session.request_checkpoint()
+        self.statusBar().showMessage("Checkpoint requested: it is written after the current step.", 5000)
+
+    # -- session events -----------------------------------------------------------------------------------------
+    def _on_step(self, r: StepReport) -> None:
+        self.plots_panel.add_step(r)
+        self.training_panel.show_step(r)
+        if self._quick and r.kind == "cnn":
+            self.draw_panel.set_quick_training(True, r.progress)
+        self._speeds[r.kind], self._elapsed[r.kind] = r.images_per_s, r.elapsed_s
+        self.speed_label.setText("  ·  ".join(f"{k.upper()} {v:,.0f} img/s" for k, v in self._speeds.items()))
+        self.elapsed_label.setText(f"Elapsed {format_duration(max(self._elapsed.values()))}")
+
+    def _on_epoch(self, r: EpochReport) -> None:
+        self.plots_panel.add_epoch(r)
+        if r.samples is not None:
+            self.gallery_panel.add_epoch(r)
+
+    def _on_finished(self, r: FinishedReport) -> None:
+        text = {"completed": "done", "stopped": "stopped", "early-stopped": "stopped early",
+                "time-budget": "time limit reached", "step-budget": "step limit reached"}.get(r.reason, r.reason)
+        if "val_acc" in r.metrics:
+            text += f"  ·  validation accuracy {100 * r.metrics['val_acc']:.1f}%"
+        if "test_acc" in r.metrics:
+            text += f"  ·  test {100 * r.metrics['test_acc']:.1f}%"
+        self.training_panel.show_message(r.kind, text)
+        self.statusBar().showMessage(f"{r.kind.upper()} {text}. Saved in {r.run_dir}", 15000)
+
+    def _on_failed(self, kind: str, message: str, details: str) -> None:
+        self.training_panel.show_message(kind, "failed")
+        self._warn(f"{kind.upper()} training stopped", message, details, QMessageBox.Icon.Critical)
+
+    def _on_stopped(self, kind: str) -> None:
+        self._speeds.pop(kind, None)
+        if kind == "cnn" and self._quick:
+            self._quick = False
+            self.draw_panel.set_quick_training(False)
+
+    def _update_state(self) -> None:
+        self.training_panel.set_state(self.session.is_running(), self.session.paused)
+        self.dataset_panel.setEnabled(not self.session.is_running())
+        if self.session.paused:
+            self.statusBar().showMessage("Paused: press Resume (F6) to go on.")
+
+    # -- dialogs ------------------------------------------------------------------------------------------------
+    def _warn(self, title: str, text: str, details: str = "",
+              icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> None:
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        if details:
+            box.setDetailedText(details)
+        self.message_box = box
+        box.open()   # window-modal, non-blocking: training signals keep flowing
+
+    def _info(self, title: str, text: str) -> None:
+        self._warn(title, text, icon=QMessageBox.Icon.Information)
+
+    # -- settings and closing -----------------------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        s = QSettings()
+        geometry, state = s.value("window/geometry"), s.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        for key, setter in (("train/cnn", lambda c: self.training_panel.set_configs(cnn=c)),
+                            ("train/gan", lambda c: self.training_panel.set_configs(gan=c))):
+            text = s.value(key)
+            if isinstance(text, str):
+                try:
+                    cfg = load_json(text)
+                except ConfigError:
+                    continue   # settings from an older version: keep the defaults
+                if isinstance(cfg, (CnnConfig, GanConfig)):
+                    setter(cfg)
+        dataset = s.value("data/dataset")
+        if isinstance(dataset, str) and dataset != self.dataset_panel.current_key():
+            self.dataset_panel.select(dataset)
+        split = s.value("data/val_percent")
+        if split is not None:
+            self.dataset_panel.val_split.setValue(float(split))
+
+    def save_settings(self) -> None:
+        s = QSettings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        data = self.dataset_panel.data_config()
+        try:
+            s.setValue("train/cnn", save_json(self.training_panel.cnn_config(data)))
+            s.setValue("train/gan", save_json(self.training_panel.gan_config(data)))
+        except ConfigError:
+            pass
+        s.setValue("data/dataset", data.dataset)
+        s.setValue("data/val_percent", self.dataset_panel.val_split.value())
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.session.is_running():
+            self.statusBar().showMessage("Stopping training and saving the run…")
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            QApplication.processEvents()
+            try:
+                self.session.shutdown()
+            finally:
+                QApplication.restoreOverrideCursor()
+        self.save_settings()
+        self.plots_panel.close()
+        self._torch_warmup.wait(30)
+        event.accept()
+
+
+def _import_torch() -> float:
+    """Import torch off the GUI thread right after start-up, so the first drawing classifies instantly."""
+    t0 = time.perf_counter()
+    import torch  # noqa: F401
+
+    import engine.inference  # noqa: F401
+    return time.perf_counter() - t0
+

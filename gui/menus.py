@@ -1,0 +1,105 @@
+"""The main window's menus: File, Train, View, Help, and their shortcuts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from engine.data.catalog import FASHION_CREDIT, MNIST_CREDIT
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+SHORTCUTS = (("F5", "Start training"), ("F6", "Pause / resume"), ("Shift+F5", "Stop and save"),
+             ("Ctrl+S", "Save a checkpoint now"), ("Ctrl+O", "Open a run folder"), ("Ctrl+Q", "Quit"),
+             ("Ctrl+Z", "Undo the last stroke (draw canvas)"), ("Delete", "Clear the draw canvas"))
+
+
+def _action(w: MainWindow, text: str, slot: object, shortcut: str | None = None, tip: str = "") -> QAction:
+    a = QAction(text, w)
+    if shortcut:
+        a.setShortcut(QKeySequence(shortcut))
+    if tip:
+        a.setStatusTip(tip)
+    a.triggered.connect(slot)
+    return a
+
+
+def build_menus(w: MainWindow) -> None:
+    bar = w.menuBar()
+    file = bar.addMenu("&File")
+    file.addAction(_action(w, "&Open run…", lambda: _open_run(w), "Ctrl+O", "Show a saved run: its curves, "
+                           "samples and classifier"))
+    file.addAction(_action(w, "&Save checkpoint", w.save_checkpoint, "Ctrl+S", "Write a checkpoint now"))
+    export = file.addMenu("&Export")
+    export.addAction(_action(w, "Samples as PNG…", lambda: _save(w, "Save samples", "samples.png", "PNG (*.png)",
+                                                                  w.gallery_panel.save_png)))
+    export.addAction(_action(w, "Plots as PNG…", lambda: _save(w, "Save plots", "plots.png", "PNG (*.png)",
+                                                                w.plots_panel.export_png)))
+    export.addAction(_action(w, "Metrics as CSV…", lambda: _save(w, "Save metrics", "metrics.csv", "CSV (*.csv)",
+                                                                  w.plots_panel.export_csv)))
+    file.addSeparator()
+    file.addAction(_action(w, "&Quit", w.close, "Ctrl+Q"))
+
+    train = bar.addMenu("&Train")
+    tp = w.training_panel
+    for a in (tp.start_action, tp.pause_action, tp.stop_action):
+        train.addAction(a)
+        w.addAction(a)   # shortcuts work wherever the focus is
+    train.addSeparator()
+    train.addAction(_action(w, "&Quick-train a CNN for the canvas", w.quick_train, None,
+                            "Train the default CNN for about 20 seconds"))
+
+    view = bar.addMenu("&View")
+    for dock in w.docks.values():
+        view.addAction(dock.toggleViewAction())
+    view.addSeparator()
+    theme = view.addMenu("&Theme")
+    group = QActionGroup(w)
+    for name, scheme in (("System", Qt.ColorScheme.Unknown), ("Light", Qt.ColorScheme.Light),
+                         ("Dark", Qt.ColorScheme.Dark)):
+        a = QAction(name, w, checkable=True)
+        a.setChecked(name == "System")
+        a.triggered.connect(lambda _=False, scheme=scheme: QGuiApplication.styleHints().setColorScheme(scheme))
+        group.addAction(a)
+        theme.addAction(a)
+    view.addAction(_action(w, "&Reset layout", w.reset_layout))
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(_action(w, "&Keyboard shortcuts", lambda: _shortcuts(w), "F1"))
+    help_menu.addAction(_action(w, "&About GenDisc Studio", lambda: _about(w)))
+
+
+def _open_run(w: MainWindow) -> None:
+    folder = QFileDialog.getExistingDirectory(w, "Open a run folder", str(w.runs_root or ""))
+    if folder:
+        from gui.open_run import open_run
+
+        open_run(w, folder)
+
+
+def _save(w: MainWindow, title: str, name: str, filters: str, writer: object) -> None:
+    path, _ = QFileDialog.getSaveFileName(w, title, name, filters)
+    if path:
+        try:
+            writer(path)
+        except (OSError, ValueError) as exc:
+            w._warn("Export failed", f"{path}: {exc}")
+        else:
+            w.statusBar().showMessage(f"Saved {path}", 5000)
+
+
+def _shortcuts(w: MainWindow) -> None:
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+    w._info("Keyboard shortcuts", f"<table>{rows}</table>")
+
+
+def _about(w: MainWindow) -> None:
+    QMessageBox.about(w, "About GenDisc Studio", (
+        "<h3>GenDisc Studio</h3><p>Train a generative model (a GAN) and a discriminative model (a CNN) side by "
+        "side, watch them learn, draw a digit and see it recognised.</p>"
+        f"<p><b>Data credits</b><br>{MNIST_CREDIT}.<br>{FASHION_CREDIT}.</p>"
+        "<p>Built with PyTorch, Qt for Python (PySide6) and pyqtgraph.</p>"))

@@ -1,0 +1,199 @@
+"""Draw a digit, see the 28×28 image the CNN sees, and its class probabilities as you draw.
+
+The classifier is a CPU copy of the CNN being trained (refreshed about once a second), or one loaded from a
+run folder. With none yet, the panel offers to quick-train one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import CnnConfig
+from engine.preprocess import canvas_to_mnist
+from engine.train.reports import WeightsReport
+from gui.widgets.draw_canvas import DrawCanvas
+from gui.widgets.image_grid import ImageGrid
+from gui.widgets.prob_bars import ProbabilityBars
+
+QUICK_TRAIN_SECONDS = 20
+
+
+class DrawPanel(QWidget):
+    """Signals ``quick_train_requested`` when the user asks for a CNN to be trained for the canvas."""
+
+    quick_train_requested = Signal()
+    classified = Signal(object)   # np.ndarray of probabilities, or None for an empty canvas
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model: Any = None              # torch.nn.Module, built lazily (torch loads after the window)
+        self._spec: tuple[CnnConfig, tuple[int, int, int], tuple[str, ...]] | None = None
+        self.last_latency_ms: float | None = None
+        self.error_box: QMessageBox | None = None
+
+        self.canvas = DrawCanvas()
+        self.canvas.changed.connect(self.classify_now)
+        self.canvas.cleared.connect(self.classify_now)
+        clear = QPushButton("Clear")
+        clear.setToolTip("Erase the drawing (Delete, or right-click the canvas)")
+        clear.clicked.connect(self.canvas.clear)
+        undo = QPushButton("Undo")
+        undo.setToolTip("Remove the last stroke (Ctrl+Z)")
+        undo.clicked.connect(self.canvas.undo)
+        self.model_input = ImageGrid()
+        self.model_input.setFixedSize(112, 112)
+        self.model_input.set_placeholder("28×28")
+        self.model_input.setToolTip("What the CNN sees: your drawing cropped, scaled into 20×20 and centred by its "
+                                    "centre of mass in 28×28, exactly as MNIST digits were prepared.")
+        self.prediction = QLabel("–")
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 2.4)
+        font.setBold(True)
+        self.prediction.setFont(font)
+        self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.confidence = QLabel("")
+        self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.bars = ProbabilityBars(labels=[str(i) for i in range(10)])
+        self.bars.set_placeholder("Draw a digit")
+        self.source = QLabel("No classifier yet.")
+        self.source.setWordWrap(True)
+        self.quick_train = QPushButton(f"Quick-train a CNN (~{QUICK_TRAIN_SECONDS} s)")
+        self.quick_train.setToolTip("Train the default CNN on the selected dataset for about "
+                                    f"{QUICK_TRAIN_SECONDS} seconds, so the canvas can recognise digits.")
+        self.quick_train.clicked.connect(self.quick_train_requested)
+        self.quick_progress = QProgressBar()
+        self.quick_progress.setRange(0, 1000)
+        self.quick_progress.hide()
+        load = QPushButton("Load CNN…")
+        load.setToolTip("Use the classifier of a saved CNN run folder.")
+        load.clicked.connect(self._ask_load)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(clear)
+        buttons.addWidget(undo)
+        left = QVBoxLayout()
+        left.addWidget(self.canvas, 1)
+        left.addLayout(buttons)
+        right = QGridLayout()
+        right.addWidget(QLabel("Model input"), 0, 0)
+        right.addWidget(QLabel("Prediction"), 0, 1)
+        right.addWidget(self.model_input, 1, 0)
+        pred = QVBoxLayout()
+        pred.addWidget(self.prediction)
+        pred.addWidget(self.confidence)
+        right.addLayout(pred, 1, 1)
+        right.addWidget(self.bars, 2, 0, 1, 2)
+        right.setRowStretch(2, 1)
+        top = QHBoxLayout()
+        top.addLayout(left, 3)
+        top.addLayout(right, 2)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.source, 1)
+        bottom.addWidget(self.quick_train)
+        bottom.addWidget(load)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.quick_progress)
+        layout.addLayout(bottom)
+
+    # -- the classifier -----------------------------------------------------------------------------------------
+    def has_model(self) -> bool:
+        return self._model is not None
+
+    def set_model_spec(self, cfg: CnnConfig, image_shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
+        """Describe the CNN about to train, so its published weights can be rebuilt here."""
+        self._spec = (cfg, image_shape, tuple(class_names))
+
+    def update_weights(self, report: WeightsReport) -> None:
+        """Take the latest weights of the CNN in training and re-classify the drawing."""
+        if report.kind != "cnn" or self._spec is None:
+            return
+        import torch
+
+        from engine.inference import classifier_from_state
+
+        cfg, shape, names = self._spec
+        if self._model is None or getattr(self._model, "_gendisc_spec", None) != self._spec:
+            self._model = classifier_from_state(cfg, shape, len(names), report.state)
+            self._model._gendisc_spec = self._spec
+            self.bars.set_labels(list(names))
+        else:
+            self._model.load_state_dict({k: torch.from_numpy(v) for k, v in report.state.items()})
+        self.source.setText(f"Using the CNN in training (step {report.step:,}).")
+        self.classify_now()
+
+    def load_run(self, run_dir: str | Path) -> None:
+        """Use the classifier saved in ``run_dir``; a bad folder gets a dialog and changes nothing."""
+        from engine.errors import GenDiscError
+        from engine.inference import load_classifier
+
+        try:
+            loaded = load_classifier(run_dir)
+        except GenDiscError as exc:
+            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load CNN", str(exc), parent=self)
+            self.error_box.open()
+            return
+        self._spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
+        self._model = loaded.model
+        self._model._gendisc_spec = self._spec
+        self.bars.set_labels(list(loaded.class_names))
+        self.source.setText(f"Using the CNN saved in {Path(run_dir).name} (step {loaded.step:,}).")
+        self.classify_now()
+
+    def _ask_load(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a CNN run folder")
+        if folder:
+            self.load_run(folder)
+
+    def set_quick_training(self, active: bool, progress: float = 0.0) -> None:
+        self.quick_train.setEnabled(not active)
+        self.quick_progress.setVisible(active)
+        self.quick_progress.setValue(round(1000 * progress))
+        if active:
+            self.quick_progress.setFormat(f"Quick-training the CNN: {100 * progress:.0f}%")
+
+    # -- classifying --------------------------------------------------------------------------------------------
+    def classify_now(self) -> np.ndarray | None:
+        """Preprocess the drawing, show the model input and (with a model) the probabilities."""
+        t0 = time.perf_counter()
+        digit = None if self.canvas.is_empty() else canvas_to_mnist(self.canvas.image(280))
+        if digit is None:
+            self.model_input.clear()
+            self.bars.set_probabilities(None)
+            self.prediction.setText("–")
+            self.confidence.setText("")
+            self.classified.emit(None)
+            return None
+        self.model_input.set_grid(digit)
+        if self._model is None or self._spec is None or self._spec[1] != (1, 28, 28):
+            self.bars.set_placeholder("No classifier for 28×28 gray images yet" if self._model is not None
+                                      else "Train or load a CNN")
+            self.bars.set_probabilities(None)
+            return None
+        from engine.inference import classify
+
+        probs = classify(self._model, digit[None])[0]
+        self.bars.set_probabilities(probs)
+        top = int(np.argmax(probs))
+        self.prediction.setText(self._spec[2][top])
+        self.confidence.setText(f"{100 * probs[top]:.0f}% sure")
+        self.last_latency_ms = (time.perf_counter() - t0) * 1000
+        self.classified.emit(probs)
+        return probs

@@ -1,0 +1,450 @@
+"""Live training curves: GAN losses and discriminator outputs, CNN losses and validation accuracy.
+
+Reports append to bounded per-series buffers and mark the series dirty; a single-shot 100 ms timer redraws the
+dirty curves, so the plots repaint at most about ten times a second however fast reports arrive, and not at all
+while the panel is hidden or idle.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QColor, QHideEvent, QPalette, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QGraphicsSimpleTextItem,
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.train.reports import EpochReport, StepReport
+
+__all__ = ["PlotsPanel"]
+
+MAX_POINTS = 20_000
+REDRAW_MS = 100
+SMOOTH_WEIGHT = 0.9  # EMA weight of the previous value: about ten reports of memory, enough to calm GAN losses
+KINDS = ("gan", "cnn")
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """One named series: which report and key feed it, which plot shows it and how."""
+
+    name: str
+    kind: str
+    source: str          # "step" (StepReport.losses) or "epoch" (EpochReport.metrics)
+    key: str
+    plot: str
+    label: str | None    # legend entry; None keeps the legend short (epoch means share their curve's colour)
+    color: str
+    scale: float = 1.0   # display only: stored values stay as the engine reported them
+
+
+# Mid-luminance colours that read on both a white and a near-black canvas, and stay distinct for most colour-blind
+# viewers (blue / orange / green / purple, after the Okabe-Ito and Tableau palettes).
+_BLUE, _ORANGE, _GREEN, _PURPLE, _TEAL = "#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a"
+
+_SPECS: tuple[_Spec, ...] = (
+    _Spec("loss_d", "gan", "step", "loss_d", "gan_loss", "D loss", _ORANGE),
+    _Spec("loss_g", "gan", "step", "loss_g", "gan_loss", "G loss", _BLUE),
+    _Spec("d_real", "gan", "step", "d_real", "gan_prob", "D(x)", _GREEN),
+    _Spec("d_fake", "gan", "step", "d_fake", "gan_prob", "D(G(z))", _PURPLE),
+    _Spec("epoch_loss_d", "gan", "epoch", "loss_d", "gan_loss", None, _ORANGE),
+    _Spec("epoch_loss_g", "gan", "epoch", "loss_g", "gan_loss", None, _BLUE),
+    _Spec("epoch_d_real", "gan", "epoch", "d_real", "gan_prob", None, _GREEN),
+    _Spec("epoch_d_fake", "gan", "epoch", "d_fake", "gan_prob", None, _PURPLE),
+    _Spec("train_loss", "cnn", "step", "train_loss", "cnn_loss", "train loss", _BLUE),
+    _Spec("val_loss", "cnn", "epoch", "val_loss", "cnn_loss", "validation loss", _ORANGE),
+    _Spec("val_acc", "cnn", "epoch", "val_acc", "cnn_acc", "validation accuracy", _TEAL, scale=100.0),
+)
+_BY_NAME = {spec.name: spec for spec in _SPECS}
+
+# plot key → (row, column, title, y label); rows are models, so a row shares its step axis.
+_PLOTS = {
+    "gan_loss": (0, 0, "GAN · losses", "loss"),
+    "gan_prob": (0, 1, "GAN · discriminator outputs", "mean D"),
+    "cnn_loss": (1, 0, "CNN · loss", "loss"),
+    "cnn_acc": (1, 1, "CNN · validation accuracy", "accuracy (%)"),
+}
+
+
+class _Series:
+    """A bounded ring buffer of (step, value) points and the running EMA of the values, for the smoothed view.
+
+    The points live in a NumPy array twice the capacity long: appends fill it, and when it is full the newest
+    ``capacity`` points move back to the front. Each append is amortised O(1) and every series is one contiguous
+    slice, so a redraw costs a copy, not a Python loop over 20,000 points.
+    """
+
+    _X, _Y, _SMOOTH, _ACC, _COUNT = range(5)  # rows; the EMA state per point lets a rollback resume it exactly
+
+    __slots__ = ("_buf", "_capacity", "_end", "_start")
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"a series must hold at least one point, got capacity {capacity}")
+        self._capacity = capacity
+        self._buf = np.empty((5, 2 * capacity), dtype=np.float64)
+        self._start = self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def append(self, step: float, value: float) -> None:
+        if self._end > self._start and step <= self._buf[self._X, self._end - 1]:
+            # A resumed run re-reports steps: its new values replace the old ones from that step on.
+            self._end = self._start + int(np.searchsorted(self._buf[self._X, self._start:self._end], step))
+        if self._end == self._buf.shape[1]:
+            n = self._end - self._start
+            self._buf[:, :n] = self._buf[:, self._start:self._end]
+            self._start, self._end = 0, n
+        acc, count = (self._buf[self._ACC, self._end - 1], self._buf[self._COUNT, self._end - 1]) \
+            if self._end > self._start else (0.0, 0.0)
+        if math.isfinite(value):
+            acc, count = SMOOTH_WEIGHT * acc + (1.0 - SMOOTH_WEIGHT) * value, count + 1
+            smooth = acc / (1.0 - SMOOTH_WEIGHT**count)  # debiased, so the curve starts at the first value
+        else:
+            smooth = math.nan  # a NaN shows as a gap and does not poison the average that follows
+        self._buf[:, self._end] = (step, value, smooth, acc, count)
+        self._end += 1
+        self._start = max(self._start, self._end - self._capacity)
+
+    def clear(self) -> None:
+        self._start = self._end = 0
+
+    def arrays(self, smoothed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the steps and the values (or their EMA): safe to keep while the buffer moves on."""
+        view = self._buf[:, self._start:self._end]
+        return view[self._X].copy(), view[self._SMOOTH if smoothed else self._Y].copy()
+
+
+def _style_symbols(item: pg.PlotDataItem, brush: object, pen: object) -> None:
+    item.setSymbolBrush(brush)
+    item.setSymbolPen(pen)
+    # The legend draws its sample from the scatter's own options, which an empty curve has not received yet.
+    item.scatter.setBrush(brush)
+    item.scatter.setPen(pen)
+    item.scatter.setSize(item.opts["symbolSize"])
+
+
+class PlotsPanel(QWidget):
+    """Four live plots in a 2×2 grid: the GAN on the top row, the CNN below, each row sharing its step axis.
+
+    Series names (for :meth:`series` and the CSV): ``loss_d``, ``loss_g``, ``d_real``, ``d_fake`` (GAN step
+    reports), ``epoch_loss_d`` … ``epoch_d_fake`` (GAN epoch means, drawn as dots), ``train_loss`` (CNN step
+    reports), ``val_loss`` and ``val_acc`` (CNN epoch reports; ``val_acc`` is stored as the engine's 0..1
+    fraction and drawn as a percentage).
+    """
+
+    def __init__(self, parent: QWidget | None = None, max_points: int = MAX_POINTS) -> None:
+        super().__init__(parent)
+        self._series = {spec.name: _Series(max_points) for spec in _SPECS}
+        self._dirty: set[str] = set()
+
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setSingleShot(True)
+        self.redraw_timer.setInterval(REDRAW_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
+
+        self.smooth_box = QCheckBox("Smooth")
+        self.smooth_box.setToolTip(
+            f"Show an exponential moving average (weight {SMOOTH_WEIGHT}) of the per-step curves.\n"
+            "Only the display changes: the recorded values, the epoch points and the exports stay as reported."
+        )
+        self.smooth_box.toggled.connect(self._on_smooth_toggled)
+        self.reset_zoom_button = QPushButton("Reset zoom")
+        self.reset_zoom_button.setToolTip("Fit every plot to its data again and follow new points.\n"
+                                          "Drag to pan, scroll to zoom, right-click for more.")
+        self.reset_zoom_button.clicked.connect(self.reset_zoom)
+        self.export_png_button = QPushButton("Export PNG…")
+        self.export_png_button.setToolTip("Save the four plots as one PNG image")
+        self.export_png_button.clicked.connect(self._ask_export_png)
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_csv_button.setToolTip("Save every recorded value as CSV (columns: series, step, value)")
+        self.export_csv_button.clicked.connect(self._ask_export_csv)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.smooth_box)
+        bar.addStretch(1)
+        for button in (self.reset_zoom_button, self.export_png_button, self.export_csv_button):
+            bar.addWidget(button)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setSpacing(12)
+        self._plots: dict[str, pg.PlotItem] = {}
+        for key, (row, col, _title, _ylabel) in _PLOTS.items():
+            plot = self.graphics.addPlot(row=row, col=col)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            if key != "cnn_acc":  # a single curve needs no legend: the title names it
+                plot.addLegend(offset=(-6, 4), labelTextSize="9pt", colCount=3, horSpacing=12, verSpacing=-6)
+            self._plots[key] = plot
+        # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads the auto-range.
+        self._plots["gan_prob"].setXLink(self._plots["gan_loss"])
+        self._plots["cnn_acc"].setXLink(self._plots["cnn_loss"])
+        self._half = pg.InfiniteLine(0.5, angle=0, movable=False)  # where D(x) and D(G(z)) meet at equilibrium
+        self._plots["gan_prob"].addItem(self._half, ignoreBounds=True)
+        self._half.hide()
+
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        for spec in _SPECS:
+            self._curves[spec.name] = self._plots[spec.plot].plot(
+                [], [], name=spec.label, antialias=True, connect="finite", **self._curve_style(spec)
+            )
+        # An empty plot says what will appear there; the text sits in the view box, so panning does not move it.
+        self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
+        self._legend_widths: dict[str, float] = {}
+        for key, plot in self._plots.items():
+            model = "GAN" if key.startswith("gan") else "CNN"
+            text = QGraphicsSimpleTextItem(f"Train the {model} to see its curves here", plot.getViewBox())
+            text.setZValue(10)
+            self._placeholders[key] = text
+            plot.getViewBox().sigResized.connect(self._on_view_resized)
+        # The GAN's epoch means share their loss's colour; one neutral legend entry says what the dots are.
+        self._epoch_keys = [self._plots[key].plot([], [], name="epoch mean", pen=None, symbol="o", symbolSize=7)
+                            for key in ("gan_loss", "gan_prob")]
+        self._legend_widths.update({key: plot.legend.width() for key, plot in self._plots.items() if plot.legend})
+        self.reset_zoom()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(bar)
+        layout.addWidget(self.graphics, 1)
+        self._apply_palette()
+
+    # ----------------------------------------------------------------- public API
+    def add_step(self, report: StepReport) -> None:
+        """Append a step report's losses to the series of its model."""
+        self._append("step", report.kind, report.step, report.losses)
+
+    def add_epoch(self, report: EpochReport) -> None:
+        """Append an epoch report's metrics (validation for the CNN, epoch means for the GAN) at its step."""
+        self._append("epoch", report.kind, report.step, report.metrics)
+
+    def reset(self, kind: str) -> None:
+        """Clear the curves of one model (``"gan"`` or ``"cnn"``), e.g. when a new run starts."""
+        for spec in self._specs_of(kind):
+            self._series[spec.name].clear()
+            self._mark_dirty(spec.name)
+        self._enable_auto_range(kind)
+
+    def load_history(self, kind: str, step_records: Iterable[Mapping], epoch_records: Iterable[Mapping]) -> None:
+        """Replace one model's curves with a saved run's records (dicts with ``"step"`` and metric keys)."""
+        self.reset(kind)
+        for record in step_records:
+            if "step" in record:
+                self._append("step", kind, record["step"], record)
+        for record in epoch_records:
+            if "step" in record:
+                self._append("epoch", kind, record["step"], record)
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and recorded (unsmoothed, unscaled) values of a named series, as float64 arrays."""
+        if name not in self._series:
+            raise KeyError(f"no series {name!r}; known: {', '.join(self._series)}")
+        return self._series[name].arrays()
+
+    def series_names(self) -> list[str]:
+        return [spec.name for spec in _SPECS]
+
+    def curve(self, name: str) -> pg.PlotDataItem:
+        """The plot item that draws a series (what is on screen, after the next redraw)."""
+        return self._curves[name]
+
+    def plot_item(self, key: str) -> pg.PlotItem:
+        """One of ``"gan_loss"``, ``"gan_prob"``, ``"cnn_loss"``, ``"cnn_acc"``."""
+        return self._plots[key]
+
+    def export_csv(self, path: str | Path) -> None:
+        """Write every recorded value in long format: a header ``series,step,value``, then one row per point.
+
+        Values are the raw reported ones (no smoothing; ``val_acc`` as a 0..1 fraction), written with ``repr``
+        so they parse back exactly; a missing value is written as ``nan``.
+        """
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["series", "step", "value"])
+            for spec in _SPECS:
+                xs, ys = self._series[spec.name].arrays()
+                rows = zip(xs.tolist(), ys.tolist(), strict=True)
+                writer.writerows((spec.name, int(x) if x.is_integer() else repr(x), repr(y)) for x, y in rows)
+
+    def export_png(self, path: str | Path) -> None:
+        """Save the four plots (without the button bar) as a PNG image."""
+        self.redraw()
+        if not self.graphics.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write a PNG to {path}")
+
+    def redraw(self) -> None:
+        """Push the dirty series to their curves now (the timer calls this; tests and exports may too)."""
+        self.redraw_timer.stop()
+        smoothed = self.smooth_box.isChecked()
+        for name in self._dirty:
+            spec = _BY_NAME[name]
+            x, y = self._series[name].arrays(smoothed and spec.source == "step")
+            self._curves[name].setData(x, y * spec.scale if spec.scale != 1.0 else y)
+        self._dirty.clear()
+        for key, text in self._placeholders.items():
+            text.setVisible(not self.has_data(key))
+        self._half.setVisible(self.has_data("gan_prob"))
+
+    def has_data(self, plot_key: str) -> bool:
+        """Whether any curve of one plot has points (its placeholder text is hidden after the next redraw)."""
+        return any(len(self._series[spec.name]) for spec in _SPECS if spec.plot == plot_key)
+
+    def reset_zoom(self) -> None:
+        """Fit every plot to its data and follow new points again (D outputs keep their 0..1 scale)."""
+        for kind in KINDS:
+            self._enable_auto_range(kind)
+
+    def shutdown(self) -> None:
+        """Stop the redraw timer (also done when the panel is hidden or closed)."""
+        self.redraw_timer.stop()
+
+    # ----------------------------------------------------------------- internals
+    @staticmethod
+    def _specs_of(kind: str) -> list[_Spec]:
+        if kind not in KINDS:
+            raise ValueError(f"unknown model kind {kind!r}; expected one of {KINDS}")
+        return [spec for spec in _SPECS if spec.kind == kind]
+
+    def _append(self, source: str, kind: str, step: object, values: Mapping) -> None:
+        specs = self._specs_of(kind)
+        try:
+            x = float(step)
+        except (TypeError, ValueError):
+            return  # a malformed record in a saved file is skipped rather than breaking the whole plot
+        for spec in specs:
+            if spec.source != source or spec.key not in values:
+                continue
+            try:
+                value = float(values[spec.key])
+            except (TypeError, ValueError):
+                continue
+            self._series[spec.name].append(x, value)
+            self._mark_dirty(spec.name)
+
+    def _mark_dirty(self, name: str) -> None:
+        self._dirty.add(name)
+        if self.isVisible() and not self.redraw_timer.isActive():
+            self.redraw_timer.start()
+
+    def _on_smooth_toggled(self) -> None:
+        self._dirty.update(spec.name for spec in _SPECS if spec.source == "step")
+        self.redraw()
+
+    def _enable_auto_range(self, kind: str) -> None:
+        if kind == "gan":
+            self._plots["gan_loss"].enableAutoRange()
+            self._plots["gan_prob"].enableAutoRange(x=False, y=False)
+            self._plots["gan_prob"].setYRange(0.0, 1.0, padding=0.03)
+        else:
+            self._plots["cnn_loss"].enableAutoRange()
+            self._plots["cnn_acc"].enableAutoRange(x=False, y=True)
+
+    def _on_view_resized(self) -> None:
+        for key, text in self._placeholders.items():
+            box, rect = self._plots[key].getViewBox().boundingRect(), text.boundingRect()
+            text.setPos(box.center().x() - rect.width() / 2, box.center().y() - rect.height() / 2)
+            legend = self._plots[key].legend
+            if legend is not None:  # one row of entries when it fits, a column when the plot is narrow
+                legend.setColumnCount(len(legend.items) if box.width() >= self._legend_widths.get(key, 0.0) + 16 else 1)
+
+    def _curve_style(self, spec: _Spec) -> dict:
+        if spec.source == "step":
+            # Width 1: Qt strokes a wider antialiased polyline of thousands of jagged points about 300× slower
+            # (seconds per frame at 20,000 noisy points), and a narrower non-antialiased one looks ragged.
+            return {"pen": pg.mkPen(spec.color, width=1)}
+        canvas = self.palette().color(QPalette.ColorRole.Base)
+        line = pg.mkPen(spec.color, width=1.4 if spec.label else 1.2, style=Qt.PenStyle.DashLine)
+        return {"pen": line, "symbol": "o", "symbolSize": 7 if spec.label else 6,
+                "symbolBrush": pg.mkBrush(spec.color), "symbolPen": pg.mkPen(canvas, width=1.2)}
+
+    def _apply_palette(self) -> None:
+        """Colour the plots from the widget palette, so they follow a light or dark theme."""
+        pal = self.palette()
+        window, base = pal.color(QPalette.ColorRole.Window), pal.color(QPalette.ColorRole.Base)
+        text = pal.color(QPalette.ColorRole.WindowText)
+        muted = QColor(text)
+        muted.setAlphaF(0.55)
+        self.graphics.setBackground(window)
+        for key, plot in self._plots.items():
+            _row, _col, title, ylabel = _PLOTS[key]
+            plot.getViewBox().setBackgroundColor(base)
+            plot.setTitle(title, color=text.name(), size="10pt", bold=True)
+            plot.getAxis("left").setWidth(44)  # equal widths line the plots of a column up
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(muted)
+                axis.setTextPen(text)
+            plot.setLabel("bottom", "step", color=text.name())
+            plot.setLabel("left", ylabel, color=text.name())
+            plot.showGrid(x=True, y=True, alpha=0.18)
+            legend = plot.legend
+            if legend is not None:
+                legend.setLabelTextColor(text)
+                for _sample, label in legend.items:
+                    label.setText(label.text)  # the colour applies to text set after it
+                fill = QColor(base)
+                fill.setAlphaF(0.75)
+                legend.setBrush(fill)
+                legend.setPen(muted)
+        for text in self._placeholders.values():
+            text.setBrush(pal.color(QPalette.ColorRole.PlaceholderText))
+        self._on_view_resized()
+        self._half.setPen(pg.mkPen(muted, width=1, style=Qt.PenStyle.DotLine))
+        outline = pg.mkPen(base, width=1.2)
+        for spec in _SPECS:
+            if spec.source == "epoch":
+                _style_symbols(self._curves[spec.name], pg.mkBrush(spec.color), outline)
+        for item in self._epoch_keys:
+            item.setPen(pg.mkPen(muted, width=1.2, style=Qt.PenStyle.DashLine))
+            _style_symbols(item, pg.mkBrush(muted), outline)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.redraw_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # A hidden panel draws nothing: points keep arriving in the buffers and are drawn when it shows again.
+        self.redraw_timer.stop()
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def _ask_export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots as PNG", "training-plots.png", "PNG image (*.png)")
+        if path:
+            self._export(self.export_png, path)
+
+    def _ask_export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plot data as CSV", "training-metrics.csv",
+                                              "CSV file (*.csv)")
+        if path:
+            self._export(self.export_csv, path)
+
+    def _export(self, write, path: str) -> None:
+        try:
+            write(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")

@@ -1,0 +1,127 @@
+"""Running an engine trainer in a QThread and re-emitting its reports as Qt signals.
+
+Only the engine's small frozen reports cross threads (plain numbers and small NumPy arrays). Pause and stop
+go straight to the engine's thread-safe :class:`Control`: the worker's loop never returns to its event loop
+while training, so queued slots would never run.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from engine.config import CnnConfig, RunConfig, kind_of
+from engine.errors import GenDiscError
+from engine.train.control import Control
+
+WEIGHTS_EVERY_S = 1.0   # how often the draw panel gets fresh CNN weights
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """What to train and where to save it."""
+
+    cfg: RunConfig
+    run_dir: Path
+    resume: bool = False
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.cfg)
+
+
+class TrainingWorker(QObject):
+    """Lives in its own thread; :meth:`run` loads the data and iterates the trainer, emitting every report."""
+
+    status = Signal(str)           # "Loading Fashion-MNIST…", "Training on CPU (2 threads)"
+    device = Signal(str)           # human name of the device chosen
+    step = Signal(object)          # StepReport
+    epoch = Signal(object)         # EpochReport
+    weights = Signal(object)       # WeightsReport
+    finished = Signal(object)      # FinishedReport
+    failed = Signal(str, str, str)  # kind, message for the user, technical details
+    done = Signal()                # always last, after finished or failed
+
+    def __init__(self, job: TrainingJob, control: Control) -> None:
+        super().__init__()
+        self.job = job
+        self.control = control
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._train()
+        except GenDiscError as exc:
+            self.failed.emit(self.job.kind, str(exc), "")
+        except MemoryError:
+            self.failed.emit(self.job.kind, "Out of memory: try a smaller batch size or a smaller dataset.",
+                             traceback.format_exc())
+        except Exception as exc:  # a worker must never take the app down; the user gets the details
+            self.failed.emit(self.job.kind, f"Training failed unexpectedly: {exc}", traceback.format_exc())
+        finally:
+            self.done.emit()
+
+    def _train(self) -> None:
+        # torch is imported here, in the worker thread, so the window never waits for it
+        from engine.data import load_dataset
+        from engine.data.tensors import prepare
+        from engine.devices import describe_device, pick_device
+        from engine.train.cnn_trainer import train_cnn
+        from engine.train.gan_trainer import train_gan
+        from engine.train.reports import EpochReport, FinishedReport, StepReport, WeightsReport
+
+        cfg = self.job.cfg
+        device = pick_device(cfg.device)
+        self.device.emit(describe_device(device))
+        self.status.emit(f"Loading {cfg.data.dataset}…")
+        data = prepare(load_dataset(cfg.data.dataset), cfg.data, device)
+        if self.control.stopped:
+            return
+        self.status.emit(f"Training the {self.job.kind.upper()} on {describe_device(device)}")
+        trainer = train_cnn if isinstance(cfg, CnnConfig) else train_gan
+        signals = {StepReport: self.step, EpochReport: self.epoch, WeightsReport: self.weights,
+                   FinishedReport: self.finished}
+        for report in trainer(cfg, data, self.control, self.job.run_dir, self.job.resume, WEIGHTS_EVERY_S):
+            signals[type(report)].emit(report)
+
+
+class WorkerHandle(QObject):
+    """One training job: its thread, its worker and its control. Emits ``stopped`` once the thread has ended."""
+
+    stopped = Signal(str)   # kind
+
+    def __init__(self, job: TrainingJob, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.control = Control()
+        self.thread = QThread()
+        self.thread.setObjectName(f"gendisc-{job.kind}-training")
+        self.worker = TrainingWorker(job, self.control)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        # direct: QThread.quit is thread-safe, and a queued call would wait for a GUI thread that may be blocked in
+        # stop_and_wait() (window closing) — a deadlock
+        self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.thread.finished.connect(self._on_thread_finished)
+
+    @property
+    def kind(self) -> str:
+        return self.job.kind
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def stop_and_wait(self, timeout_ms: int = 30_000) -> bool:
+        """Ask the trainer to stop (it saves a checkpoint) and join the thread; True if it ended in time."""
+        self.control.stop()
+        return self.thread.wait(timeout_ms) if self.thread.isRunning() else True
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self.stopped.emit(self.kind)

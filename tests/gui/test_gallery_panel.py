@@ -1,0 +1,191 @@
+"""The sample gallery: history per epoch, slider scrubbing, following live, saving, enlarging one sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from engine.train.reports import EpochReport
+from gui.panels.gallery_panel import ENLARGE, GalleryPanel
+from gui.widgets.qimage import qimage_to_gray
+
+
+def batch(epoch: int, n: int = 16, size: int = 8) -> np.ndarray:
+    """Distinct per epoch and per image: image i of epoch e is filled with 10·e + i (plus a gradient)."""
+    images = np.zeros((n, size, size, 1), dtype=np.uint8)
+    for i in range(n):
+        images[i] = (10 * epoch + i + np.arange(size)[None, :, None]) % 256
+    return images
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> GalleryPanel:
+    widget = GalleryPanel()
+    qtbot.addWidget(widget)
+    widget.resize(600, 500)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_empty_panel_shows_the_placeholder(panel: GalleryPanel) -> None:
+    assert panel.history_length() == 0
+    assert panel.current_epoch() is None
+    assert panel.shown_images() is None
+    assert panel.grid.count() == 0
+    assert not panel.save_button.isEnabled()
+    # The placeholder is painted: the empty grid is not one flat colour.
+    gray = qimage_to_gray(panel.grid.grab().toImage())
+    assert gray.min() < gray.max()
+    panel.reset()  # the placeholder survives a reset
+    gray = qimage_to_gray(panel.grid.grab().toImage())
+    assert gray.min() < gray.max()
+    with pytest.raises(ValueError, match="no samples"):
+        panel.save_png("unused.png")
+
+
+def test_three_epochs_fill_the_slider_and_show_the_latest(panel: GalleryPanel) -> None:
+    for epoch in (1, 2, 3):
+        panel.add_samples(epoch, batch(epoch))
+    assert panel.history_length() == 3
+    assert (panel.slider.minimum(), panel.slider.maximum(), panel.slider.value()) == (0, 2, 2)
+    assert panel.current_epoch() == 3
+    np.testing.assert_array_equal(panel.shown_images(), batch(3))
+    assert panel.grid.count() == 16
+    assert panel.epoch_label.text() == "Epoch 3 / 3"
+
+
+def test_moving_the_slider_shows_that_epoch(panel: GalleryPanel) -> None:
+    for epoch in (1, 2, 3):
+        panel.add_samples(epoch, batch(epoch))
+    panel.slider.setValue(0)
+    assert panel.current_epoch() == 1
+    np.testing.assert_array_equal(panel.shown_images(), batch(1))
+    assert panel.epoch_label.text() == "Epoch 1 / 3"
+    # What is painted is epoch 1 too: the first tile's top-left pixel carries 10·1 + 0.
+    rect = panel.grid.tile_rect(0)
+    pixel = panel.grid.grab().toImage().pixelColor(int(rect.left()) + 1, int(rect.top()) + 1)
+    assert pixel.red() == 10
+    QTest.keyClick(panel.slider, Qt.Key.Key_Right)
+    assert panel.current_epoch() == 2
+    np.testing.assert_array_equal(panel.shown_images(), batch(2))
+
+
+def test_follows_new_epochs_only_when_at_the_end(panel: GalleryPanel) -> None:
+    panel.add_samples(1, batch(1))
+    panel.add_samples(2, batch(2))
+    assert panel.current_epoch() == 2  # at the end: follows
+    panel.slider.setValue(0)
+    panel.add_samples(3, batch(3))
+    assert panel.current_epoch() == 1  # scrolled back: stays
+    assert panel.slider.value() == 0
+    assert panel.epoch_label.text() == "Epoch 1 / 3"
+    panel.slider.setValue(panel.slider.maximum())
+    panel.add_samples(4, batch(4))
+    assert panel.current_epoch() == 4  # back at the end: follows again
+    np.testing.assert_array_equal(panel.shown_images(), batch(4))
+
+
+def test_history_is_bounded_and_keeps_the_chosen_epoch(qtbot: QtBot) -> None:
+    panel = GalleryPanel(max_history=3)
+    qtbot.addWidget(panel)
+    for epoch in (1, 2, 3):
+        panel.add_samples(epoch, batch(epoch))
+    panel.slider.setValue(1)  # epoch 2
+    panel.add_samples(4, batch(4))  # epoch 1 drops out; epoch 2 moves to index 0
+    assert panel.history_length() == 3
+    assert panel.current_epoch() == 2
+    assert panel.slider.value() == 0
+    panel.slider.setValue(2)
+    for epoch in range(5, 10):
+        panel.add_samples(epoch, batch(epoch))
+    assert panel.history_length() == 3
+    assert panel.current_epoch() == 9
+    assert panel.slider.maximum() == 2
+
+
+def test_epoch_reports_with_samples_only(panel: GalleryPanel) -> None:
+    panel.add_epoch(EpochReport("cnn", 1, 100, {"val_loss": 0.3, "val_acc": 0.9}, 1.0))
+    assert panel.history_length() == 0
+    panel.add_epoch(EpochReport("gan", 1, 100, {"loss_d": 1.0}, 1.0, samples=batch(1)))
+    assert panel.history_length() == 1
+    np.testing.assert_array_equal(panel.shown_images(), batch(1))
+
+
+def test_repeated_epoch_replaces_the_later_history(panel: GalleryPanel) -> None:
+    for epoch in (1, 2, 3):
+        panel.add_samples(epoch, batch(epoch))
+    panel.add_samples(2, batch(7))  # a run resumed from epoch 1 reports epoch 2 again
+    assert panel.history_length() == 2
+    assert panel.current_epoch() == 2
+    np.testing.assert_array_equal(panel.shown_images(), batch(7))
+
+
+def test_reset_and_load_history(panel: GalleryPanel) -> None:
+    panel.add_samples(1, batch(1))
+    panel.reset()
+    assert panel.history_length() == 0
+    assert panel.grid.count() == 0
+    panel.load_history([(5, batch(5)), (2, batch(2))])
+    assert panel.history_length() == 2
+    assert panel.current_epoch() == 5
+    panel.slider.setValue(0)
+    assert panel.current_epoch() == 2
+
+
+def test_save_png_writes_the_shown_grid(panel: GalleryPanel, tmp_path: Path) -> None:
+    panel.add_samples(1, batch(1))
+    panel.add_samples(2, batch(2))
+    panel.slider.setValue(0)
+    path = tmp_path / "samples.png"
+    panel.save_png(path)
+    image = QImage(str(path))
+    assert not image.isNull()
+    # 16 images of 8×8 in a 4×4 grid with 2-pixel gaps: 4·(8+2)+2 = 42 pixels a side.
+    assert (image.width(), image.height()) == (42, 42)
+    gray = qimage_to_gray(image)
+    np.testing.assert_array_equal(gray[2:10, 2:10], batch(1)[0, :, :, 0])  # epoch 1, the one shown
+
+
+def test_rgb_and_pretiled_samples(panel: GalleryPanel, tmp_path: Path) -> None:
+    rgb = np.random.default_rng(0).integers(0, 256, (4, 6, 6, 3), dtype=np.uint8)
+    panel.add_samples(1, rgb)
+    assert panel.grid.count() == 4
+    np.testing.assert_array_equal(panel.shown_images(), rgb)
+    tiled = np.full((30, 40), 77, dtype=np.uint8)  # a grid read back from a run folder's samples/ PNG
+    panel.add_samples(2, tiled)
+    assert panel.grid.count() == 1
+    path = tmp_path / "tiled.png"
+    panel.save_png(path)
+    np.testing.assert_array_equal(qimage_to_gray(QImage(str(path))), tiled)
+    with pytest.raises(TypeError):
+        panel.add_samples(3, np.zeros((4, 6, 6, 1), dtype=np.float32))
+
+
+def test_clicking_a_tile_enlarges_that_sample(panel: GalleryPanel, qtbot: QtBot) -> None:
+    panel.add_samples(1, batch(1))
+    panel.add_samples(2, batch(2))
+    panel.slider.setValue(0)
+    index = 5
+    QTest.mouseClick(panel.grid, Qt.MouseButton.LeftButton, pos=panel.grid.tile_rect(index).center().toPoint())
+    dialog = panel.enlarged_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert (dialog.epoch, dialog.index) == (1, index)
+    assert "Epoch 1" in dialog.windowTitle() and f"sample {index + 1} of 16" in dialog.windowTitle()
+    pixmap = dialog.label.pixmap()
+    assert (pixmap.width(), pixmap.height()) == (8 * ENLARGE, 8 * ENLARGE)
+    shown = qimage_to_gray(pixmap.toImage())
+    expected = np.kron(batch(1)[index, :, :, 0], np.ones((ENLARGE, ENLARGE), dtype=np.uint8))  # nearest-neighbour
+    np.testing.assert_array_equal(shown, expected)
+
+    QTest.mouseClick(panel.grid, Qt.MouseButton.LeftButton, pos=panel.grid.tile_rect(2).center().toPoint())
+    assert panel.enlarged_dialog is dialog  # one dialog, updated
+    assert dialog.index == 2
+    panel.close()
+    assert not dialog.isVisible()

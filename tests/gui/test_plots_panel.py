@@ -1,0 +1,250 @@
+"""The live plots panel: buffers, throttled redraws, smoothing, reset per model, history, exports."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+
+from engine.train.reports import EpochReport, StepReport
+from gui.panels.plots_panel import PlotsPanel
+
+
+def gan_step(
+    step: int, loss_d: float = 1.2, loss_g: float = 0.8, d_real: float = 0.6, d_fake: float = 0.3
+) -> StepReport:
+    losses = {"loss_d": loss_d, "loss_g": loss_g, "d_real": d_real, "d_fake": d_fake}
+    return StepReport("gan", 1, step, 1000, losses, 500.0, 1.0, 2e-4, step / 1000)
+
+
+def cnn_step(step: int, loss: float) -> StepReport:
+    return StepReport("cnn", 1, step, 1000, {"train_loss": loss}, 500.0, 1.0, 1e-3, step / 1000)
+
+
+def cnn_epoch(epoch: int, step: int, val_loss: float, val_acc: float) -> EpochReport:
+    return EpochReport("cnn", epoch, step, {"val_loss": val_loss, "val_acc": val_acc}, 1.0)
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> PlotsPanel:
+    widget = PlotsPanel()
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    return widget
+
+
+def curve_data(panel: PlotsPanel, name: str) -> tuple[np.ndarray, np.ndarray]:
+    # The data handed to the curve; getData() would return the part clipped to the current view.
+    x, y = panel.curve(name).getOriginalDataset()
+    return (np.asarray(x if x is not None else []), np.asarray(y if y is not None else []))
+
+
+def test_step_and_epoch_reports_fill_the_named_series(panel: PlotsPanel) -> None:
+    panel.add_step(gan_step(10, loss_d=1.5, loss_g=0.7, d_real=0.9, d_fake=0.2))
+    panel.add_step(gan_step(20, loss_d=1.4, loss_g=0.9, d_real=0.8, d_fake=0.25))
+    panel.add_step(cnn_step(5, 2.3))
+    panel.add_epoch(cnn_epoch(1, 50, 0.4, 0.91))
+    panel.add_epoch(EpochReport("gan", 1, 20, {"loss_d": 1.45, "loss_g": 0.8, "d_real": 0.85, "d_fake": 0.22}, 1.0))
+
+    np.testing.assert_array_equal(panel.series("loss_d")[0], [10, 20])
+    np.testing.assert_array_equal(panel.series("loss_d")[1], [1.5, 1.4])
+    np.testing.assert_array_equal(panel.series("loss_g")[1], [0.7, 0.9])
+    np.testing.assert_array_equal(panel.series("d_real")[1], [0.9, 0.8])
+    np.testing.assert_array_equal(panel.series("d_fake")[1], [0.2, 0.25])
+    np.testing.assert_array_equal(panel.series("train_loss")[0], [5])
+    np.testing.assert_array_equal(panel.series("train_loss")[1], [2.3])
+    np.testing.assert_array_equal(panel.series("val_loss")[0], [50])
+    np.testing.assert_array_equal(panel.series("val_loss")[1], [0.4])
+    np.testing.assert_array_equal(panel.series("val_acc")[1], [0.91])  # stored as reported
+    np.testing.assert_array_equal(panel.series("epoch_loss_d")[1], [1.45])
+    # A CNN step report never lands in a GAN series, nor the other way round.
+    assert len(panel.series("loss_d")[0]) == 2
+    assert len(panel.series("train_loss")[0]) == 1
+
+
+def test_curves_update_on_the_timer_tick_not_per_report(panel: PlotsPanel, qtbot: QtBot) -> None:
+    panel.show()
+    qtbot.waitExposed(panel)
+    for step in range(1, 6):
+        panel.add_step(cnn_step(step, 1.0 / step))
+    assert panel.redraw_timer.isActive()
+    assert len(curve_data(panel, "train_loss")[0]) == 0  # nothing drawn per report
+    qtbot.waitUntil(lambda: len(curve_data(panel, "train_loss")[0]) == 5, timeout=2000)
+    x, y = curve_data(panel, "train_loss")
+    np.testing.assert_array_equal(x, [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(y, [1.0, 0.5, 1 / 3, 0.25, 0.2])
+    assert not panel.redraw_timer.isActive()  # idle: no timer keeps firing once the data is drawn
+
+
+def test_forced_redraw_draws_accuracy_as_percent(panel: PlotsPanel) -> None:
+    panel.add_epoch(cnn_epoch(1, 100, 0.5, 0.9))
+    panel.add_epoch(cnn_epoch(2, 200, 0.3, 0.95))
+    panel.redraw()
+    x, y = curve_data(panel, "val_acc")
+    np.testing.assert_array_equal(x, [100, 200])
+    np.testing.assert_allclose(y, [90.0, 95.0])
+    np.testing.assert_allclose(curve_data(panel, "val_loss")[1], [0.5, 0.3])
+
+
+def test_hidden_panel_starts_no_timer_and_close_stops_it(panel: PlotsPanel, qtbot: QtBot) -> None:
+    panel.add_step(cnn_step(1, 1.0))
+    assert not panel.redraw_timer.isActive()  # never shown: nothing to repaint
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.redraw_timer.isActive()  # shown with pending data: schedules a redraw
+    panel.add_step(cnn_step(2, 0.5))
+    panel.close()
+    assert not panel.redraw_timer.isActive()
+
+
+def test_reset_clears_only_that_model(panel: PlotsPanel) -> None:
+    panel.add_step(gan_step(10))
+    panel.add_step(cnn_step(10, 1.0))
+    panel.add_epoch(cnn_epoch(1, 10, 0.5, 0.9))
+    panel.redraw()
+    assert not panel._placeholders["cnn_loss"].isVisible()
+    panel.reset("cnn")
+    panel.redraw()
+    assert panel._placeholders["cnn_loss"].isVisible()  # "Train the CNN to see its curves here" is back
+    assert panel._placeholders["cnn_acc"].isVisible()
+    assert not panel._placeholders["gan_loss"].isVisible()
+    for name in ("train_loss", "val_loss", "val_acc"):
+        assert len(panel.series(name)[0]) == 0
+        assert len(curve_data(panel, name)[0]) == 0
+    for name in ("loss_d", "loss_g", "d_real", "d_fake"):
+        assert len(panel.series(name)[0]) == 1
+        assert len(curve_data(panel, name)[0]) == 1
+    with pytest.raises(ValueError, match="unknown model kind"):
+        panel.reset("rnn")
+
+
+def test_smoothing_changes_the_display_but_not_the_data(panel: PlotsPanel) -> None:
+    values = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    for step, value in enumerate(values, start=1):
+        panel.add_step(cnn_step(step, value))
+    panel.add_epoch(cnn_epoch(1, 6, 0.7, 0.9))
+    panel.redraw()
+    np.testing.assert_array_equal(curve_data(panel, "train_loss")[1], values)
+
+    panel.smooth_box.setChecked(True)
+    shown = curve_data(panel, "train_loss")[1]
+    assert shown[0] == pytest.approx(1.0)  # debiased: starts at the first value, not at 0.1
+    assert np.ptp(shown) < 0.6 * np.ptp(values)  # the zig-zag is damped
+    np.testing.assert_array_equal(panel.series("train_loss")[1], values)  # stored data untouched
+    np.testing.assert_allclose(curve_data(panel, "val_loss")[1], [0.7])  # epoch points are not smoothed
+
+    panel.smooth_box.setChecked(False)
+    np.testing.assert_array_equal(curve_data(panel, "train_loss")[1], values)
+
+
+def test_smoothing_skips_nan_gaps(panel: PlotsPanel) -> None:
+    for step, value in enumerate([1.0, math.nan, 1.0], start=1):
+        panel.add_step(cnn_step(step, value))
+    panel.smooth_box.setChecked(True)
+    shown = curve_data(panel, "train_loss")[1]
+    assert math.isnan(shown[1])
+    assert shown[2] == pytest.approx(1.0)
+
+
+def test_buffers_are_bounded(qtbot: QtBot) -> None:
+    panel = PlotsPanel(max_points=50)
+    qtbot.addWidget(panel)
+    for step in range(1, 201):
+        panel.add_step(cnn_step(step, float(step)))
+    x, y = panel.series("train_loss")
+    assert len(x) == 50
+    np.testing.assert_array_equal(x, np.arange(151, 201))
+    np.testing.assert_array_equal(y, np.arange(151, 201))
+    panel.redraw()
+    assert len(curve_data(panel, "train_loss")[0]) == 50
+
+    panel.smooth_box.setChecked(True)
+    smoothed = curve_data(panel, "train_loss")[1]
+    panel.add_step(cnn_step(190, 190.0))  # back to step 190 with the same value: the EMA resumes where it was
+    x, y = panel.series("train_loss")
+    np.testing.assert_array_equal(x, np.arange(151, 191))
+    panel.redraw()
+    np.testing.assert_allclose(curve_data(panel, "train_loss")[1], smoothed[:40])
+
+
+def test_repeated_steps_replace_the_tail(panel: PlotsPanel) -> None:
+    for step in (10, 20, 30):
+        panel.add_step(cnn_step(step, 1.0))
+    panel.add_step(cnn_step(20, 0.5))  # a run resumed from its step-10 checkpoint reports step 20 again
+    np.testing.assert_array_equal(panel.series("train_loss")[0], [10, 20])
+    np.testing.assert_array_equal(panel.series("train_loss")[1], [1.0, 0.5])
+
+
+def test_load_history_replaces_one_model(panel: PlotsPanel) -> None:
+    panel.add_step(cnn_step(999, 9.0))
+    panel.add_step(gan_step(5))
+    steps = [{"step": 10, "train_loss": 2.0}, {"step": 20, "train_loss": 1.5}, {"epoch": 1},
+             {"step": None, "train_loss": 0.1}]
+    epochs = [{"epoch": 1, "step": 20, "val_loss": 1.2, "val_acc": 0.7, "elapsed_s": 3.0},
+              {"epoch": 2, "step": 40, "val_loss": 0.9, "val_acc": "n/a"}]
+    panel.load_history("cnn", steps, epochs)
+    np.testing.assert_array_equal(panel.series("train_loss")[0], [10, 20])
+    np.testing.assert_array_equal(panel.series("train_loss")[1], [2.0, 1.5])
+    np.testing.assert_array_equal(panel.series("val_loss")[0], [20, 40])
+    np.testing.assert_array_equal(panel.series("val_acc")[1], [0.7])  # the malformed value is skipped
+    assert len(panel.series("loss_d")[0]) == 1  # the GAN's curves are left alone
+
+    panel.load_history("gan", [], [{"epoch": 1, "step": 100, "loss_d": 1.1, "loss_g": 0.9, "d_real": 0.7,
+                                    "d_fake": 0.4}])
+    assert len(panel.series("loss_d")[0]) == 0
+    np.testing.assert_array_equal(panel.series("epoch_d_real")[1], [0.7])
+
+
+def test_export_csv_round_trips(panel: PlotsPanel, tmp_path: Path) -> None:
+    panel.add_step(gan_step(10, loss_d=1 / 3, d_fake=0.1 + 0.2))
+    panel.add_step(cnn_step(7, 2.302585092994046))
+    panel.add_step(cnn_step(8, math.nan))
+    panel.add_epoch(cnn_epoch(1, 8, 0.123456789012345, 0.987))
+    path = tmp_path / "metrics.csv"
+    panel.export_csv(path)
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["series", "step", "value"]
+    parsed: dict[str, list[tuple[float, float]]] = {}
+    for name, step, value in rows[1:]:
+        parsed.setdefault(name, []).append((float(step), float(value)))
+    for name in panel.series_names():
+        x, y = panel.series(name)
+        got = parsed.get(name, [])
+        assert [s for s, _v in got] == list(x)
+        np.testing.assert_array_equal([v for _s, v in got], y)  # exact, NaN included
+    assert parsed["loss_d"] == [(10.0, 1 / 3)]
+    assert len(rows) == 1 + 4 + 2 + 2
+
+
+def test_export_png_writes_an_image_of_the_plots(panel: PlotsPanel, tmp_path: Path) -> None:
+    panel.add_step(cnn_step(1, 1.0))
+    panel.add_step(cnn_step(2, 0.5))
+    panel.show()
+    path = tmp_path / "plots.png"
+    panel.export_png(path)
+    assert path.read_bytes().startswith(b"\x89PNG")
+    image = QImage(str(path))
+    assert not image.isNull()
+    assert image.width() == panel.graphics.width()
+    assert image.height() == panel.graphics.height()
+
+
+def test_reset_zoom_follows_the_data_again(panel: PlotsPanel) -> None:
+    for step in range(1, 101):
+        panel.add_step(cnn_step(step, 1.0))
+    panel.redraw()
+    plot = panel.plot_item("cnn_loss")
+    plot.setXRange(10, 20, padding=0)  # a user zoom turns auto-range off
+    assert not plot.getViewBox().autoRangeEnabled()[0]
+    panel.reset_zoom_button.click()
+    assert plot.getViewBox().autoRangeEnabled()[0]
+    prob = panel.plot_item("gan_prob").getViewBox()
+    y0, y1 = prob.viewRange()[1]
+    assert y0 < 0.0 < 1.0 < y1 and y1 - y0 < 1.2  # D outputs keep their 0..1 scale
