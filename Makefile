@@ -25,6 +25,7 @@ INDEX_OPT   := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
 help:
 	@echo "make run    - set up .venv and open GenDisc Studio on the bundled MNIST sample"
+	@echo "              (Linux needs a display and: libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0)"
 	@echo "make test   - set up .venv and run ruff + the test suite (GUI tests offscreen)"
 	@echo "make train  - headless CNN training on the bundled sample (ARGS='...' for more options)"
 	@echo "make bench  - run the performance scripts in bench/ and print their figures"
@@ -48,7 +49,8 @@ $(STAMP_TEST): pyproject.toml $(STAMP_RUN)
 	touch $@
 
 run: $(STAMP_RUN)
-	$(PY) main.py train cnn --dataset mnist-sample --epochs 5 --out runs/first-run $(ARGS)
+	@$(PY) -m gui.platform_check
+	$(PY) main.py $(ARGS)
 
 train: $(STAMP_RUN)
 	$(PY) main.py train cnn --dataset mnist-sample --out runs/make-train $(ARGS)

@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self._dock("Draw", self.draw_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["Training"], self.docks["Dataset"])
         self.docks["Training"].raise_()
-        self.resizeDocks([self.docks["Training"], self.docks["Samples"]], [330, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Training"], self.docks["Samples"]], [300, 390], Qt.Orientation.Horizontal)
 
         self.device_label = QLabel("Device: not chosen yet")
         self.speed_label = QLabel("")

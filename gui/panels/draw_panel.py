@@ -46,6 +46,7 @@ class DrawPanel(QWidget):
         self._model: Any = None              # torch.nn.Module, built lazily (torch loads after the window)
         self._spec: tuple[CnnConfig, tuple[int, int, int], tuple[str, ...]] | None = None
         self.last_latency_ms: float | None = None
+        self.last_input: np.ndarray | None = None   # the 28×28 image the model saw last
         self.error_box: QMessageBox | None = None
 
         self.canvas = DrawCanvas()
@@ -174,6 +175,7 @@ class DrawPanel(QWidget):
         """Preprocess the drawing, show the model input and (with a model) the probabilities."""
         t0 = time.perf_counter()
         digit = None if self.canvas.is_empty() else canvas_to_mnist(self.canvas.image(280))
+        self.last_input = digit
         if digit is None:
             self.model_input.clear()
             self.bars.set_probabilities(None)

@@ -124,6 +124,7 @@ class TrainingPanel(QWidget):
         for title, form in (("CNN", self.cnn_form), ("GAN", self.gan_form), ("Run", self.run_form)):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             scroll.setWidget(form)
             tabs.addTab(scroll, title)

@@ -118,6 +118,9 @@ class ConfigForm(QWidget):
             w.valueChanged.connect(self.edited)
         elif f.kind == "choice":
             w = QComboBox()
+            # long option names must not force the dock wider: the combo elides, its popup shows them whole
+            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            w.setMinimumContentsLength(8)
             for value, label in f.choices:
                 w.addItem(label, value)
             w.currentIndexChanged.connect(self.edited)

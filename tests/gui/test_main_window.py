@@ -1,0 +1,176 @@
+"""The main window driven like a user would: real buttons, real training threads, signals waited on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox, QToolButton
+from pytestqt.qtbot import QtBot
+
+from engine.checkpoint import RunFolder
+from engine.train.reports import FinishedReport, StepReport
+from gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> MainWindow:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
+    return w
+
+
+def make_tiny(w: MainWindow, epochs: int = 1) -> None:
+    """Half the 5,000 images for validation and big batches: an epoch is ~9 steps."""
+    w.dataset_panel.val_split.setValue(50)
+    for form in (w.training_panel.cnn_form, w.training_panel.gan_form):
+        form.widget("batch_size").setValue(256)
+        form.widget("budget.epochs").setValue(epochs)
+    w.training_panel.gan_form.widget("latent_dim").setValue(16)
+
+
+def button(w: MainWindow, text: str) -> QToolButton:
+    return next(b for b in w.training_panel.findChildren(QToolButton) if b.defaultAction().text() == text)
+
+
+def test_first_launch_has_bundled_mnist_selected_and_start_enabled(window: MainWindow) -> None:
+    assert window.dataset_panel.current_key() == "mnist-sample"
+    assert window.dataset_panel.preview.count() > 0
+    assert window.training_panel.start_action.isEnabled()
+    assert not window.training_panel.stop_action.isEnabled()
+    assert window.draw_panel.quick_train.isEnabled() and not window.draw_panel.has_model()
+
+
+def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtBot, _runs_dir: Path) -> None:
+    make_tiny(window, epochs=50)
+    window.training_panel.train_gan.setChecked(False)
+    steps: list[StepReport] = []
+    window.session.step.connect(steps.append)
+    with qtbot.waitSignal(window.session.step, timeout=30_000):
+        QTest.mouseClick(button(window, "Start"), Qt.MouseButton.LeftButton)
+    assert window.session.is_running("cnn")
+    assert not window.training_panel.cnn_form.isEnabled()   # settings are locked while training
+
+    QTest.mouseClick(button(window, "Pause"), Qt.MouseButton.LeftButton)
+    assert window.session.paused and window.training_panel.pause_action.text() == "Resume"
+    qtbot.wait(400)   # a report already queued may still arrive; after that, nothing while paused
+    seen = len(steps)
+    qtbot.wait(800)
+    assert len(steps) == seen
+
+    QTest.mouseClick(button(window, "Resume"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(steps) > seen, timeout=20_000)
+    with qtbot.waitSignal(window.session.finished, timeout=30_000) as finished, \
+            qtbot.waitSignal(window.session.stopped, timeout=30_000):
+        QTest.mouseClick(button(window, "Stop"), Qt.MouseButton.LeftButton)
+    report = finished.args[0]
+    assert isinstance(report, FinishedReport) and report.reason == "stopped"
+    assert not window.session.is_running() and window.training_panel.start_action.isEnabled()
+    x, y = window.plots_panel.series("train_loss")
+    assert len(x) >= 2 and np.all(np.isfinite(y))
+    run = RunFolder(report.run_dir)
+    assert run.path.parent == _runs_dir and run.has_checkpoint()
+
+
+def test_gan_and_cnn_together_fill_plots_gallery_and_draw_panel(window: MainWindow, qtbot: QtBot) -> None:
+    make_tiny(window, epochs=1)
+    finished: list[FinishedReport] = []
+    window.session.finished.connect(finished.append)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: len(finished) == 2 and not window.session.is_running(), timeout=90_000)
+    assert {r.kind for r in finished} == {"cnn", "gan"}
+    assert all(r.reason == "completed" for r in finished)
+    assert len(window.plots_panel.series("loss_d")[0]) > 0 and len(window.plots_panel.series("val_acc")[0]) == 1
+    assert window.gallery_panel.history_length() == 1
+    assert window.gallery_panel.shown_images().shape[0] == 64
+    assert window.draw_panel.has_model()
+
+    # draw a stroke with the mouse: the canvas turns it into a 28×28 input and probabilities that sum to one
+    canvas = window.draw_panel.canvas
+    window.docks["Draw"].raise_()
+    results: list[object] = []
+    window.draw_panel.classified.connect(results.append)
+    side = min(canvas.width(), canvas.height())
+    points = [QPoint(int(side * fx), int(side * fy)) for fx, fy in ((0.5, 0.2), (0.5, 0.5), (0.5, 0.8))]
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+    for p in points[1:]:
+        QTest.mouseMove(canvas, p)
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+    qtbot.waitUntil(lambda: any(r is not None for r in results), timeout=5_000)
+    probs = next(r for r in results if r is not None)
+    assert probs.shape == (10,) and abs(float(probs.sum()) - 1.0) < 1e-6
+    assert window.draw_panel.bars.top_index() == int(np.argmax(probs))
+    digit = window.draw_panel.last_input
+    assert digit is not None and digit.shape == (28, 28) and digit.dtype == np.uint8
+    cols = np.flatnonzero(digit.max(axis=0) > 0)   # a vertical stroke: ink in a narrow band of columns
+    assert 0 < cols.max() - cols.min() <= 8
+    assert window.draw_panel.last_latency_ms is not None
+
+
+def test_closing_mid_training_stops_joins_and_saves(qtbot: QtBot, _runs_dir: Path) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
+    make_tiny(w, epochs=50)
+    with qtbot.waitSignal(w.session.step, timeout=30_000):
+        w.start_training()
+    w.close()
+    assert not w.session.is_running()
+    runs = sorted(_runs_dir.iterdir())
+    assert {p.name.split("-")[0] for p in runs} == {"cnn", "gan"}
+    for path in runs:
+        assert RunFolder(path).has_checkpoint()
+        _, meta = RunFolder(path).load_checkpoint()
+        assert meta["loop"]["step"] >= 1
+
+
+def test_worker_error_becomes_a_dialog_and_the_app_keeps_running(window: MainWindow, qtbot: QtBot) -> None:
+    window.training_panel.run_form.widget("device").setCurrentIndex(
+        window.training_panel.run_form.widget("device").findData("cuda"))
+    window.training_panel.train_gan.setChecked(False)
+    import torch
+
+    if torch.cuda.is_available():   # pragma: no cover - on a GPU machine ask for a device that cannot exist
+        window.training_panel.run_form.widget("device").setCurrentIndex(
+            window.training_panel.run_form.widget("device").findData("mps"))
+    with qtbot.waitSignal(window.session.failed, timeout=30_000) as failed:
+        window.start_training()
+    kind, message, _ = failed.args
+    assert kind == "cnn" and "not available" in message
+    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=10_000)
+    box = window.message_box
+    assert isinstance(box, QMessageBox) and box.isVisible() and "not available" in box.text()
+    box.close()
+    assert window.training_panel.start_action.isEnabled()
+
+
+def test_settings_are_remembered(qtbot: QtBot) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.training_panel.cnn_form.widget("optimizer.lr").setValue(0.0123)
+    first.training_panel.gan_form.widget("latent_dim").setValue(42)
+    first.close()
+    assert QSettings().value("train/cnn") is not None
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.training_panel.cnn_form.widget("optimizer.lr").value() == pytest.approx(0.0123)
+    assert second.training_panel.gan_form.widget("latent_dim").value() == 42
+
+
+def test_invalid_values_cannot_be_entered(window: MainWindow) -> None:
+    batch = window.training_panel.cnn_form.widget("batch_size")
+    batch.setValue(0)
+    assert batch.value() == 1
+    lr = window.training_panel.cnn_form.widget("optimizer.lr")
+    lr.setValue(-5.0)
+    assert lr.value() > 0
+    dropout = window.training_panel.cnn_form.widget("dropout")
+    dropout.setValue(1.5)
+    cfg = window.training_panel.cnn_config(window.dataset_panel.data_config())
+    assert cfg.dropout < 1.0 and cfg.batch_size == 1 and cfg.optimizer.lr > 0
