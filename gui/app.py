@@ -30,6 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(argv)
     from gui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(deferred=True)
     window.show()
     return app.exec()

@@ -27,6 +27,9 @@ class BackgroundCall(QObject):
         self._thread.start()
         return self
 
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
     def wait(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()

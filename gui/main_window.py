@@ -5,66 +5,103 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
-from engine.config import CnnConfig, ConfigError, GanConfig, RunConfig, load_json, save_json
-from engine.models.shapes import check_gan_shape
-from engine.progress import format_duration
-from engine.train.reports import EpochReport, FinishedReport, StepReport
+from engine.durations import format_duration
 from gui.background import BackgroundCall
-from gui.menus import build_menus
-from gui.panels.dataset_panel import DatasetPanel
-from gui.panels.draw_panel import QUICK_TRAIN_SECONDS, DrawPanel
-from gui.panels.gallery_panel import GalleryPanel
-from gui.panels.plots_panel import PlotsPanel
-from gui.panels.training_panel import TrainingPanel
-from gui.run_paths import new_run_dir
-from gui.session import TrainingSession
-from gui.worker import TrainingJob
+from gui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
+    from engine.train.reports import EpochReport, FinishedReport, StepReport
+
+# The rest of the app (configs, session, panels, pyqtgraph, NumPy) is imported where it is first used, after
+# the window's first paint: the window appears about as fast as a bare Qt window (bench/startup.py).
+
+
+def _loading_label() -> QLabel:
+    label = QLabel("Loading…")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setEnabled(False)
+    return label
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, runs_root: Path | None = None) -> None:
+    """``deferred=True`` (the app) paints an empty frame first and builds the panels right after, so the window
+    appears as fast as a bare Qt window; tests build everything at once."""
+
+    def __init__(self, runs_root: Path | None = None, deferred: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("GenDisc Studio")
         self.setObjectName("MainWindow")
         self.runs_root = runs_root
-        self.session = TrainingSession(self)
         self.message_box: QMessageBox | None = None
+        self._built = False
         self._quick = False
         self._speeds: dict[str, float] = {}
         self._elapsed: dict[str, float] = {}
+        self.theme = apply_theme(str(QSettings().value("view/theme", "system")))
+        self.docks: dict[str, QDockWidget] = {}
+        for title, area in (("Training", Qt.DockWidgetArea.LeftDockWidgetArea),
+                            ("Dataset", Qt.DockWidgetArea.LeftDockWidgetArea),
+                            ("Samples", Qt.DockWidgetArea.RightDockWidgetArea),
+                            ("Draw", Qt.DockWidgetArea.RightDockWidgetArea)):
+            self._dock(title, _loading_label(), area)
+        self.tabifyDockWidget(self.docks["Training"], self.docks["Dataset"])
+        self.docks["Training"].raise_()
+        self.setCentralWidget(_loading_label())
+        self.device_label = QLabel("Device: not chosen yet")
+        self.speed_label = QLabel("")
+        self.elapsed_label = QLabel("")
+        for label in (self.device_label, self.speed_label, self.elapsed_label):
+            self.statusBar().addPermanentWidget(label)
+        self._state_restored = self._restore_geometry()
+        self._deferred = deferred
+        if not deferred:
+            self._build()
 
+    def _build(self) -> None:
+        """Create the panels (this imports pyqtgraph and NumPy) and wire everything."""
+        from gui.menus import build_menus
+        from gui.panels.dataset_panel import DatasetPanel
+        from gui.panels.draw_panel import DrawPanel
+        from gui.panels.gallery_panel import GalleryPanel
+        from gui.panels.plots_panel import PlotsPanel
+        from gui.panels.training_panel import TrainingPanel
+        from gui.session import TrainingSession
+
+        self.session = TrainingSession(self)
         self.dataset_panel = DatasetPanel()
         self.training_panel = TrainingPanel()
         self.plots_panel = PlotsPanel()
         self.gallery_panel = GalleryPanel()
         self.draw_panel = DrawPanel()
         self.setCentralWidget(self.plots_panel)
-        self.docks: dict[str, QDockWidget] = {}
-        self._dock("Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Dataset", self.dataset_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Samples", self.gallery_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("Draw", self.draw_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["Training"], self.docks["Dataset"])
-        self.docks["Training"].raise_()
-        self.resizeDocks([self.docks["Training"], self.docks["Samples"]], [300, 390], Qt.Orientation.Horizontal)
-
-        self.device_label = QLabel("Device: not chosen yet")
-        self.speed_label = QLabel("")
-        self.elapsed_label = QLabel("")
-        for label in (self.device_label, self.speed_label, self.elapsed_label):
-            self.statusBar().addPermanentWidget(label)
+        for title, panel in (("Training", self.training_panel), ("Dataset", self.dataset_panel),
+                             ("Samples", self.gallery_panel), ("Draw", self.draw_panel)):
+            self.docks[title].setWidget(panel)
         self.statusBar().showMessage("Ready: the bundled MNIST sample is selected; press Start (F5) to train.")
-
         build_menus(self)
         self._connect()
-        self._default_state = self.saveState()
         self.restore_settings()
-        self._torch_warmup = BackgroundCall(_import_torch, self).start()
+        self._built = True
+        # torch loads in the background once the window is up, so the first drawing classifies at once
+        self._torch_warmup = BackgroundCall(_import_torch, self)
+        QTimer.singleShot(300, self._torch_warmup.start)
+
+    def _restore_geometry(self) -> bool:
+        s = QSettings()
+        self._default_state = self.saveState()
+        geometry, state = s.value("window/geometry"), s.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        return isinstance(state, QByteArray) and self.restoreState(state)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
@@ -95,6 +132,9 @@ class MainWindow(QMainWindow):
     # -- commands -----------------------------------------------------------------------------------------------
     def start_training(self, kinds: list[str] | None = None) -> bool:
         """Start the selected models on the selected dataset; False (with a dialog) if something is wrong."""
+        from engine.config import ConfigError
+        from engine.models.shapes import check_gan_shape
+
         if self.session.is_running():
             return False
         info = self.dataset_panel.current_info()
@@ -118,6 +158,9 @@ class MainWindow(QMainWindow):
 
     def quick_train(self) -> None:
         """Train the default CNN for about 20 s on the selected dataset, for the draw panel."""
+        from engine.config import CnnConfig
+        from gui.worker import QUICK_TRAIN_SECONDS
+
         info = self.dataset_panel.current_info()
         if info is None or self.session.is_running("cnn"):
             return
@@ -129,6 +172,10 @@ class MainWindow(QMainWindow):
         self._launch(cfg, info.image_shape, info.class_names)
 
     def _launch(self, cfg: RunConfig, shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
+        from engine.config import CnnConfig
+        from gui.run_paths import new_run_dir
+        from gui.worker import TrainingJob
+
         kind = "cnn" if isinstance(cfg, CnnConfig) else "gan"
         self.plots_panel.reset(kind)
         if kind == "gan":
@@ -197,9 +244,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Paused: press Resume (F6) to go on.")
 
     # -- dialogs ------------------------------------------------------------------------------------------------
-    def _warn(self, title: str, text: str, details: str = "",
-              icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> None:
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+    def _warn(self, title: str, text: str, details: str = "", icon: QMessageBox.Icon | None = None) -> None:
+        box = QMessageBox(icon or QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         if details:
             box.setDetailedText(details)
         self.message_box = box
@@ -210,14 +256,9 @@ class MainWindow(QMainWindow):
 
     # -- settings and closing -----------------------------------------------------------------------------------
     def restore_settings(self) -> None:
+        from engine.config import CnnConfig, ConfigError, GanConfig, load_json
+
         s = QSettings()
-        geometry, state = s.value("window/geometry"), s.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
         for key, setter in (("train/cnn", lambda c: self.training_panel.set_configs(cnn=c)),
                             ("train/gan", lambda c: self.training_panel.set_configs(gan=c))):
             text = s.value(key)
@@ -236,6 +277,8 @@ class MainWindow(QMainWindow):
             self.dataset_panel.val_split.setValue(float(split))
 
     def save_settings(self) -> None:
+        from engine.config import ConfigError, save_json
+
         s = QSettings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
@@ -248,12 +291,33 @@ class MainWindow(QMainWindow):
         s.setValue("data/dataset", data.dataset)
         s.setValue("data/val_percent", self.dataset_panel.val_split.value())
 
+    def set_theme(self, name: str) -> None:
+        self.theme = apply_theme(name)
+        QSettings().setValue("view/theme", self.theme)
+
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.show()
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._deferred:   # the frame is on screen: now build the panels
+            self._deferred = False
+            QTimer.singleShot(0, self._build)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._state_restored:   # first launch: side columns in proportion to the window
+            self._state_restored = True
+            width = self.width()
+            self.resizeDocks([self.docks["Training"], self.docks["Samples"]],
+                             [max(300, width // 4), max(390, width * 3 // 10)], Qt.Orientation.Horizontal)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._built:
+            event.accept()
+            return
         if self.session.is_running():
             self.statusBar().showMessage("Stopping training and saving the run…")
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -264,7 +328,8 @@ class MainWindow(QMainWindow):
                 QApplication.restoreOverrideCursor()
         self.save_settings()
         self.plots_panel.close()
-        self._torch_warmup.wait(30)
+        if self._torch_warmup.started():
+            self._torch_warmup.wait(30)
         event.accept()
 
 

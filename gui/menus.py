@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.data.catalog import FASHION_CREDIT, MNIST_CREDIT
+from gui.theme import THEMES
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -59,11 +59,11 @@ def build_menus(w: MainWindow) -> None:
     view.addSeparator()
     theme = view.addMenu("&Theme")
     group = QActionGroup(w)
-    for name, scheme in (("System", Qt.ColorScheme.Unknown), ("Light", Qt.ColorScheme.Light),
-                         ("Dark", Qt.ColorScheme.Dark)):
-        a = QAction(name, w, checkable=True)
-        a.setChecked(name == "System")
-        a.triggered.connect(lambda _=False, scheme=scheme: QGuiApplication.styleHints().setColorScheme(scheme))
+    current = w.theme
+    for name in THEMES:
+        a = QAction(name.capitalize(), w, checkable=True)
+        a.setChecked(name == current)
+        a.triggered.connect(lambda _=False, name=name: w.set_theme(name))
         group.addAction(a)
         theme.addAction(a)
     view.addAction(_action(w, "&Reset layout", w.reset_layout))

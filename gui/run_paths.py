@@ -6,11 +6,11 @@ import os
 import time
 from pathlib import Path
 
-import platformdirs
-
 
 def runs_root() -> Path:
     env = os.environ.get("GENDISC_RUNS_DIR")
+    import platformdirs  # not at import time: the window's first paint waits for nothing it does not need
+
     return Path(env) if env else platformdirs.user_data_path("gendisc-studio", appauthor=False) / "runs"
 
 

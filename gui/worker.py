@@ -18,6 +18,7 @@ from engine.errors import GenDiscError
 from engine.train.control import Control
 
 WEIGHTS_EVERY_S = 1.0   # how often the draw panel gets fresh CNN weights
+QUICK_TRAIN_SECONDS = 20   # the draw panel's "quick-train a CNN"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -161,6 +161,11 @@ class DatasetPanel(QWidget):
             self.combo.setCurrentIndex(self.combo.findData(self._current))
             self._load(self._current)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._show_counts()   # the bar chart takes its colours from the palette
+        super().changeEvent(event)
+
     # -- views --------------------------------------------------------------------------------------------------
     def _show_preview(self) -> None:
         ds = self._dataset
@@ -174,6 +179,7 @@ class DatasetPanel(QWidget):
 
     def _show_counts(self) -> None:
         ds = self._dataset
+        self.counts.setBackground(self.palette().base().color())
         if ds is None:
             return
         counts = ds.class_counts()
@@ -186,6 +192,5 @@ class DatasetPanel(QWidget):
         plot.getViewBox().invertY(True)
         plot.setXRange(0, max(1, int(counts.max())) * 1.05, padding=0)
         plot.setYRange(-0.5, len(counts) - 0.5, padding=0)
-        self.counts.setBackground(self.palette().base().color())
         self.counts.setToolTip("Training images per class: " +
                                ", ".join(f"{n}: {c:,}" for n, c in zip(ds.class_names, counts, strict=True)))

@@ -31,8 +31,26 @@ from engine.train.reports import WeightsReport
 from gui.widgets.draw_canvas import DrawCanvas
 from gui.widgets.image_grid import ImageGrid
 from gui.widgets.prob_bars import ProbabilityBars
+from gui.worker import QUICK_TRAIN_SECONDS
 
-QUICK_TRAIN_SECONDS = 20
+
+def _classify_one(model: Any, digit: np.ndarray) -> np.ndarray:
+    """Class probabilities for one 28×28 digit, computed on one CPU thread.
+
+    The training thread already keeps every core busy; a second multi-threaded OpenMP team on the GUI thread
+    oversubscribes them and one tiny forward pass takes ~150 ms instead of ~1 ms. PyTorch's thread count is
+    per calling thread once a thread has started, so lowering it here for the call leaves training alone.
+    """
+    import torch
+
+    from engine.inference import classify
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return classify(model, digit[None])[0]
+    finally:
+        torch.set_num_threads(before)
 
 
 class DrawPanel(QWidget):
@@ -189,9 +207,7 @@ class DrawPanel(QWidget):
                                       else "Train or load a CNN")
             self.bars.set_probabilities(None)
             return None
-        from engine.inference import classify
-
-        probs = classify(self._model, digit[None])[0]
+        probs = _classify_one(self._model, digit)
         self.bars.set_probabilities(probs)
         top = int(np.argmax(probs))
         self.prediction.setText(self._spec[2][top])

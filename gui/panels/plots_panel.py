@@ -139,6 +139,17 @@ def _style_symbols(item: pg.PlotDataItem, brush: object, pen: object) -> None:
     item.scatter.setSize(item.opts["symbolSize"])
 
 
+def _title_html(key: str, title: str, text: QColor, muted: QColor) -> str:
+    """The plot's title with its legend inline, in the curves' colours: a legend box would cover the curves."""
+    entries = [f"<span style='color:{spec.color}'>{'●' if spec.source == 'epoch' else '━'} {spec.label}</span>"
+               for spec in _SPECS if spec.plot == key and spec.label]
+    if key.startswith("gan"):
+        entries.append(f"<span style='color:{muted.name()}'>● epoch mean</span>")
+    legend = "&nbsp;&nbsp;".join(entries) if len(entries) > 1 else ""
+    head = f"<b style='color:{text.name()}'>{title}</b>"
+    return head + (f"<br><span style='font-size:9pt'>{legend}</span>" if legend else "")
+
+
 class PlotsPanel(QWidget):
     """Four live plots in a 2×2 grid: the GAN on the top row, the CNN below, each row sharing its step axis.
 
@@ -188,8 +199,6 @@ class PlotsPanel(QWidget):
             plot = self.graphics.addPlot(row=row, col=col)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-            if key != "cnn_acc":  # a single curve needs no legend: the title names it
-                plot.addLegend(offset=(-6, 4), labelTextSize="9pt", colCount=3, horSpacing=12, verSpacing=-6)
             self._plots[key] = plot
         # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads the auto-range.
         self._plots["gan_prob"].setXLink(self._plots["gan_loss"])
@@ -205,17 +214,12 @@ class PlotsPanel(QWidget):
             )
         # An empty plot says what will appear there; the text sits in the view box, so panning does not move it.
         self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
-        self._legend_widths: dict[str, float] = {}
         for key, plot in self._plots.items():
             model = "GAN" if key.startswith("gan") else "CNN"
             text = QGraphicsSimpleTextItem(f"Train the {model} to see its curves here", plot.getViewBox())
             text.setZValue(10)
             self._placeholders[key] = text
             plot.getViewBox().sigResized.connect(self._on_view_resized)
-        # The GAN's epoch means share their loss's colour; one neutral legend entry says what the dots are.
-        self._epoch_keys = [self._plots[key].plot([], [], name="epoch mean", pen=None, symbol="o", symbolSize=7)
-                            for key in ("gan_loss", "gan_prob")]
-        self._legend_widths.update({key: plot.legend.width() for key, plot in self._plots.items() if plot.legend})
         self.reset_zoom()
 
         layout = QVBoxLayout(self)
@@ -358,9 +362,6 @@ class PlotsPanel(QWidget):
         for key, text in self._placeholders.items():
             box, rect = self._plots[key].getViewBox().boundingRect(), text.boundingRect()
             text.setPos(box.center().x() - rect.width() / 2, box.center().y() - rect.height() / 2)
-            legend = self._plots[key].legend
-            if legend is not None:  # one row of entries when it fits, a column when the plot is narrow
-                legend.setColumnCount(len(legend.items) if box.width() >= self._legend_widths.get(key, 0.0) + 16 else 1)
 
     def _curve_style(self, spec: _Spec) -> dict:
         if spec.source == "step":
@@ -383,7 +384,7 @@ class PlotsPanel(QWidget):
         for key, plot in self._plots.items():
             _row, _col, title, ylabel = _PLOTS[key]
             plot.getViewBox().setBackgroundColor(base)
-            plot.setTitle(title, color=text.name(), size="10pt", bold=True)
+            plot.setTitle(_title_html(key, title, text, muted), size="10pt")
             plot.getAxis("left").setWidth(44)  # equal widths line the plots of a column up
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
@@ -392,15 +393,6 @@ class PlotsPanel(QWidget):
             plot.setLabel("bottom", "step", color=text.name())
             plot.setLabel("left", ylabel, color=text.name())
             plot.showGrid(x=True, y=True, alpha=0.18)
-            legend = plot.legend
-            if legend is not None:
-                legend.setLabelTextColor(text)
-                for _sample, label in legend.items:
-                    label.setText(label.text)  # the colour applies to text set after it
-                fill = QColor(base)
-                fill.setAlphaF(0.75)
-                legend.setBrush(fill)
-                legend.setPen(muted)
         for text in self._placeholders.values():
             text.setBrush(pal.color(QPalette.ColorRole.PlaceholderText))
         self._on_view_resized()
@@ -409,9 +401,6 @@ class PlotsPanel(QWidget):
         for spec in _SPECS:
             if spec.source == "epoch":
                 _style_symbols(self._curves[spec.name], pg.mkBrush(spec.color), outline)
-        for item in self._epoch_keys:
-            item.setPen(pg.mkPen(muted, width=1.2, style=Qt.PenStyle.DashLine))
-            _style_symbols(item, pg.mkBrush(muted), outline)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import CNN_ARCHS, OPTIMIZERS, CnnConfig, DataConfig, GanConfig
-from engine.progress import eta_seconds, format_duration
+from engine.durations import eta_seconds, format_duration
 from engine.train.reports import StepReport
 from gui.widgets.config_form import ConfigForm, Field
 
