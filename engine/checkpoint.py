@@ -63,6 +63,7 @@ class RunFolder:
         if run.path.exists() and not run.path.is_dir():
             raise CheckpointError(f"{run.path} exists and is not a folder")
         run.path.mkdir(parents=True, exist_ok=True)
+        (run.path / METRICS_FILE).unlink(missing_ok=True)   # history of an unsaved earlier attempt is not ours
         atomic_write_text(run.path / CONFIG_FILE, save_json(cfg))
         return run
 
@@ -78,8 +79,13 @@ class RunFolder:
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         """One line per record; a reader skips a line cut short by a crash, so appending is safe enough."""
-        with open(self.path / METRICS_FILE, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, allow_nan=True) + "\n")
+        line = json.dumps(record, allow_nan=True) + "\n"
+        with open(self.path / METRICS_FILE, "a+b") as fh:
+            if fh.seek(0, os.SEEK_END) > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":   # a crash cut the last line short: start a new one, don't join it
+                    line = "\n" + line
+            fh.write(line.encode("utf-8"))
 
     def read_metrics(self) -> list[dict[str, Any]]:
         file = self.path / METRICS_FILE

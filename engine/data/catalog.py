@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.data.dataset import RawDataset
-from engine.data.idx import read_idx_header
+from engine.data.idx import is_gzip, read_idx_header
 from engine.data.idx_folder import find_idx_files, read_idx_folder
 from engine.data.npz import read_npz
 from engine.errors import DatasetError
@@ -54,7 +54,7 @@ def fashion_dir() -> Path:
 
 def _idx_count_and_shape(path: Path) -> tuple[int, tuple[int, ...]]:
     """Read only the header of an IDX file: cheap enough to list a 60,000-image dataset instantly."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+    opener = gzip.open if is_gzip(path) else open   # by content, as read_idx decides
     with opener(path, "rb") as fh:
         _, shape = read_idx_header(fh, path)
     return shape[0], shape[1:]

@@ -23,7 +23,7 @@ MAX_IDX_BYTES = 4 * 1024**3   # CIFAR-sized data is ~150 MB; anything claiming m
 _CHUNK = 1 << 22
 
 
-def _is_gzip(path: Path) -> bool:
+def is_gzip(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(2) == b"\x1f\x8b"
 
@@ -72,8 +72,9 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(path, "file not found")
+    compressed = False
     try:
-        compressed = _is_gzip(path)
+        compressed = is_gzip(path)
         opener = gzip.open if compressed else open
         with opener(path, "rb") as fh:
             dtype, shape = read_idx_header(fh, path)

@@ -21,12 +21,13 @@ def normalize(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     One scaling for both networks: the GAN's tanh output and the CNN's input live in the same space, so the
     CNN can judge generated images as they are.
     """
-    t = torch.as_tensor(np.asarray(images)) if isinstance(images, np.ndarray) else images
+    # a copy: cached dataset arrays are read-only, and the caller's array must never change
+    t = torch.tensor(images) if isinstance(images, np.ndarray) else images
     if t.ndim == 3:
         t = t.unsqueeze(-1)
     if t.shape[-1] in (1, 3) and t.shape[1] not in (1, 3):
         t = t.permute(0, 3, 1, 2)
-    return t.contiguous().float().div_(127.5).sub_(1.0)
+    return t.contiguous().float().div(127.5).sub_(1.0)
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:

@@ -96,6 +96,7 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     z_fixed = fixed_noise(cfg)
     batch = min(cfg.batch_size, len(x_train))
     state = LoopState()
+    epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
     run = open_run(run_dir, cfg, resume)
     if run is not None and resume:
         tensors, meta = run.load_checkpoint()
@@ -106,12 +107,13 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
         unpack_rng(gen, tensors)
         state = loop_state(meta["loop"])
         run.truncate_metrics(state.step)
+        partial = meta.get("epoch_partial", {"sums": [0.0] * 4, "steps": 0})   # the epoch's running means
+        epoch_sums, epoch_steps = torch.tensor(partial["sums"], device=device), int(partial["steps"])
     loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state)
     real_target = 1.0 - cfg.label_smoothing
     order = None
     window: list[torch.Tensor] = []   # per step: stacked (loss_d, loss_g, d_real, d_fake)
     window_t0, window_images = loop.elapsed(), 0
-    epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
     last_publish = 0.0
     g.train()
     d.train()
@@ -170,7 +172,7 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
             last_publish = time.perf_counter()
             yield WeightsReport("gan", state.step, numpy_state(g))
         if control.take_checkpoint_request() and run is not None:
-            _save(run, g, d, opt_g, opt_d, gen, state, data)
+            _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
         if loop.at_epoch_end:
             epoch = loop.epoch - 1
             metrics = dict(zip(LOSS_NAMES, (epoch_sums / max(epoch_steps, 1)).tolist(), strict=True))
@@ -179,11 +181,11 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
             if run is not None:
                 run.append_metrics({"epoch": epoch, "step": state.step, "elapsed_s": loop.elapsed(), **metrics})
                 run.save_samples(epoch, make_grid(samples))
-                _save(run, g, d, opt_g, opt_d, gen, state, data)
+                _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
             yield EpochReport("gan", epoch, state.step, metrics, loop.elapsed(), samples=samples)
             window_t0 = loop.elapsed()
     if run is not None:
-        _save(run, g, d, opt_g, opt_d, gen, state, data)
+        _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
     yield WeightsReport("gan", state.step, numpy_state(g))
     last = {k: float(v) for k, v in zip(LOSS_NAMES, torch.stack(window).mean(0).tolist(), strict=True)} \
         if window else {}
@@ -192,9 +194,11 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
 
 
 def _save(run: RunFolder, g: Generator, d: Discriminator, opt_g: torch.optim.Optimizer,
-          opt_d: torch.optim.Optimizer, gen: torch.Generator, state: LoopState, data: TensorData) -> None:
+          opt_d: torch.optim.Optimizer, gen: torch.Generator, state: LoopState, data: TensorData,
+          partial: tuple[torch.Tensor, int]) -> None:
     tg, mg = pack_optimizer("optG", opt_g)
     td, md = pack_optimizer("optD", opt_d)
     tensors = {**pack_module("G", g), **pack_module("D", d), **tg, **td, **pack_rng(gen)}
+    epoch_partial = {"sums": partial[0].tolist(), "steps": partial[1]}
     run.save_checkpoint(tensors, {"kind": "gan", "loop": loop_meta(state), "optG": mg, "optD": md,
-                                  **data_meta(data)})
+                                  "epoch_partial": epoch_partial, **data_meta(data)})

@@ -355,7 +355,7 @@ def test_fashion_mnist_from_environment_folder(tmp_path: Path, monkeypatch: pyte
     arrays = write_fashion(folder)
     monkeypatch.setenv("GENDISC_FASHION_MNIST_DIR", str(folder))
     infos = {info.key: info for info in list_datasets()}
-    assert list(infos)[0] == "mnist-sample"
+    assert next(iter(infos)) == "mnist-sample"
     info = infos["fashion-mnist"]
     assert (info.n_train, info.n_test, info.image_shape) == (600, 100, (1, 28, 28))
     assert info.class_names == FASHION_CLASSES
@@ -459,7 +459,7 @@ def test_split_sizes(n: int, fraction: float, n_val: int) -> None:
 def test_split_is_seeded() -> None:
     a_train, a_val = split_indices(1000, 0.1, seed=1)
     b_train, b_val = split_indices(1000, 0.1, seed=1)
-    c_train, c_val = split_indices(1000, 0.1, seed=2)
+    _, c_val = split_indices(1000, 0.1, seed=2)
     np.testing.assert_array_equal(a_train, b_train)
     np.testing.assert_array_equal(a_val, b_val)
     assert not np.array_equal(a_val, c_val)

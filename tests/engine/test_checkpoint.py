@@ -1,0 +1,255 @@
+"""Run folders and checkpoints: atomic writes, config and metrics files, refusing pickles and foreign files."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save as st_save
+
+from engine import checkpoint
+from engine.checkpoint import FORMAT, VERSION, RunFolder, atomic_write_bytes, open_run
+from engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
+from engine.errors import CheckpointError
+
+
+class WritesFile:
+    """A pickle payload: unpickling it runs code that creates ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return exec, (f"open({str(self.path)!r}, 'w').close()",)
+
+
+def cnn_cfg(**kw: object) -> CnnConfig:
+    return CnnConfig(data=DataConfig(val_fraction=0.2, augment=False), budget=TrainBudget(epochs=3, max_steps=50),
+                     optimizer=OptimizerConfig("sgd", 0.05, 0.8), batch_size=32, seed=7, **kw)  # type: ignore[arg-type]
+
+
+TENSORS = {"model.w": torch.arange(12, dtype=torch.float32).reshape(3, 4), "rng.torch": torch.arange(5).byte()}
+META = {"kind": "cnn", "loop": {"step": 12, "elapsed_s": 1.5, "best_val_loss": None, "bad_epochs": 0}}
+
+
+# -- atomic writes ----------------------------------------------------------------------------------------------
+def test_atomic_write_replaces_content_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "file.bin"
+    atomic_write_bytes(target, b"old")
+    atomic_write_bytes(target, b"new content")
+    assert target.read_bytes() == b"new content"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
+
+
+@pytest.mark.parametrize(("where", "error"), [("replace", OSError), ("fsync", OSError),
+                                              ("fsync", KeyboardInterrupt)])
+def test_atomic_write_failure_keeps_old_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str,
+                                                error: type[BaseException]) -> None:
+    target = tmp_path / "config.json"
+    target.write_bytes(b"old and complete")
+    calls: list[str] = []
+
+    def fail(*args: object) -> None:
+        calls.append(where)
+        raise error("simulated crash")
+
+    monkeypatch.setattr(checkpoint.os, where, fail)
+    with pytest.raises(error):
+        atomic_write_bytes(target, b"new but never finished")
+    monkeypatch.undo()
+    assert calls == [where]
+    assert target.read_bytes() == b"old and complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]   # the temporary file is gone
+
+
+def test_atomic_write_failure_when_writing_data(tmp_path: Path) -> None:
+    target = tmp_path / "checkpoint.safetensors"
+    target.write_bytes(b"old")
+
+    class Unwritable:   # fails in the middle of fh.write(), after the temporary file exists
+        def __buffer__(self, flags: int) -> memoryview:
+            raise OSError("disk full")
+
+    with pytest.raises((OSError, TypeError)):
+        atomic_write_bytes(target, Unwritable())  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.safetensors"]
+
+
+# -- config and metrics -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cfg", [cnn_cfg(arch="classic", dropout=0.1), GanConfig(latent_dim=32, loss="hinge")],
+                         ids=["cnn", "gan"])
+def test_run_folder_config_round_trip(tmp_path: Path, cfg: CnnConfig | GanConfig) -> None:
+    run = RunFolder.create(tmp_path / "run", cfg)
+    again = RunFolder(tmp_path / "run").config()
+    assert again == cfg
+    assert type(again) is type(cfg)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["kind"] == ("cnn" if "Cnn" in
+                                                                                   type(cfg).__name__ else "gan")
+    assert not run.has_checkpoint()
+
+
+def test_config_missing_or_corrupt(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="not a run folder"):
+        RunFolder(tmp_path).config()
+    (tmp_path / "config.json").write_text('{"kind": "cnn", "config": {"batch_size": 0}}')
+    with pytest.raises(CheckpointError, match="batch size"):
+        RunFolder(tmp_path).config()
+    (tmp_path / "config.json").write_bytes(b"\xff\xfe not text")
+    with pytest.raises(CheckpointError, match=r"config\.json"):
+        RunFolder(tmp_path).config()
+
+
+def test_create_refuses_a_file_in_the_way(tmp_path: Path) -> None:
+    (tmp_path / "run").write_text("not a folder")
+    with pytest.raises(CheckpointError, match="not a folder"):
+        RunFolder.create(tmp_path / "run", cnn_cfg())
+
+
+def test_metrics_append_and_read_skip_a_truncated_last_line(tmp_path: Path) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    assert run.read_metrics() == []
+    records = [{"epoch": e, "step": 10 * e, "val_loss": 1.0 / e} for e in (1, 2, 3)]
+    for r in records:
+        run.append_metrics(r)
+    assert run.read_metrics() == records
+    with open(tmp_path / "metrics.jsonl", "a", encoding="utf-8") as fh:
+        fh.write('{"epoch": 4, "step": 40, "val_lo')   # a crash in the middle of a line
+    assert run.read_metrics() == records
+    run.append_metrics({"epoch": 5, "step": 50, "val_loss": float("nan")})
+    after = run.read_metrics()
+    assert after[:3] == records   # the torn line is skipped, the lines around it survive
+    assert after[3]["step"] == 50 and np.isnan(after[3]["val_loss"])
+
+
+def test_truncate_metrics(tmp_path: Path) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    for step in (10, 20, 30, 40):
+        run.append_metrics({"epoch": step // 10, "step": step})
+    run.truncate_metrics(25)
+    assert [r["step"] for r in run.read_metrics()] == [10, 20]
+    run.append_metrics({"epoch": 3, "step": 30})
+    assert [r["step"] for r in run.read_metrics()] == [10, 20, 30]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "metrics.jsonl"]
+
+
+def test_save_samples_writes_png(tmp_path: Path) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    path = run.save_samples(3, np.zeros((10, 12), np.uint8))
+    assert path == tmp_path / "samples" / "epoch-0003.png"
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert int.from_bytes(data[16:20], "big") == 12 and int.from_bytes(data[20:24], "big") == 10
+
+
+# -- checkpoints ----------------------------------------------------------------------------------------------------
+def test_checkpoint_round_trip(tmp_path: Path) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    run.save_checkpoint(TENSORS, META)
+    assert run.has_checkpoint()
+    tensors, meta = RunFolder(tmp_path).load_checkpoint()
+    assert meta == META
+    assert tensors.keys() == TENSORS.keys()
+    for name, value in TENSORS.items():
+        assert torch.equal(tensors[name], value) and tensors[name].dtype == value.dtype
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.safetensors", "config.json"]
+
+
+def test_load_checkpoint_refuses_a_pickle_without_running_it(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    run = RunFolder.create(tmp_path / "run", cnn_cfg())
+    torch.save({"model.w": torch.zeros(3), "payload": WritesFile(marker)}, run.checkpoint_file)
+    with pytest.raises(CheckpointError, match="not a GenDisc Studio checkpoint"):
+        run.load_checkpoint()
+    assert not marker.exists()
+    # and the plain-pickle flavour of the same trick
+    run.checkpoint_file.write_bytes(pickle.dumps({"payload": WritesFile(marker)}))
+    with pytest.raises(CheckpointError):
+        run.load_checkpoint()
+    assert not marker.exists()
+    # the payload is live: unpickling it the unsafe way does run it
+    pickle.loads(run.checkpoint_file.read_bytes())
+    assert marker.exists()
+
+
+@pytest.mark.parametrize(("header", "words"), [
+    ({"format": "someone-else", "version": str(VERSION), "meta": "{}"}, "not a GenDisc Studio checkpoint"),
+    ({"version": str(VERSION), "meta": "{}"}, "not a GenDisc Studio checkpoint"),
+    ({"format": FORMAT, "version": str(VERSION + 1), "meta": "{}"}, f"version {VERSION + 1}"),
+    ({"format": FORMAT, "version": str(VERSION), "meta": "{not json"}, "metadata is missing or corrupt"),
+    ({"format": FORMAT, "version": str(VERSION)}, "metadata is missing or corrupt"),
+])
+def test_load_checkpoint_refuses_foreign_headers(tmp_path: Path, header: dict[str, str], words: str) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    run.checkpoint_file.write_bytes(st_save(TENSORS, metadata=header))
+    with pytest.raises(CheckpointError, match=words):
+        run.load_checkpoint()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "header-length", "garbage"])
+def test_load_checkpoint_refuses_damaged_files(tmp_path: Path, damage: str) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    run.save_checkpoint(TENSORS, META)
+    blob = run.checkpoint_file.read_bytes()
+    damaged = {"truncate": blob[: len(blob) // 2], "empty": b"",
+               "header-length": (10**12).to_bytes(8, "little") + blob[8:],
+               "garbage": os.urandom(64)}[damage]
+    run.checkpoint_file.write_bytes(damaged)
+    with pytest.raises(CheckpointError, match="checkpoint"):
+        run.load_checkpoint()
+
+
+def test_load_checkpoint_when_there_is_none(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        RunFolder.create(tmp_path, cnn_cfg()).load_checkpoint()
+
+
+# -- open_run -------------------------------------------------------------------------------------------------------
+def test_open_run_without_folder(tmp_path: Path) -> None:
+    assert open_run(None, cnn_cfg(), resume=False) is None
+    with pytest.raises(CheckpointError, match="resum"):
+        open_run(None, cnn_cfg(), resume=True)
+
+
+def test_open_run_never_overwrites_a_trained_run(tmp_path: Path) -> None:
+    cfg = cnn_cfg()
+    run = open_run(tmp_path / "run", cfg, resume=False)
+    assert run is not None and run.config() == cfg
+    # a folder without a checkpoint yet may be started again
+    again = open_run(tmp_path / "run", cfg, resume=False)
+    assert again is not None
+    again.save_checkpoint(TENSORS, META)
+    before = run.checkpoint_file.read_bytes()
+    with pytest.raises(CheckpointError, match="already holds a trained run"):
+        open_run(tmp_path / "run", cnn_cfg(arch="classic"), resume=False)
+    assert run.checkpoint_file.read_bytes() == before
+    assert RunFolder(tmp_path / "run").config() == cfg
+    resumed = open_run(tmp_path / "run", cfg, resume=True)
+    assert resumed is not None and resumed.path == tmp_path / "run"
+
+
+def test_open_run_resume_needs_a_checkpoint(tmp_path: Path) -> None:
+    RunFolder.create(tmp_path / "run", cnn_cfg())
+    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
+        open_run(tmp_path / "run", cnn_cfg(), resume=True)
+    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
+        open_run(tmp_path / "nowhere", cnn_cfg(), resume=True)
+
+
+def test_open_run_resume_allows_only_a_new_budget(tmp_path: Path) -> None:
+    cfg = cnn_cfg()
+    run = RunFolder.create(tmp_path, cfg)
+    run.save_checkpoint(TENSORS, META)
+    with pytest.raises(CheckpointError, match="other settings"):
+        open_run(tmp_path, cnn_cfg(dropout=0.5), resume=True)
+    with pytest.raises(CheckpointError, match="other settings"):
+        open_run(tmp_path, GanConfig(), resume=True)
+    assert RunFolder(tmp_path).config() == cfg
+    longer = CnnConfig(**{**cfg.__dict__, "budget": TrainBudget(epochs=9)})
+    assert open_run(tmp_path, longer, resume=True) is not None
+    assert RunFolder(tmp_path).config() == longer   # the folder remembers the budget it now runs under

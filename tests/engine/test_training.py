@@ -1,0 +1,365 @@
+"""Trainers: learning for real on the bundled sample, report sequences, determinism, exact resume, pause/stop,
+the NaN guard and early stopping. Tiny budgets on the CPU; no Qt here."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.checkpoint import RunFolder
+from engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
+from engine.data.catalog import load_dataset
+from engine.data.tensors import TensorData, prepare
+from engine.errors import CheckpointError, TrainingError
+from engine.train.cnn_trainer import train_cnn
+from engine.train.control import Control
+from engine.train.gan_trainer import LOSS_NAMES, train_gan
+from engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
+
+Trainer = Callable[..., Iterator[Report]]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """One intra-op thread: these tiny batches gain little from two, and on a busy 2-core machine OpenMP's
+    spinning threads can make a step ten times slower (measured: 50 s instead of 5 s for one test)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def sample() -> TensorData:
+    """The bundled 5,000 digits: 4,500 to train on, 500 to validate with."""
+    return prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu")
+
+
+def subset(data: TensorData, n_train: int, n_val: int | None = None) -> TensorData:
+    """A seeded random subset (the sample is sorted by class, so a plain slice would hold one or two digits)."""
+    g = torch.Generator().manual_seed(0)
+    ti = torch.randperm(len(data.train_x), generator=g)[:n_train]
+    vi = torch.randperm(len(data.val_x), generator=g)[:n_val]
+    return TensorData(data.name, data.train_x[ti], data.train_y[ti], data.val_x[vi], data.val_y[vi], None, None,
+                      data.class_names)
+
+
+def cnn(**kw: object) -> CnnConfig:
+    return CnnConfig(**{"device": "cpu", "batch_size": 64, **kw})   # type: ignore[arg-type]
+
+
+def gan(**kw: object) -> GanConfig:
+    base = {"device": "cpu", "batch_size": 32, "latent_dim": 16, "g_width": 8, "d_width": 8, "n_samples": 16}
+    return GanConfig(**{**base, **kw})   # type: ignore[arg-type]
+
+
+def run(trainer: Trainer, cfg: CnnConfig | GanConfig, data: TensorData, run_dir: Path | None = None,
+        resume: bool = False, stop_at: int | None = None) -> list[Report]:
+    """All reports of a run; ``stop_at``: ask it to stop when that step's report arrives, as the GUI would."""
+    control = Control()
+    reports: list[Report] = []
+    for report in trainer(cfg, data, control, run_dir, resume):
+        reports.append(report)
+        if stop_at is not None and isinstance(report, StepReport) and report.step == stop_at:
+            control.stop()
+    return reports
+
+
+def of(reports: list[Report], kind: type) -> list:
+    return [r for r in reports if isinstance(r, kind)]
+
+
+def step_losses(reports: list[Report]) -> dict[int, dict[str, float]]:
+    return {r.step: r.losses for r in of(reports, StepReport)}
+
+
+# -- learning for real ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("arch", ["bn", "classic"])
+def test_cnn_learns_the_sample_and_reports_in_order(sample: TensorData, arch: str) -> None:
+    data = subset(sample, 960)             # 30 steps of 32 per epoch: two epoch ends within 60 steps
+    cfg = cnn(arch=arch, batch_size=32, budget=TrainBudget(epochs=2, max_steps=60), log_every=10)
+    reports = run(train_cnn, cfg, data)
+
+    assert all(isinstance(r, (StepReport, EpochReport, WeightsReport, FinishedReport)) for r in reports)
+    finished = reports[-1]
+    assert isinstance(finished, FinishedReport)
+    assert len(of(reports, FinishedReport)) == 1
+    assert isinstance(reports[-2], WeightsReport)
+    assert (finished.kind, finished.step, finished.reason, finished.run_dir) == ("cnn", 60, "step-budget", None)
+
+    steps = of(reports, StepReport)
+    assert [r.step for r in steps] == [10, 20, 30, 40, 50, 60]
+    assert [r.epoch for r in steps] == [1, 1, 1, 2, 2, 2]
+    assert all(r.kind == "cnn" and r.total_steps == 60 for r in steps)
+    assert [r.progress for r in steps] == pytest.approx([s / 60 for s in (10, 20, 30, 40, 50, 60)])
+    assert all(math.isfinite(r.losses["train_loss"]) and r.images_per_s > 0 and r.lr > 0 for r in steps)
+    assert steps[-1].losses["train_loss"] < 0.7 * steps[0].losses["train_loss"]
+    assert all(a.elapsed_s <= b.elapsed_s for a, b in itertools.pairwise(steps))
+
+    epochs = of(reports, EpochReport)
+    assert [(r.epoch, r.step) for r in epochs] == [(1, 30), (2, 60)]
+    for r in epochs:
+        assert r.confusion is not None and r.confusion.shape == (10, 10)
+        assert r.confusion.sum() == len(data.val_y) == 500
+        # rows are true classes: they sum to the validation set's class counts
+        np.testing.assert_array_equal(r.confusion.sum(1), np.bincount(data.val_y.numpy(), minlength=10))
+        assert r.metrics["val_acc"] == pytest.approx(np.trace(r.confusion) / 500)
+    # ten classes: chance is 0.1. Sixty steps reach about 0.9 in practice; 0.7 leaves a wide margin
+    assert epochs[-1].metrics["val_acc"] > 0.7
+    assert finished.metrics["val_acc"] == pytest.approx(epochs[-1].metrics["val_acc"])
+    # each step's report precedes the epoch report of the same step
+    order = [(type(r).__name__, getattr(r, "step", None)) for r in reports]
+    assert order.index(("StepReport", 30)) < order.index(("EpochReport", 30)) < order.index(("StepReport", 40))
+
+
+def test_gan_trains_and_shows_samples(sample: TensorData, tmp_path: Path) -> None:
+    data = subset(sample, 128, 32)         # 4 steps of 32 per epoch
+    cfg = gan(budget=TrainBudget(epochs=2), log_every=2)
+    reports = run(train_gan, cfg, data, tmp_path / "run")
+
+    finished = reports[-1]
+    assert isinstance(finished, FinishedReport)
+    assert (finished.kind, finished.step, finished.reason) == ("gan", 8, "completed")
+    assert finished.run_dir == str(tmp_path / "run")
+    steps = of(reports, StepReport)
+    assert [r.step for r in steps] == [2, 4, 6, 8]
+    for r in steps:
+        assert set(r.losses) == set(LOSS_NAMES)
+        assert all(math.isfinite(v) for v in r.losses.values())
+        assert r.losses["loss_d"] > 0 and r.losses["loss_g"] > 0
+        assert 0 <= r.losses["d_real"] <= 1 and 0 <= r.losses["d_fake"] <= 1
+
+    epochs = of(reports, EpochReport)
+    assert [(r.epoch, r.step) for r in epochs] == [(1, 4), (2, 8)]
+    for r in epochs:
+        assert r.samples is not None   # the fixed-noise batch: 16 images of 28×28×1
+        assert r.samples.dtype == np.uint8 and r.samples.shape == (16, 28, 28, 1)
+        assert r.samples.std() > 0   # not a blank image
+        assert set(r.metrics) == set(LOSS_NAMES) and all(math.isfinite(v) for v in r.metrics.values())
+    assert not np.array_equal(epochs[0].samples, epochs[1].samples)   # the generator changed
+
+    folder = RunFolder(tmp_path / "run")
+    assert folder.config() == cfg
+    assert [m["epoch"] for m in folder.read_metrics()] == [1, 2]
+    side = 4 * (28 + 2) + 2   # saved as a 4×4 grid of 28-pixel images with 2-pixel gaps
+    for epoch in (1, 2):
+        png = (tmp_path / "run" / "samples" / f"epoch-{epoch:04d}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert png[16:24] == struct.pack(">II", side, side)   # IHDR: width, height
+    _, meta = folder.load_checkpoint()
+    assert meta["kind"] == "gan" and meta["loop"]["step"] == 8
+
+
+# -- determinism and exact resume ---------------------------------------------------------------------------------
+def tiny_cnn(**kw: object) -> CnnConfig:
+    # batch norm, dropout and augmentation all draw on (or keep) state that a resume must restore
+    return cnn(arch="bn", budget=TrainBudget(epochs=5, max_steps=6), log_every=1, **kw)
+
+
+def tiny_gan(**kw: object) -> GanConfig:
+    return gan(budget=TrainBudget(epochs=5, max_steps=6), log_every=1, **kw)
+
+
+CASES = [pytest.param(train_cnn, tiny_cnn, 256, id="cnn"), pytest.param(train_gan, tiny_gan, 128, id="gan")]
+
+
+@pytest.mark.parametrize(("trainer", "make_cfg", "n_train"), CASES)
+def test_same_seed_same_losses(sample: TensorData, trainer: Trainer, make_cfg: Callable[..., object],
+                               n_train: int) -> None:
+    data = subset(sample, n_train, 100)
+    first = step_losses(run(trainer, make_cfg(), data))
+    second = step_losses(run(trainer, make_cfg(), data))
+    other = step_losses(run(trainer, make_cfg(seed=1), data))
+    assert list(first) == [1, 2, 3, 4, 5, 6]
+    assert first == second            # exactly, not approximately
+    assert first[1] != other[1]       # and the seed does matter
+
+
+@pytest.mark.parametrize(("trainer", "make_cfg", "n_train"), CASES)
+def test_stop_then_resume_continues_exactly(sample: TensorData, tmp_path: Path, trainer: Trainer,
+                                            make_cfg: Callable[..., CnnConfig | GanConfig], n_train: int) -> None:
+    data = subset(sample, n_train, 100)    # 4 steps per epoch: the resumed part crosses an epoch end
+    cfg = make_cfg()
+    whole = run(trainer, cfg, data, tmp_path / "whole")
+
+    part1 = run(trainer, cfg, data, tmp_path / "split", stop_at=3)
+    stopped = part1[-1]
+    assert isinstance(stopped, FinishedReport)
+    assert (stopped.reason, stopped.step) == ("stopped", 3)
+    assert max(step_losses(part1)) == 3   # nothing ran after the stop
+    assert RunFolder(tmp_path / "split").has_checkpoint()
+
+    part2 = run(trainer, cfg, data, tmp_path / "split", resume=True)
+    resumed = step_losses(part2)
+    assert list(resumed) == [4, 5, 6]
+    expected = step_losses(whole)
+    assert {s: expected[s] for s in (1, 2, 3)} == step_losses(part1)
+    assert resumed == {s: expected[s] for s in (4, 5, 6)}
+
+    (epoch_whole,), (epoch_resumed,) = of(whole, EpochReport), of(part2, EpochReport)
+    assert epoch_resumed.step == epoch_whole.step == 4
+    # CNN: validation of identical weights; GAN: epoch means over steps before and after the stop
+    assert epoch_resumed.metrics == pytest.approx(epoch_whole.metrics, rel=1e-6)
+    if epoch_whole.kind == "gan":
+        assert epoch_whole.samples is not None
+        np.testing.assert_array_equal(epoch_resumed.samples, epoch_whole.samples)
+    assert part2[-1].reason == whole[-1].reason == "step-budget"
+    assert part2[-1].metrics == whole[-1].metrics
+
+    a, _ = RunFolder(tmp_path / "whole").load_checkpoint()
+    b, meta = RunFolder(tmp_path / "split").load_checkpoint()
+    assert meta["loop"]["step"] == 6
+    assert a.keys() == b.keys()
+    for name in a:
+        if not name.startswith("rng."):
+            assert torch.equal(a[name], b[name]), name
+    # one history, no duplicates from the stopped part; for the CNN the same validation figures
+    keep = ("epoch", "step", "val_loss", "val_acc")
+    history = [[{k: m[k] for k in keep if k in m} for m in RunFolder(tmp_path / name).read_metrics()]
+               for name in ("whole", "split")]
+    assert history[0] == history[1]
+    assert [m["step"] for m in history[0]] == [4]
+
+    # a trained folder is never overwritten by a fresh run, and an empty one cannot be resumed
+    with pytest.raises(CheckpointError, match="already holds"):
+        next(trainer(cfg, data, Control(), tmp_path / "split"))
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        next(trainer(cfg, data, Control(), tmp_path / "empty", resume=True))
+
+
+# -- pause and stop -------------------------------------------------------------------------------------------------
+def test_pause_blocks_resume_continues_stop_ends(sample: TensorData) -> None:
+    data = subset(sample, 256, 50)
+    cfg = cnn(arch="classic", batch_size=16, budget=TrainBudget(epochs=1000), log_every=1)
+    control = Control()
+    reports: list[Report] = []
+    errors: list[BaseException] = []
+    stepped = threading.Event()
+
+    def consume() -> None:
+        try:
+            for report in train_cnn(cfg, data, control):
+                reports.append(report)
+                if isinstance(report, StepReport):
+                    stepped.set()
+        except BaseException as exc:   # surfaced in the test thread below
+            errors.append(exc)
+
+    def n_steps() -> int:
+        return sum(isinstance(r, StepReport) for r in reports)
+
+    t0 = time.perf_counter()
+    worker = threading.Thread(target=consume, daemon=True)
+    worker.start()
+    try:
+        assert stepped.wait(30), "training did not start"
+        control.pause()
+        assert control.paused and not control.stopped
+        time.sleep(0.3)                  # the step in flight may still finish
+        paused_at = n_steps()
+        time.sleep(0.7)
+        assert n_steps() == paused_at    # nothing trained while paused
+        assert worker.is_alive()
+
+        stepped.clear()
+        control.resume()
+        assert not control.paused
+        assert stepped.wait(30), "training did not go on after resume"
+        assert n_steps() > paused_at
+
+        control.pause()                  # a stop must also wake a paused trainer
+        time.sleep(0.1)
+        control.stop()
+        worker.join(30)
+        assert not worker.is_alive()
+    finally:
+        control.stop()
+        worker.join(30)
+    wall = time.perf_counter() - t0
+    assert not errors, errors
+    finished = reports[-1]
+    assert isinstance(finished, FinishedReport) and finished.reason == "stopped"
+    assert finished.step == of(reports, StepReport)[-1].step
+    assert control.stopped and not control.paused
+    # reported training time leaves the pauses out (about a second of them)
+    assert finished.elapsed_s < wall - 0.8
+
+
+def test_stop_at_once(sample: TensorData) -> None:
+    data = subset(sample, 256, 50)
+    control = Control()
+    control.stop()
+    reports = list(train_cnn(cnn(arch="classic", budget=TrainBudget(epochs=3)), data, control))
+    assert of(reports, StepReport) == [] and of(reports, EpochReport) == []
+    assert isinstance(reports[-1], FinishedReport)
+    assert (reports[-1].reason, reports[-1].step) == ("stopped", 0)
+
+
+def test_time_budget(sample: TensorData) -> None:
+    data = subset(sample, 256, 50)
+    cfg = cnn(arch="classic", batch_size=16, budget=TrainBudget(epochs=1000, max_seconds=0.5), log_every=1000)
+    t0 = time.perf_counter()
+    reports = list(train_cnn(cfg, data))
+    finished = reports[-1]
+    assert isinstance(finished, FinishedReport) and finished.reason == "time-budget"
+    assert 0.5 <= finished.elapsed_s < 10
+    assert time.perf_counter() - t0 < 15
+    assert 0 < finished.step < 16000
+
+
+# -- the NaN guard and early stopping ----------------------------------------------------------------------------
+def test_huge_learning_rate_raises_naming_the_step(sample: TensorData) -> None:
+    # weight decay at this rate multiplies every weight by (1 - lr·l2) = -9 per step: the loss overflows fast
+    data = subset(sample, 512, 50)
+    cfg = cnn(arch="classic", batch_size=16, optimizer=OptimizerConfig("sgd", lr=10.0, momentum=0.9),
+              schedule="constant", dropout=0.0, l2=1.0, label_smoothing=0.0, log_every=1,
+              budget=TrainBudget(epochs=100, max_steps=40))
+    reports: list[Report] = []
+    with pytest.raises(TrainingError, match=r"at step \d+") as exc:
+        for report in train_cnn(cfg, data):
+            reports.append(report)
+    assert not of(reports, FinishedReport)
+    good = of(reports, StepReport)
+    assert all(math.isfinite(r.losses["train_loss"]) for r in good)
+    last_good = good[-1].step if good else 0
+    assert f"at step {last_good + 1}." in str(exc.value)   # every step is checked when log_every is 1
+    assert "learning rate (10)" in str(exc.value)
+
+
+def test_gan_huge_learning_rate_raises(sample: TensorData) -> None:
+    data = subset(sample, 128, 10)
+    sgd = OptimizerConfig("sgd", lr=10.0, momentum=0.9)
+    cfg = gan(g_optimizer=sgd, d_optimizer=sgd, budget=TrainBudget(epochs=100, max_steps=40), log_every=1)
+    reports: list[Report] = []
+    with pytest.raises(TrainingError, match=r"GAN loss became NaN or infinite at step \d+") as exc:
+        for report in train_gan(cfg, data):
+            reports.append(report)
+    good = of(reports, StepReport)
+    assert all(math.isfinite(r.losses["loss_d"]) and math.isfinite(r.losses["loss_g"]) for r in good)
+    assert f"at step {(good[-1].step if good else 0) + 1}." in str(exc.value)
+
+
+@pytest.mark.parametrize(("patience", "reason", "n_epochs"), [(1, "early-stopped", 2), (0, "completed", 5)])
+def test_early_stopping(sample: TensorData, patience: int, reason: str, n_epochs: int) -> None:
+    """With a learning rate too small to change anything (and no batch norm statistics to drift), the
+    validation loss cannot improve after the first epoch: patience 1 stops after the second."""
+    data = subset(sample, 128, 200)    # 2 steps per epoch
+    cfg = cnn(arch="classic", optimizer=OptimizerConfig("adam", 1e-9), schedule="constant", dropout=0.0,
+              early_stopping=patience, budget=TrainBudget(epochs=5), log_every=100)
+    reports = run(train_cnn, cfg, data)
+    epochs = of(reports, EpochReport)
+    finished = reports[-1]
+    assert isinstance(finished, FinishedReport)
+    assert finished.reason == reason
+    assert [r.epoch for r in epochs] == list(range(1, n_epochs + 1))
+    assert finished.step == 2 * n_epochs
+    assert abs(epochs[1].metrics["val_loss"] - epochs[0].metrics["val_loss"]) < 1e-4
