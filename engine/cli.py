@@ -183,7 +183,8 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
 
 
 def _summary_text(s: dict[str, Any]) -> str:
-    parts = [f"{s['kind'].upper()} run {s['reason']} after {s['steps']} steps ({s['epochs']} epochs, "
+    parts = [f"{s['kind'].upper()} run {s['reason']} after {s['steps']} steps ({s['epochs']} epoch"
+             f"{'' if s['epochs'] == 1 else 's'}, "
              f"{s['train_seconds']:.1f} s training)."]
     for key, label in (("val_acc", "validation accuracy"), ("test_acc", "test accuracy")):
         if key in s:

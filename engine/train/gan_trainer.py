@@ -115,6 +115,7 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     window: list[torch.Tensor] = []   # per step: stacked (loss_d, loss_g, d_real, d_fake)
     window_t0, window_images = loop.elapsed(), 0
     last_publish = 0.0
+    last_losses: dict[str, float] = {}
     g.train()
     d.train()
     while (reason := loop.before_step()) is None:
@@ -162,9 +163,9 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
             if bad is not None:
                 raise nonfinite_error("GAN loss", bad, max(cfg.g_optimizer.lr, cfg.d_optimizer.lr) * factor)
             now = loop.elapsed()
-            means = rows.mean(0).tolist()
-            yield StepReport("gan", loop.epoch - loop.at_epoch_end, state.step, loop.total_steps,
-                             dict(zip(LOSS_NAMES, means, strict=True)), window_images / max(now - window_t0, 1e-9),
+            last_losses = dict(zip(LOSS_NAMES, rows.mean(0).tolist(), strict=True))
+            yield StepReport("gan", loop.epoch - loop.at_epoch_end, state.step, loop.total_steps, last_losses,
+                             window_images / max(now - window_t0, 1e-9),
                              now, cfg.g_optimizer.lr * factor, loop.progress())
             window, window_images = [], 0
             window_t0 = loop.elapsed()
@@ -187,9 +188,9 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     if run is not None:
         _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
     yield WeightsReport("gan", state.step, numpy_state(g))
-    last = {k: float(v) for k, v in zip(LOSS_NAMES, torch.stack(window).mean(0).tolist(), strict=True)} \
-        if window else {}
-    yield FinishedReport("gan", loop.epoch - loop.at_epoch_end, state.step, reason, last, loop.elapsed(),
+    if window:   # steps since the last report
+        last_losses = dict(zip(LOSS_NAMES, torch.stack(window).mean(0).tolist(), strict=True))
+    yield FinishedReport("gan", loop.epoch - loop.at_epoch_end, state.step, reason, last_losses, loop.elapsed(),
                          str(run.path) if run else None)
 
 

@@ -1,0 +1,111 @@
+"""The headless commands end to end, in a subprocess, exactly as a user or a script runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, OMP_NUM_THREADS="2")
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
+def last_json(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def cnn_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    run_dir = tmp_path_factory.mktemp("cli") / "cnn"
+    proc = cli("train", "cnn", "--dataset", "mnist-sample", "--max-steps", "40", "--batch-size", "128",
+               "--out", str(run_dir), "--json", "--seed", "3")
+    return run_dir, proc
+
+
+def test_train_cnn_prints_progress_and_a_json_summary(cnn_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    run_dir, proc = cnn_run
+    assert proc.returncode == 0, proc.stderr
+    summary = last_json(proc.stdout)
+    assert summary["kind"] == "cnn" and summary["steps"] == 40 and summary["reason"] == "step-budget"
+    assert summary["val_acc"] > 0.6   # 40 steps of 128 images: far above the 0.1 of chance
+    assert Path(summary["run_dir"]) == run_dir and (run_dir / "checkpoint.safetensors").is_file()
+    assert "validation accuracy" in proc.stderr   # the human summary goes to stderr with --json
+    assert "epoch 1:" in proc.stderr               # progress on a pipe: a line per epoch
+
+
+def test_evaluate_reports_the_same_accuracy(cnn_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    run_dir, proc = cnn_run
+    trained = last_json(proc.stdout)
+    out = cli("evaluate", str(run_dir), "--json")
+    assert out.returncode == 0, out.stderr
+    result = last_json(out.stdout)
+    assert result["kind"] == "cnn" and result["val_images"] == 500
+    assert result["val_acc"] == pytest.approx(trained["val_acc"], abs=1e-4)
+
+
+def test_resume_continues_to_a_larger_budget(cnn_run: tuple[Path, subprocess.CompletedProcess[str]],
+                                             tmp_path: Path) -> None:
+    run_dir, _ = cnn_run
+    copy = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(run_dir, copy)
+    out = cli("resume", str(copy), "--max-steps", "50", "--json", "--quiet")
+    assert out.returncode == 0, out.stderr
+    summary = last_json(out.stdout)
+    assert summary["steps"] == 50
+
+
+def test_train_gan_then_sample_writes_images_in_the_dataset_layout(tmp_path: Path) -> None:
+    run_dir = tmp_path / "gan"
+    proc = cli("train", "gan", "--max-steps", "6", "--batch-size", "32", "--latent-dim", "16", "--out",
+               str(run_dir), "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    summary = last_json(proc.stdout)
+    assert summary["kind"] == "gan" and summary["steps"] == 6
+    assert all(np.isfinite(summary[k]) for k in ("loss_d", "loss_g"))
+    out_file = tmp_path / "samples.npz"
+    sampled = cli("sample", str(run_dir), "--n", "20", "--out", str(out_file))
+    assert sampled.returncode == 0, sampled.stderr
+    with np.load(out_file) as npz:
+        images = npz["images"]
+    assert images.shape == (20, 28, 28) and images.dtype == np.uint8 and images.std() > 0
+    evaluated = cli("evaluate", str(run_dir), "--json")
+    assert evaluated.returncode == 0 and 0 <= last_json(evaluated.stdout)["d_fake"] <= 1
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    (["train", "cnn", "--lr", "-1"], 1, "learning rate must be a finite number > 0"),
+    (["train", "cnn", "--batch-size", "0"], 1, "batch size must be a whole number ≥ 1"),
+    (["train", "cnn", "--dataset", "/no/such/data.npz"], 1, "no such dataset or path"),
+    (["train", "cnn", "--optimizer", "adagrad"], 2, "invalid choice: 'adagrad'"),
+    (["train", "cnn", "--epochs", "two"], 2, "invalid int value: 'two'"),
+    (["train", "cnn", "--bogus"], 2, "unrecognized arguments: --bogus"),
+    (["evaluate", "/no/such/run"], 1, "is not a run folder"),
+    (["sample", "/no/such/run", "--out", "x.npz"], 1, "is not a run folder"),
+    (["train", "cnn", "--device", "cuda:7"], 1, "CUDA"),
+])
+def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(args: list[str], code: int, needle: str) -> None:
+    out = cli(*args, "--out", "/tmp/never-written") if args[0] == "train" else cli(*args)
+    assert out.returncode == code
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, out.stderr
+    assert needle in lines[0] and "Traceback" not in out.stderr
+
+
+def test_help_explains_every_option() -> None:
+    out = cli("train", "--help")
+    assert out.returncode == 0
+    for option in ("--lr", "--batch-size", "--epochs", "--optimizer", "--seed", "--device", "--max-seconds",
+                   "--json", "--latent-dim", "--g-lr", "--d-optimizer", "--early-stopping", "--augment"):
+        assert option in out.stdout
