@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import torch
@@ -18,17 +17,8 @@ from engine.errors import TrainingError
 from engine.evaluate.classify import evaluate_classifier
 from engine.models.cnn import build_cnn
 from engine.train.control import Control
-from engine.train.loop import (
-    Loop,
-    LoopState,
-    epoch_order,
-    first_nonfinite,
-    lr_factor,
-    make_optimizer,
-    nonfinite_error,
-    set_lr,
-)
-from engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
+from engine.train.loop import Every, Loop, LoopState, StepLog, epoch_order, lr_factor, make_optimizer, set_lr
+from engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
 from engine.train.state import (
     data_meta,
     loop_meta,
@@ -78,9 +68,8 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         run.truncate_metrics(state.step)
     loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state)
     order = None
-    window: list[torch.Tensor] = []
-    window_t0, window_images = loop.elapsed(), 0
-    last_publish = 0.0
+    log = StepLog("cnn", ("train_loss",), loop, cfg.log_every)
+    publish = Every(publish_weights_s)
     best_state: dict[str, torch.Tensor] | None = None
     model.train()
     while (reason := loop.before_step()) is None:
@@ -102,20 +91,10 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         except torch.OutOfMemoryError:
             raise TrainingError(f"out of memory on {device} at batch size {batch}: try a smaller batch size") from None
         state.step += 1
-        window.append(loss.detach())
-        window_images += len(idx)
-        if state.step % cfg.log_every == 0 or loop.at_epoch_end or state.step >= loop.total_steps:
-            bad = first_nonfinite(window, state.step - len(window) + 1)
-            if bad is not None:
-                raise nonfinite_error("loss", bad, lr)
-            now = loop.elapsed()
-            yield StepReport("cnn", loop.epoch - loop.at_epoch_end, state.step, loop.total_steps,
-                             {"train_loss": float(torch.stack(window).mean())},
-                             window_images / max(now - window_t0, 1e-9), now, lr, loop.progress())
-            window, window_images = [], 0
-            window_t0 = loop.elapsed()
-        if publish_weights_s is not None and time.perf_counter() - last_publish >= publish_weights_s:
-            last_publish = time.perf_counter()
+        log.add(loss, len(idx))
+        if log.due():
+            yield log.report(lr)
+        if publish.due():
             yield WeightsReport("cnn", state.step, numpy_state(model))
         if control.take_checkpoint_request() and run is not None:
             _save(run, model, opt, gen, state, data)
@@ -137,7 +116,7 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
                         break
             if run is not None:
                 _save(run, model, opt, gen, state, data)
-            window_t0 = loop.elapsed()   # validation and saving are not training throughput
+            log.restart_clock()   # validation and saving are not training throughput
     if reason == "early-stopped" and best_state is not None:
         model.load_state_dict(best_state)   # keep the weights of the best validation epoch
     if run is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,17 +19,8 @@ from engine.imageio import make_grid
 from engine.models.gan import Discriminator, Generator
 from engine.models.shapes import check_gan_shape
 from engine.train.control import Control
-from engine.train.loop import (
-    Loop,
-    LoopState,
-    epoch_order,
-    first_nonfinite,
-    lr_factor,
-    make_optimizer,
-    nonfinite_error,
-    set_lr,
-)
-from engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
+from engine.train.loop import Every, Loop, LoopState, StepLog, epoch_order, lr_factor, make_optimizer, set_lr
+from engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
 from engine.train.state import (
     data_meta,
     loop_meta,
@@ -112,10 +102,8 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state)
     real_target = 1.0 - cfg.label_smoothing
     order = None
-    window: list[torch.Tensor] = []   # per step: stacked (loss_d, loss_g, d_real, d_fake)
-    window_t0, window_images = loop.elapsed(), 0
-    last_publish = 0.0
-    last_losses: dict[str, float] = {}
+    log = StepLog("gan", LOSS_NAMES, loop, cfg.log_every)
+    publish = Every(publish_weights_s)
     g.train()
     d.train()
     while (reason := loop.before_step()) is None:
@@ -153,24 +141,12 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
         state.step += 1
         row = torch.stack([loss_d.detach(), loss_g.detach(), torch.sigmoid(d_real.detach()).mean(),
                            torch.sigmoid(d_fake.detach()).mean()])
-        window.append(row)
         epoch_sums += row
         epoch_steps += 1
-        window_images += len(real)
-        if state.step % cfg.log_every == 0 or loop.at_epoch_end or state.step >= loop.total_steps:
-            rows = torch.stack(window)
-            bad = first_nonfinite(list(rows[:, :2].sum(1)), state.step - len(window) + 1)
-            if bad is not None:
-                raise nonfinite_error("GAN loss", bad, max(cfg.g_optimizer.lr, cfg.d_optimizer.lr) * factor)
-            now = loop.elapsed()
-            last_losses = dict(zip(LOSS_NAMES, rows.mean(0).tolist(), strict=True))
-            yield StepReport("gan", loop.epoch - loop.at_epoch_end, state.step, loop.total_steps, last_losses,
-                             window_images / max(now - window_t0, 1e-9),
-                             now, cfg.g_optimizer.lr * factor, loop.progress())
-            window, window_images = [], 0
-            window_t0 = loop.elapsed()
-        if publish_weights_s is not None and time.perf_counter() - last_publish >= publish_weights_s:
-            last_publish = time.perf_counter()
+        log.add(row, len(real))
+        if log.due():
+            yield log.report(cfg.g_optimizer.lr * factor, "GAN loss")
+        if publish.due():
             yield WeightsReport("gan", state.step, numpy_state(g))
         if control.take_checkpoint_request() and run is not None:
             _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
@@ -184,13 +160,11 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
                 run.save_samples(epoch, make_grid(samples))
                 _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
             yield EpochReport("gan", epoch, state.step, metrics, loop.elapsed(), samples=samples)
-            window_t0 = loop.elapsed()
+            log.restart_clock()
     if run is not None:
         _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
     yield WeightsReport("gan", state.step, numpy_state(g))
-    if window:   # steps since the last report
-        last_losses = dict(zip(LOSS_NAMES, torch.stack(window).mean(0).tolist(), strict=True))
-    yield FinishedReport("gan", loop.epoch - loop.at_epoch_end, state.step, reason, last_losses, loop.elapsed(),
+    yield FinishedReport("gan", loop.epoch - loop.at_epoch_end, state.step, reason, log.last, loop.elapsed(),
                          str(run.path) if run else None)
 
 

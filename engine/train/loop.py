@@ -14,6 +14,7 @@ import torch
 from engine.config import OptimizerConfig, TrainBudget
 from engine.errors import TrainingError
 from engine.train.control import Control
+from engine.train.reports import StepReport
 
 
 def make_optimizer(params: object, cfg: OptimizerConfig, weight_decay: float = 0.0) -> torch.optim.Optimizer:
@@ -129,3 +130,59 @@ class Loop:
         if self.budget.max_seconds and self.elapsed() >= self.budget.max_seconds:
             return "time-budget"
         return None
+
+
+class StepLog:
+    """Per-step values between two step reports: averaged into a :class:`StepReport`, checked to be finite.
+
+    Values stay tensors until a report is due, so a GPU is not synchronised at every step.
+    """
+
+    def __init__(self, kind: str, names: tuple[str, ...], loop: Loop, log_every: int) -> None:
+        self.kind, self.names, self.loop, self.log_every = kind, names, loop, log_every
+        self._rows: list[torch.Tensor] = []
+        self._images = 0
+        self._t0 = loop.elapsed()
+        self.last: dict[str, float] = {}   # the means of the latest report
+
+    def add(self, values: torch.Tensor, images: int) -> None:
+        self._rows.append(values.detach().reshape(len(self.names)))
+        self._images += images
+
+    def due(self) -> bool:
+        step = self.loop.step
+        return bool(self._rows) and (step % self.log_every == 0 or self.loop.at_epoch_end
+                                     or step >= self.loop.total_steps)
+
+    def report(self, lr: float, what: str = "loss") -> StepReport:
+        """Average the collected steps; raise :class:`TrainingError` naming the first non-finite step."""
+        rows = torch.stack(self._rows)
+        bad = first_nonfinite(list(rows.sum(1)), self.loop.step - len(self._rows) + 1)
+        if bad is not None:
+            raise nonfinite_error(what, bad, lr)
+        self.last = dict(zip(self.names, rows.mean(0).tolist(), strict=True))
+        now = self.loop.elapsed()
+        report = StepReport(self.kind, self.loop.epoch - self.loop.at_epoch_end, self.loop.step,
+                            self.loop.total_steps, self.last, self._images / max(now - self._t0, 1e-9), now, lr,
+                            self.loop.progress())
+        self._rows, self._images = [], 0
+        self.restart_clock()
+        return report
+
+    def restart_clock(self) -> None:
+        """Start timing throughput afresh (after validation or saving, which are not training)."""
+        self._t0 = self.loop.elapsed()
+
+
+class Every:
+    """True at most once per ``seconds`` (never when ``seconds`` is None): throttles weight publishing."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._last = -math.inf
+
+    def due(self) -> bool:
+        if self.seconds is None or time.perf_counter() - self._last < self.seconds:
+            return False
+        self._last = time.perf_counter()
+        return True
