@@ -21,7 +21,13 @@ STAMP_RUN   := $(VENV)/.stamp-run-$(PROJ_TAG)
 STAMP_TEST  := $(VENV)/.stamp-test-$(PROJ_TAG)
 INDEX_OPT   := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: run test lint train bench clean-venv help
+DESKTOP_ID  := io.github.gendisc.GenDiscStudio
+XDG_DATA_HOME ?= $(HOME)/.local/share
+DESKTOP_DIR ?= $(shell xdg-user-dir DESKTOP 2>/dev/null || echo "$(HOME)/Desktop")
+APPS_DIR    := $(XDG_DATA_HOME)/applications
+ICON_DIR    := $(XDG_DATA_HOME)/icons/hicolor/scalable/apps
+
+.PHONY: run test lint train bench clean-venv help install-desktop uninstall-desktop
 
 help:
 	@echo "make run    - set up .venv and open GenDisc Studio on the bundled MNIST sample"
@@ -29,6 +35,7 @@ help:
 	@echo "make test   - set up .venv and run ruff + the test suite (GUI tests offscreen)"
 	@echo "make train  - headless CNN training on the bundled sample (ARGS='...' for more options)"
 	@echo "make bench  - run the performance scripts in bench/ and print their figures"
+	@echo "make install-desktop / uninstall-desktop - add or remove the app in your menu and on your desktop"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,3 +71,20 @@ bench: $(STAMP_TEST)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# A launcher in the user's menu (and on the desktop when there is one) that starts the app from this .venv.
+install-desktop: $(STAMP_RUN)
+	mkdir -p "$(APPS_DIR)" "$(ICON_DIR)"
+	sed 's|^Exec=.*|Exec="$(abspath $(VENV))/bin/gendisc-studio"|' resources/$(DESKTOP_ID).desktop \
+		> "$(APPS_DIR)/$(DESKTOP_ID).desktop"
+	cp resources/icons/gendisc-studio.svg "$(ICON_DIR)/$(DESKTOP_ID).svg"
+	@if [ -d "$(DESKTOP_DIR)" ]; then \
+		install -m 755 "$(APPS_DIR)/$(DESKTOP_ID).desktop" "$(DESKTOP_DIR)/$(DESKTOP_ID).desktop"; \
+		gio set "$(DESKTOP_DIR)/$(DESKTOP_ID).desktop" metadata::trusted true 2>/dev/null || true; \
+	fi
+	-@update-desktop-database "$(APPS_DIR)" 2>/dev/null || true
+	@echo "GenDisc Studio is in your applications menu ($(APPS_DIR)/$(DESKTOP_ID).desktop)"
+
+uninstall-desktop:
+	rm -f "$(APPS_DIR)/$(DESKTOP_ID).desktop" "$(ICON_DIR)/$(DESKTOP_ID).svg" "$(DESKTOP_DIR)/$(DESKTOP_ID).desktop"
+	-@update-desktop-database "$(APPS_DIR)" 2>/dev/null || true

@@ -5,6 +5,7 @@ Start-up imports no torch: the window paints first, torch loads in the backgroun
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,4 +33,6 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(deferred=True)
     window.show()
+    if os.environ.get("GENDISC_EXIT_WHEN_READY"):   # launcher checks: start, build every panel, quit
+        window.ready.connect(lambda: (print("GenDisc Studio ready", flush=True), window.close()))
     return app.exec()

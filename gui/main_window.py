@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -34,6 +34,7 @@ class MainWindow(QMainWindow):
     """``deferred=True`` (the app) paints an empty frame first and builds the panels right after, so the window
     appears as fast as a bare Qt window; tests build everything at once."""
 
+    ready = Signal()   # every panel is built and wired
     def __init__(self, runs_root: Path | None = None, deferred: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("GenDisc Studio")
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.restore_settings()
         self._built = True
+        self.ready.emit()
         # torch loads in the background once the window is up, so the first drawing classifies at once
         self._torch_warmup = BackgroundCall(_import_torch, self)
         QTimer.singleShot(300, self._torch_warmup.start)
