@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--autosave-minutes", type=float, default=5.0,
+                   help="also save a checkpoint this often; 0 = only at epoch ends and at the end (default: 5)")
     p.add_argument("--json", action="store_true", help="print the final summary as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -137,7 +139,8 @@ def _renamed(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
     return out
 
 
-def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_json: bool) -> int:
+def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_json: bool,
+                 autosave_minutes: float = 5.0) -> int:
     from engine.data import load_dataset
     from engine.data.tensors import prepare
     from engine.devices import describe_device, pick_device
@@ -161,7 +164,10 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     trainer = train_cnn if isinstance(cfg, CnnConfig) else train_gan
-    reports: Iterator[Report] = trainer(cfg, data, control, run_dir, resume=resume)
+    if autosave_minutes < 0:
+        raise ConfigError(f"--autosave-minutes must be ≥ 0 (got {autosave_minutes})")
+    autosave_s = autosave_minutes * 60 if autosave_minutes > 0 else None
+    reports: Iterator[Report] = trainer(cfg, data, control, run_dir, resume=resume, autosave_s=autosave_s)
     printer = ProgressPrinter(sys.stderr, enabled=not quiet)
     final: FinishedReport | None = None
     try:
@@ -243,13 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             cfg = config_from_args(args)
-            return run_training(cfg, args.out or _default_run_dir(cfg), False, args.quiet, args.json)
+            return run_training(cfg, args.out or _default_run_dir(cfg), False, args.quiet, args.json,
+                                args.autosave_minutes)
         if args.command == "resume":
             from engine.checkpoint import RunFolder
 
             cfg = RunFolder(args.run_dir).config()
             cfg = replace(cfg, budget=replace(cfg.budget, **_given(args, "epochs", "max_steps", "max_seconds")))
-            return run_training(cfg, args.run_dir, True, args.quiet, args.json)
+            return run_training(cfg, args.run_dir, True, args.quiet, args.json, args.autosave_minutes)
         if args.command == "evaluate":
             return cmd_evaluate(args.run_dir, args.json)
         if args.command == "sample":

@@ -36,7 +36,13 @@ def _block(c_in: int, c_out: int) -> list[nn.Module]:
 
 
 class BnCNN(nn.Module):
-    """Two VGG-style stages (conv-BN-ReLU ×2, max-pool) then a dense layer: ~99% on MNIST in a minute of CPU."""
+    """Two VGG-style stages of conv-BN-ReLU and max-pool, then a dense layer: >99% on the MNIST sample in under
+    half a minute of two CPU cores, ~93% test accuracy on Fashion-MNIST in two minutes (bench/cnn_accuracy.py).
+
+    The first stage has a single convolution: at full resolution a second one (32→32 channels at 28×28) costs
+    ~40% of the network's multiply-adds and its batch norm more memory traffic, for no gain in accuracy per
+    second of training; the second stage, at a quarter of the pixels, has two.
+    """
 
     def __init__(self, in_shape: tuple[int, int, int], n_classes: int, dropout: float = 0.25,
                  widths: tuple[int, int] = (32, 64)) -> None:
@@ -44,7 +50,7 @@ class BnCNN(nn.Module):
         c, h, w = in_shape
         a, b = widths
         self.body = nn.Sequential(
-            *_block(c, a), *_block(a, a), nn.MaxPool2d(2),
+            *_block(c, a), nn.MaxPool2d(2),
             *_block(a, b), *_block(b, b), nn.MaxPool2d(2),
             nn.Flatten(), nn.Dropout(dropout),
             nn.Linear(b * (h // 4) * (w // 4), 128, bias=False), nn.BatchNorm1d(128), nn.ReLU(inplace=True),

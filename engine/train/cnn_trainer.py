@@ -35,7 +35,7 @@ from engine.train.state import (
 
 def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
               run_dir: str | os.PathLike[str] | None = None, resume: bool = False,
-              publish_weights_s: float | None = None) -> Iterator[Report]:
+              publish_weights_s: float | None = None, autosave_s: float | None = 300.0) -> Iterator[Report]:
     """Train a classifier on ``data``; yield step, epoch, weights and (last) finished reports.
 
     Parameters
@@ -46,6 +46,8 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         Continue the run saved in ``run_dir`` exactly where it stopped (model, optimizer, RNGs, counters).
     publish_weights_s
         If set, yield a :class:`WeightsReport` at most this often (the GUI's draw panel uses it).
+    autosave_s
+        Write a checkpoint this often (besides every epoch end, a checkpoint request and the end); None: never.
     """
     control = control or Control()
     device = pick_device(cfg.device)
@@ -70,6 +72,7 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
     order = None
     log = StepLog("cnn", ("train_loss",), loop, cfg.log_every)
     publish = Every(publish_weights_s)
+    autosave = Every(autosave_s if run_dir is not None else None)
     best_state: dict[str, torch.Tensor] | None = None
     model.train()
     while (reason := loop.before_step()) is None:
@@ -96,7 +99,7 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
             yield log.report(lr)
         if publish.due():
             yield WeightsReport("cnn", state.step, numpy_state(model))
-        if control.take_checkpoint_request() and run is not None:
+        if (control.take_checkpoint_request() or autosave.due()) and run is not None:
             _save(run, model, opt, gen, state, data)
         if loop.at_epoch_end:
             ev = evaluate_classifier(model, x_val, y_val, data.n_classes)

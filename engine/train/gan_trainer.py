@@ -68,7 +68,7 @@ def _l1(module: torch.nn.Module) -> torch.Tensor:
 
 def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
               run_dir: str | os.PathLike[str] | None = None, resume: bool = False,
-              publish_weights_s: float | None = None) -> Iterator[Report]:
+              publish_weights_s: float | None = None, autosave_s: float | None = 300.0) -> Iterator[Report]:
     """Train a DCGAN on ``data`` (labels unused); yield step, epoch (with samples) and finished reports.
 
     Losses reported: ``loss_d``, ``loss_g``, and the discriminator's mean belief that real images are real
@@ -104,6 +104,7 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     order = None
     log = StepLog("gan", LOSS_NAMES, loop, cfg.log_every)
     publish = Every(publish_weights_s)
+    autosave = Every(autosave_s if run_dir is not None else None)
     g.train()
     d.train()
     while (reason := loop.before_step()) is None:
@@ -148,7 +149,7 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
             yield log.report(cfg.g_optimizer.lr * factor, "GAN loss")
         if publish.due():
             yield WeightsReport("gan", state.step, numpy_state(g))
-        if control.take_checkpoint_request() and run is not None:
+        if (control.take_checkpoint_request() or autosave.due()) and run is not None:
             _save(run, g, d, opt_g, opt_d, gen, state, data, (epoch_sums, epoch_steps))
         if loop.at_epoch_end:
             epoch = loop.epoch - 1

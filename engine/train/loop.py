@@ -175,11 +175,12 @@ class StepLog:
 
 
 class Every:
-    """True at most once per ``seconds`` (never when ``seconds`` is None): throttles weight publishing."""
+    """True once every ``seconds``, counted from creation (never when ``seconds`` is None): throttles weight
+    publishing and autosaves."""
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
-        self._last = -math.inf
+        self._last = time.perf_counter()
 
     def due(self) -> bool:
         if self.seconds is None or time.perf_counter() - self._last < self.seconds:

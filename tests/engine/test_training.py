@@ -363,3 +363,21 @@ def test_early_stopping(sample: TensorData, patience: int, reason: str, n_epochs
     assert [r.epoch for r in epochs] == list(range(1, n_epochs + 1))
     assert finished.step == 2 * n_epochs
     assert abs(epochs[1].metrics["val_loss"] - epochs[0].metrics["val_loss"]) < 1e-4
+
+
+@pytest.mark.parametrize(("trainer", "make_cfg", "n_train"), CASES)
+@pytest.mark.parametrize("autosave_s", [None, 1e-6])
+def test_autosave_leaves_a_checkpoint_before_any_epoch_end(sample: TensorData, tmp_path: Path, trainer: Trainer,
+                                                           make_cfg: Callable[..., CnnConfig | GanConfig],
+                                                           n_train: int, autosave_s: float | None) -> None:
+    data = subset(sample, n_train, 100)   # 4 steps per epoch: step 3 is mid-epoch
+    reports = trainer(make_cfg(), data, Control(), tmp_path / "run", autosave_s=autosave_s)
+    for report in reports:   # a crash after step 3: the generator is simply abandoned, nothing else saves
+        if isinstance(report, StepReport) and report.step == 3:
+            break
+    folder = RunFolder(tmp_path / "run")
+    if autosave_s is None:
+        assert not folder.has_checkpoint()
+    else:
+        _, meta = folder.load_checkpoint()
+        assert meta["loop"]["step"] >= 2
