@@ -28,7 +28,7 @@ from engine.config import (
     RunConfig,
     kind_of,
 )
-from engine.errors import GenDiscError
+from engine.errors import ConfigError, GenDiscError
 from engine.progress import ProgressPrinter
 from engine.train.reports import FinishedReport, Report
 
@@ -148,6 +148,9 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
     from engine.train.control import Control
     from engine.train.gan_trainer import train_gan
 
+    if not autosave_minutes >= 0:
+        raise ConfigError(f"--autosave-minutes must be a number ≥ 0 (got {autosave_minutes})")
+    autosave_s = autosave_minutes * 60 if autosave_minutes > 0 else None
     device = pick_device(cfg.device)
     log = sys.stderr if as_json else sys.stdout
     t0 = time.perf_counter()
@@ -164,9 +167,6 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     trainer = train_cnn if isinstance(cfg, CnnConfig) else train_gan
-    if autosave_minutes < 0:
-        raise ConfigError(f"--autosave-minutes must be ≥ 0 (got {autosave_minutes})")
-    autosave_s = autosave_minutes * 60 if autosave_minutes > 0 else None
     reports: Iterator[Report] = trainer(cfg, data, control, run_dir, resume=resume, autosave_s=autosave_s)
     printer = ProgressPrinter(sys.stderr, enabled=not quiet)
     final: FinishedReport | None = None
@@ -212,7 +212,6 @@ def cmd_evaluate(run_dir: Path, as_json: bool) -> int:
 
 def cmd_sample(run_dir: Path, n: int, out: Path, seed: int) -> int:
     from engine.checkpoint import atomic_write_bytes
-    from engine.errors import ConfigError
     from engine.inference import generate, load_gan
 
     if not 1 <= n <= 100_000:
