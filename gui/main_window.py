@@ -173,19 +173,23 @@ class MainWindow(QMainWindow):
         self.draw_panel.set_quick_training(True, 0.0)
         self._launch(cfg, info.image_shape, info.class_names)
 
-    def _launch(self, cfg: RunConfig, shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
+    def _launch(self, cfg: RunConfig, shape: tuple[int, int, int], class_names: tuple[str, ...],
+                resume_dir: Path | None = None) -> None:
+        """Start a job; ``resume_dir`` continues that run (its history is already shown, so nothing is reset)."""
         from engine.config import CnnConfig
         from gui.run_paths import new_run_dir
         from gui.worker import TrainingJob
 
         kind = "cnn" if isinstance(cfg, CnnConfig) else "gan"
-        self.plots_panel.reset(kind)
-        if kind == "gan":
-            self.gallery_panel.reset()
-        else:
+        if resume_dir is None:
+            self.plots_panel.reset(kind)
+            if kind == "gan":
+                self.gallery_panel.reset()
+        if kind == "cnn":
             self.draw_panel.set_model_spec(cfg, shape, class_names)
-        self.training_panel.show_message(kind, "starting…", 0)
-        self.session.start(TrainingJob(cfg, new_run_dir(self.runs_root, kind, cfg.data.dataset)))
+        self.training_panel.show_message(kind, "resuming…" if resume_dir else "starting…", 0)
+        run_dir = resume_dir or new_run_dir(self.runs_root, kind, cfg.data.dataset)
+        self.session.start(TrainingJob(cfg, run_dir, resume=resume_dir is not None))
 
     def toggle_pause(self) -> None:
         if self.session.paused:

@@ -8,13 +8,15 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.data.catalog import FASHION_CREDIT, MNIST_CREDIT
+from gui.run_paths import runs_root
 from gui.theme import THEMES
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
 
 SHORTCUTS = (("F5", "Start training"), ("F6", "Pause / resume"), ("Shift+F5", "Stop and save"),
-             ("Ctrl+S", "Save a checkpoint now"), ("Ctrl+O", "Open a run folder"), ("Ctrl+Q", "Quit"),
+             ("Ctrl+S", "Save a checkpoint now"), ("Ctrl+O", "Open a run folder"),
+             ("Ctrl+Shift+O", "Continue training a saved run"), ("Ctrl+Q", "Quit"),
              ("Ctrl+Z", "Undo the last stroke (draw canvas)"), ("Delete", "Clear the draw canvas"))
 
 
@@ -33,6 +35,8 @@ def build_menus(w: MainWindow) -> None:
     file = bar.addMenu("&File")
     file.addAction(_action(w, "&Open run…", lambda: _open_run(w), "Ctrl+O", "Show a saved run: its curves, "
                            "samples and classifier"))
+    file.addAction(_action(w, "&Continue training…", lambda: _continue_run(w), "Ctrl+Shift+O",
+                           "Resume a saved run exactly where it stopped"))
     file.addAction(_action(w, "&Save checkpoint", w.save_checkpoint, "Ctrl+S", "Write a checkpoint now"))
     export = file.addMenu("&Export")
     export.addAction(_action(w, "Samples as PNG…", lambda: _save(w, "Save samples", "samples.png", "PNG (*.png)",
@@ -74,11 +78,19 @@ def build_menus(w: MainWindow) -> None:
 
 
 def _open_run(w: MainWindow) -> None:
-    folder = QFileDialog.getExistingDirectory(w, "Open a run folder", str(w.runs_root or ""))
+    folder = QFileDialog.getExistingDirectory(w, "Open a run folder", str(w.runs_root or runs_root()))
     if folder:
         from gui.open_run import open_run
 
         open_run(w, folder)
+
+
+def _continue_run(w: MainWindow) -> None:
+    folder = QFileDialog.getExistingDirectory(w, "Continue which run?", str(w.runs_root or runs_root()))
+    if folder:
+        from gui.open_run import continue_run
+
+        continue_run(w, folder)
 
 
 def _save(w: MainWindow, title: str, name: str, filters: str, writer: object) -> None:

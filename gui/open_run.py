@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,4 +59,31 @@ def open_run(w: MainWindow, folder: str | Path) -> bool:
         w.gallery_panel.load_history(history)
         w.docks["Samples"].raise_()
     w.statusBar().showMessage(f"Opened {kind.upper()} run {run.path.name}: {len(records)} epochs", 8000)
+    return True
+
+
+def continue_run(w: MainWindow, folder: str | Path, extra_epochs: int | None = None) -> bool:
+    """Show a saved run and continue training it exactly where it stopped (model, optimizer, RNGs, counters).
+
+    A run that used up its epochs or steps gets ``extra_epochs`` more (default: as many again); a time limit
+    starts afresh. Returns False (after a dialog) when the folder cannot be continued.
+    """
+    if not open_run(w, folder):
+        return False
+    run = RunFolder(folder)
+    cfg = run.config()
+    kind = kind_of(cfg)
+    if w.session.is_running(kind):
+        w._warn("Already training", f"A {kind.upper()} is training; stop it before continuing another run.")
+        return False
+    _, meta = run.load_checkpoint()
+    loop = meta["loop"]
+    budget = cfg.budget
+    epochs_done = max((int(r.get("epoch", 0)) for r in run.read_metrics()), default=0)
+    if epochs_done >= budget.epochs or (budget.max_steps is not None and loop["step"] >= budget.max_steps):
+        budget = replace(budget, epochs=epochs_done + (extra_epochs or budget.epochs), max_steps=None)
+    if budget.max_seconds is not None:   # the clock resumes at the run's training time so far
+        budget = replace(budget, max_seconds=budget.max_seconds + float(loop.get("elapsed_s", 0.0)))
+    shape = tuple(meta.get("image_shape", (1, 28, 28)))
+    w._launch(replace(cfg, budget=budget), shape, tuple(meta.get("class_names", ())), resume_dir=Path(folder))
     return True

@@ -174,3 +174,41 @@ def test_invalid_values_cannot_be_entered(window: MainWindow) -> None:
     dropout.setValue(1.5)
     cfg = window.training_panel.cnn_config(window.dataset_panel.data_config())
     assert cfg.dropout < 1.0 and cfg.batch_size == 1 and cfg.optimizer.lr > 0
+
+
+def test_open_and_continue_a_finished_run(window: MainWindow, qtbot: QtBot) -> None:
+    make_tiny(window, epochs=1)
+    finished: list[FinishedReport] = []
+    window.session.finished.connect(finished.append)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: len(finished) == 2 and not window.session.is_running(), timeout=90_000)
+    runs = {r.kind: Path(r.run_dir) for r in finished}
+    first_steps = {r.kind: r.step for r in finished}
+
+    # a fresh window (as after a restart) shows the saved GAN run: curves and the sample history
+    from gui.open_run import continue_run, open_run
+
+    window.plots_panel.reset("gan")
+    window.gallery_panel.reset()
+    assert open_run(window, runs["gan"])
+    assert window.gallery_panel.history_length() == 1
+    assert window.gallery_panel.shown_images().shape[:3] == (64, 28, 28)
+    assert len(window.plots_panel.series("epoch_loss_d")[0]) == 1
+
+    # continuing the finished CNN run trains one more epoch in the same folder, history kept
+    finished.clear()
+    assert continue_run(window, runs["cnn"], extra_epochs=1)
+    qtbot.waitUntil(lambda: len(finished) == 1 and not window.session.is_running(), timeout=90_000)
+    (again,) = finished
+    assert again.reason == "completed" and Path(again.run_dir) == runs["cnn"]
+    assert again.step == 2 * first_steps["cnn"]
+    assert [r["epoch"] for r in RunFolder(runs["cnn"]).read_metrics()] == [1, 2]
+    assert len(window.plots_panel.series("val_acc")[0]) == 2   # the old point and the new one
+
+
+def test_opening_a_folder_that_is_not_a_run_says_so(window: MainWindow, tmp_path: Path) -> None:
+    from gui.open_run import open_run
+
+    assert not open_run(window, tmp_path)
+    assert window.message_box is not None and "not a run folder" in window.message_box.text()
+    window.message_box.close()
