@@ -58,6 +58,7 @@ class DrawPanel(QWidget):
 
     quick_train_requested = Signal()
     classified = Signal(object)   # np.ndarray of probabilities, or None for an empty canvas
+    model_changed = Signal()      # a new classifier (or new weights of the one in training) is in use
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +137,13 @@ class DrawPanel(QWidget):
     def has_model(self) -> bool:
         return self._model is not None
 
+    def model(self) -> Any:
+        """The classifier in use (a CPU ``torch.nn.Module`` in eval mode), or None. Read-only for other panels."""
+        return self._model
+
+    def class_names(self) -> tuple[str, ...]:
+        return self._spec[2] if self._spec is not None else ()
+
     def set_model_spec(self, cfg: CnnConfig, image_shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
         """Describe the CNN about to train, so its published weights can be rebuilt here."""
         self._spec = (cfg, image_shape, tuple(class_names))
@@ -156,6 +164,7 @@ class DrawPanel(QWidget):
         else:
             self._model.load_state_dict({k: torch.from_numpy(v) for k, v in report.state.items()})
         self.source.setText(f"Using the CNN in training (step {report.step:,}).")
+        self.model_changed.emit()
         self.classify_now()
 
     def load_run(self, run_dir: str | Path) -> None:
@@ -174,6 +183,7 @@ class DrawPanel(QWidget):
         self._model._gendisc_spec = self._spec
         self.bars.set_labels(list(loaded.class_names))
         self.source.setText(f"Using the CNN saved in {Path(run_dir).name} (step {loaded.step:,}).")
+        self.model_changed.emit()
         self.classify_now()
 
     def _ask_load(self) -> None:
