@@ -49,10 +49,12 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         for title, area in (("Training", Qt.DockWidgetArea.LeftDockWidgetArea),
                             ("Dataset", Qt.DockWidgetArea.LeftDockWidgetArea),
+                            ("Runs", Qt.DockWidgetArea.LeftDockWidgetArea),
                             ("Samples", Qt.DockWidgetArea.RightDockWidgetArea),
                             ("Draw", Qt.DockWidgetArea.RightDockWidgetArea)):
             self._dock(title, _loading_label(), area)
         self.tabifyDockWidget(self.docks["Training"], self.docks["Dataset"])
+        self.tabifyDockWidget(self.docks["Dataset"], self.docks["Runs"])
         self.docks["Training"].raise_()
         self.setCentralWidget(_loading_label())
         self.device_label = QLabel("Device: not chosen yet")
@@ -72,7 +74,9 @@ class MainWindow(QMainWindow):
         from gui.panels.draw_panel import DrawPanel
         from gui.panels.gallery_panel import GalleryPanel
         from gui.panels.plots_panel import PlotsPanel
+        from gui.panels.runs_panel import RunsPanel
         from gui.panels.training_panel import TrainingPanel
+        from gui.run_paths import runs_root as default_runs_root
         from gui.session import TrainingSession
 
         self.session = TrainingSession(self)
@@ -81,9 +85,11 @@ class MainWindow(QMainWindow):
         self.plots_panel = PlotsPanel()
         self.gallery_panel = GalleryPanel()
         self.draw_panel = DrawPanel()
+        self.runs_root = self.runs_root or default_runs_root()
+        self.runs_panel = RunsPanel(self.runs_root)
         self.setCentralWidget(self.plots_panel)
         for title, panel in (("Training", self.training_panel), ("Dataset", self.dataset_panel),
-                             ("Samples", self.gallery_panel), ("Draw", self.draw_panel)):
+                             ("Samples", self.gallery_panel), ("Draw", self.draw_panel), ("Runs", self.runs_panel)):
             self.docks[title].setWidget(panel)
         self.statusBar().showMessage("Ready: the bundled MNIST sample is selected; press Start (F5) to train.")
         build_menus(self)
@@ -116,11 +122,15 @@ class MainWindow(QMainWindow):
         self.docks[title] = dock
 
     def _connect(self) -> None:
+        from gui.open_run import continue_run, open_run
+
         s, tp = self.session, self.training_panel
         tp.start_requested.connect(self.start_training)
         tp.pause_action.triggered.connect(self.toggle_pause)
         tp.stop_action.triggered.connect(self.stop_training)
         self.draw_panel.quick_train_requested.connect(self.quick_train)
+        self.runs_panel.open_requested.connect(lambda path: open_run(self, path))
+        self.runs_panel.continue_requested.connect(lambda path: continue_run(self, path))
         s.state_changed.connect(self._update_state)
         s.device.connect(lambda name: self.device_label.setText(f"Device: {name}"))
         s.status.connect(lambda text: self.statusBar().showMessage(text))
