@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.runs_root = runs_root
         self.message_box: QMessageBox | None = None
+        self.follower: QObject | None = None   # gui.follow.RunFollower while following a run folder
         self._built = False
         self._quick = False
         self._speeds: dict[str, float] = {}
@@ -343,6 +344,9 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
         self.save_settings()
+        from gui.follow import stop_following
+
+        stop_following(self)
         self.plots_panel.close()
         if self._torch_warmup.started():
             self._torch_warmup.wait(30)

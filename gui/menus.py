@@ -37,6 +37,9 @@ def build_menus(w: MainWindow) -> None:
                            "samples and classifier"))
     file.addAction(_action(w, "&Continue training…", lambda: _continue_run(w), "Ctrl+Shift+O",
                            "Resume a saved run exactly where it stopped"))
+    file.addAction(_action(w, "&Follow run folder…", lambda: _follow(w), None,
+                           "Watch a run that another process is writing (a headless or torchrun job)"))
+    file.addAction(_action(w, "S&top following", lambda: _stop_following(w)))
     file.addAction(_action(w, "&Save checkpoint", w.save_checkpoint, "Ctrl+S", "Write a checkpoint now"))
     export = file.addMenu("&Export")
     export.addAction(_action(w, "Samples as PNG…", lambda: _save(w, "Save samples", "samples.png", "PNG (*.png)",
@@ -91,6 +94,21 @@ def _continue_run(w: MainWindow) -> None:
         from gui.open_run import continue_run
 
         continue_run(w, folder)
+
+
+def _follow(w: MainWindow) -> None:
+    folder = QFileDialog.getExistingDirectory(w, "Follow which run folder?", str(w.runs_root or runs_root()))
+    if folder:
+        from gui.follow import follow_run
+
+        follow_run(w, folder)
+
+
+def _stop_following(w: MainWindow) -> None:
+    from gui.follow import stop_following
+
+    stop_following(w)
+    w.statusBar().showMessage("Stopped following", 3000)
 
 
 def _save(w: MainWindow, title: str, name: str, filters: str, writer: object) -> None:

@@ -1,0 +1,51 @@
+"""Following a run folder that another process writes: curves and samples update as files appear."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from engine.checkpoint import RunFolder
+from engine.config import DataConfig, GanConfig
+from engine.imageio import make_grid
+from gui.follow import follow_run
+from gui.main_window import MainWindow
+
+
+def test_follow_picks_up_new_metrics_and_samples(qtbot: QtBot, tmp_path: Path) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    cfg = GanConfig(data=DataConfig(augment=False), n_samples=16)
+    run = RunFolder.create(tmp_path / "remote-run", cfg)
+    run.append_metrics({"epoch": 1, "step": 70, "loss_d": 1.0, "loss_g": 2.0, "d_real": 0.6, "d_fake": 0.4})
+    follower = follow_run(w, run.path)
+    assert follower is not None and w.follower is follower
+    assert list(w.plots_panel.series("epoch_loss_g")[1]) == [2.0]
+
+    # the other process goes on: a second epoch, a half-written third line, and the epoch's samples
+    images = np.random.default_rng(0).integers(0, 256, (16, 28, 28, 1), dtype=np.uint8)
+    run.append_metrics({"epoch": 2, "step": 140, "loss_d": 0.9, "loss_g": 1.5, "d_real": 0.7, "d_fake": 0.3})
+    with open(run.path / "metrics.jsonl", "a") as fh:
+        fh.write('{"epoch": 3, "step": 2')
+    run.save_samples(2, make_grid(images))
+    qtbot.waitUntil(lambda: len(w.plots_panel.series("epoch_loss_g")[1]) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: w.gallery_panel.history_length() == 1, timeout=5000)
+    np.testing.assert_array_equal(w.gallery_panel.shown_images().reshape(16, 28, 28), images[..., 0])
+    assert w.gallery_panel.current_epoch() == 2
+
+    with open(run.path / "metrics.jsonl", "a") as fh:   # the third line completes
+        fh.write('10, "loss_d": 0.8, "loss_g": 1.2, "d_real": 0.7, "d_fake": 0.3}\n')
+    qtbot.waitUntil(lambda: len(w.plots_panel.series("epoch_loss_g")[1]) == 3, timeout=5000)
+    assert list(w.plots_panel.series("epoch_loss_g")[0]) == [70, 140, 210]
+    w.close()
+    assert w.follower is None
+
+
+def test_following_a_folder_that_is_not_a_run_says_so(qtbot: QtBot, tmp_path: Path) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert follow_run(w, tmp_path) is None
+    assert w.message_box is not None and "not a run folder" in w.message_box.text()
+    w.message_box.close()
