@@ -1,4 +1,4 @@
-"""The headless commands: ``train``, ``resume``, ``evaluate``, ``sample`` and ``datasets``.
+"""The headless commands: ``train``, ``resume``, ``evaluate``, ``sample``, ``export`` and ``datasets``.
 
 Bad options, values and paths get one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=64, help="how many images (default: %(default)s)")
     p.add_argument("--out", type=Path, required=True, help="the .npz file to write (key 'images')")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
+    p = sub.add_parser("export", help="export a run's model (ONNX, TorchScript) or an HTML report")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--format", choices=("onnx", "torchscript", "html"), required=True,
+                   help="onnx / torchscript: the CNN, or the GAN's generator; html: a one-page report")
+    p.add_argument("--out", type=Path, required=True, help="the file to write")
     sub.add_parser("datasets", help="list the datasets available on this machine")
     return parser
 
@@ -228,6 +233,20 @@ def cmd_sample(run_dir: Path, n: int, out: Path, seed: int) -> int:
     return 0
 
 
+def cmd_export(run_dir: Path, fmt: str, out: Path) -> int:
+    if fmt == "html":
+        from engine.report import write_report
+
+        print(f"wrote the report of {run_dir} to {write_report(run_dir, out)}")
+        return 0
+    from engine.export import export_run
+
+    result = export_run(run_dir, out, fmt)
+    check = "" if result.max_abs_diff is None else f"; onnxruntime agrees with PyTorch to {result.max_abs_diff:.1e}"
+    print(f"wrote the {result.model} of {run_dir} as {fmt} to {result.path}{check}")
+    return 0
+
+
 def cmd_datasets() -> int:
     from engine.data import list_datasets
 
@@ -260,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_evaluate(args.run_dir, args.json)
         if args.command == "sample":
             return cmd_sample(args.run_dir, args.n, args.out, args.seed)
+        if args.command == "export":
+            return cmd_export(args.run_dir, args.format, args.out)
         return cmd_datasets()
     except GenDiscError as exc:
         print(f"gendisc: error: {exc}", file=sys.stderr)
