@@ -48,6 +48,12 @@ def build_menus(w: MainWindow) -> None:
                                                                 w.plots_panel.export_png)))
     export.addAction(_action(w, "Metrics as CSV…", lambda: _save(w, "Save metrics", "metrics.csv", "CSV (*.csv)",
                                                                   w.plots_panel.export_csv)))
+    export.addSeparator()
+    for text, fmt, suffix, filters in (("Run's model as ONNX…", "onnx", ".onnx", "ONNX (*.onnx)"),
+                                       ("Run's model as TorchScript…", "torchscript", ".pt", "TorchScript (*.pt)"),
+                                       ("Run report (HTML)…", "html", ".html", "HTML (*.html)")):
+        export.addAction(_action(w, text, lambda _=False, fmt=fmt, suffix=suffix, filters=filters:
+                                 _export_run(w, fmt, suffix, filters)))
     file.addSeparator()
     file.addAction(_action(w, "&Quit", w.close, "Ctrl+Q"))
 
@@ -109,6 +115,32 @@ def _stop_following(w: MainWindow) -> None:
 
     stop_following(w)
     w.statusBar().showMessage("Stopped following", 3000)
+
+
+def _export_run(w: MainWindow, fmt: str, suffix: str, filters: str) -> None:
+    """Pick a run folder, then where to write its model or report."""
+    folder = QFileDialog.getExistingDirectory(w, "Export which run?", str(w.runs_root or runs_root()))
+    if not folder:
+        return
+
+    def write(path: str) -> None:
+        from engine.errors import GenDiscError
+
+        try:
+            if fmt == "html":
+                from engine.report import write_report
+
+                write_report(folder, path)
+            else:
+                from engine.export import export_run
+
+                export_run(folder, path, fmt)
+        except GenDiscError as exc:
+            raise ValueError(str(exc)) from None
+
+    from pathlib import Path
+
+    _save(w, "Export run", Path(folder).name + suffix, filters, write)
 
 
 def _save(w: MainWindow, title: str, name: str, filters: str, writer: object) -> None:
