@@ -67,7 +67,7 @@ test: $(STAMP_TEST)
 	$(PY) -m pytest -q $(ARGS)
 
 bench: $(STAMP_TEST)
-	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	$(PY) bench/run_all.py
 
 clean-venv:
 	rm -rf $(VENV)
