@@ -146,7 +146,7 @@ def _renamed(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
 
 def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_json: bool,
                  autosave_minutes: float = 5.0) -> int:
-    from engine.data import load_dataset
+    from engine.data import ensure_downloaded, load_dataset
     from engine.data.tensors import prepare
     from engine.devices import describe_device, pick_device
     from engine.train.cnn_trainer import train_cnn
@@ -159,6 +159,7 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
     device = pick_device(cfg.device)
     log = sys.stderr if as_json else sys.stdout
     t0 = time.perf_counter()
+    ensure_downloaded(cfg.data.dataset, sys.stderr)   # a catalog dataset not here yet: fetch it, with progress
     data = prepare(load_dataset(cfg.data.dataset), cfg.data, device)
     print(f"{kind_of(cfg).upper()} on {data.name}: {len(data.train_x):,} training / {len(data.val_x):,} validation"
           f"{'' if data.test_x is None else f' / {len(data.test_x):,} test'} images, {describe_device(device)}, "

@@ -94,6 +94,11 @@ class MainWindow(QMainWindow):
             self.docks[title].setWidget(panel)
         self.statusBar().showMessage("Ready: the bundled MNIST sample is selected; press Start (F5) to train.")
         build_menus(self)
+        from gui.panels.dataset_panel import install_dataset_actions
+        from gui.panels.inspect_panel import install_inspect_panel
+
+        install_dataset_actions(self)
+        self.inspect_panel = install_inspect_panel(self)
         self._connect()
         self.restore_settings()
         self._built = True
@@ -145,8 +150,8 @@ class MainWindow(QMainWindow):
     # -- commands -----------------------------------------------------------------------------------------------
     def start_training(self, kinds: list[str] | None = None) -> bool:
         """Start the selected models on the selected dataset; False (with a dialog) if something is wrong."""
-        from engine.config import ConfigError
-        from engine.models.shapes import check_gan_shape
+        from engine.config import CnnConfig, ConfigError
+        from engine.models.shapes import check_cnn_shape, check_gan_shape
 
         if self.session.is_running():
             return False
@@ -165,6 +170,10 @@ class MainWindow(QMainWindow):
         if "gan" in kinds and (problem := check_gan_shape(info.image_shape)):
             self._warn("The GAN cannot train on this dataset", f"{info.title}: {problem}.")
             return False
+        cnn_cfg = next((c for c in cfgs if isinstance(c, CnnConfig)), None)
+        if cnn_cfg and (problem := check_cnn_shape(info.image_shape, len(info.class_names), cnn_cfg.arch)):
+            self._warn("The CNN cannot train on this dataset", f"{info.title}: {problem}.")
+            return False
         for cfg in cfgs:
             self._launch(cfg, info.image_shape, info.class_names)
         return True
@@ -172,10 +181,14 @@ class MainWindow(QMainWindow):
     def quick_train(self) -> None:
         """Train the default CNN for about 20 s on the selected dataset, for the draw panel."""
         from engine.config import CnnConfig
+        from engine.models.shapes import check_cnn_shape
         from gui.worker import QUICK_TRAIN_SECONDS
 
         info = self.dataset_panel.current_info()
         if info is None or self.session.is_running("cnn"):
+            return
+        if problem := check_cnn_shape(info.image_shape, len(info.class_names)):
+            self._warn("The CNN cannot train on this dataset", f"{info.title}: {problem}.")
             return
         cfg = CnnConfig(data=dataclasses.replace(self.dataset_panel.data_config(), augment=True))
         cfg = dataclasses.replace(cfg, budget=dataclasses.replace(cfg.budget, epochs=1000,
@@ -256,7 +269,10 @@ class MainWindow(QMainWindow):
 
     def _update_state(self) -> None:
         self.training_panel.set_state(self.session.is_running(), self.session.paused)
-        self.dataset_panel.setEnabled(not self.session.is_running())
+        running = self.session.is_running()
+        dp = self.dataset_panel   # the dataset cannot change mid-run; a download in progress stays cancellable
+        for widget in (dp.list, dp.val_split, dp.import_button, dp.remove_button):
+            widget.setEnabled(not running)
         if self.session.paused:
             self.statusBar().showMessage("Paused: press Resume (F6) to go on.")
 
@@ -344,6 +360,7 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
         self.save_settings()
+        self.dataset_panel.shutdown()   # cancel a download or import in progress: no half file is kept
         from gui.follow import stop_following
 
         stop_following(self)

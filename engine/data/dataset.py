@@ -7,10 +7,24 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import DatasetError
+from engine.errors import DatasetError, GenDiscError
 
 MIN_SIDE, MAX_SIDE = 8, 256
 MAX_CLASSES = 1000
+# Datasets live in memory (four times this as float tensors): 1 GiB of uint8 images is already 300k 32×32 colour
+# images. A file claiming more is refused from its header, before anything is read.
+MAX_DATASET_BYTES = 1 << 30
+
+
+class Cancelled(GenDiscError):
+    """The user cancelled a long dataset operation (a download, an import); nothing was kept."""
+
+
+def check_size(n_bytes: int, path: str | Path, what: str = "images") -> None:
+    """Refuse ``n_bytes`` of ``what`` when it is more than a dataset held in memory may take."""
+    if n_bytes > MAX_DATASET_BYTES:
+        raise DatasetError(path, f"{what} would take {n_bytes / 1e9:.1f} GB in memory; GenDisc Studio keeps "
+                                 f"datasets in memory and takes at most {MAX_DATASET_BYTES / 1e9:.1f} GB")
 
 
 @dataclass(frozen=True)

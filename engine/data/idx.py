@@ -61,6 +61,19 @@ def read_idx_header(fh: BinaryIO, path: Path) -> tuple[np.dtype, tuple[int, ...]
     return dtype, tuple(shape)
 
 
+def peek_idx_shape(path: str | os.PathLike[str]) -> tuple[int, ...]:
+    """The shape an IDX file's header announces, reading only the header (cheap even for 60,000 images)."""
+    path = Path(path)
+    try:
+        opener = gzip.open if is_gzip(path) else open   # by content, as read_idx decides
+        with opener(path, "rb") as fh:
+            return read_idx_header(fh, path)[1]
+    except DatasetError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(path, f"cannot be read as IDX ({exc})") from None
+
+
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (``.gz`` or raw) into a native-endian array.
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import RawDataset, assemble, check_arrays
-from engine.data.idx import read_idx
+from engine.data.dataset import MAX_SIDE, MIN_SIDE, RawDataset, assemble, check_arrays, check_size
+from engine.data.idx import peek_idx_shape, read_idx
 from engine.errors import DatasetError
 
 
@@ -40,7 +40,22 @@ def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path | None]:
     }
 
 
+def _check_headers(images_path: Path, labels_path: Path) -> None:
+    """Refuse from the headers alone what could never be a dataset, before reading megabytes of data."""
+    shape, label_shape = peek_idx_shape(images_path), peek_idx_shape(labels_path)
+    if len(shape) not in (3, 4) or (len(shape) == 4 and shape[3] not in (1, 3)):
+        raise DatasetError(images_path, f"holds an array of shape {'×'.join(map(str, shape))}; images must be "
+                                        "N×H×W (gray) or N×H×W×3 (RGB)")
+    if len(label_shape) == 1 and label_shape[0] != shape[0]:
+        raise DatasetError(labels_path, f"{label_shape[0]:,} labels but {images_path.name} holds {shape[0]:,} images")
+    h, w = shape[1], shape[2]
+    if shape[0] and not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+        raise DatasetError(images_path, f"images are {h}×{w}; sides from {MIN_SIDE} to {MAX_SIDE} pixels are supported")
+    check_size(int(np.prod(shape, dtype=np.float64)), images_path)
+
+
 def _pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    _check_headers(images_path, labels_path)
     images = read_idx(images_path)
     labels = read_idx(labels_path)
     if labels.ndim != 1:

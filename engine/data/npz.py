@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import RawDataset, assemble, check_arrays
+from engine.data.dataset import MAX_CLASSES, RawDataset, assemble, check_arrays, check_size
 from engine.errors import DatasetError
 
 MAX_NPZ_MEMBER_BYTES = 4 * 1024**3
@@ -37,10 +37,22 @@ def _member(npz: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
         raise DatasetError(path, f"array '{key}' holds Python objects, which would need unpickling; refused")
     if math.prod(shape) * dtype.itemsize != data_bytes:
         raise DatasetError(path, f"array '{key}' claims shape {shape} of {dtype} but holds {data_bytes:,} bytes")
+    check_size(math.prod(shape), path, f"array '{key}'")   # as uint8 images: the size they will take in memory
     try:
         return npz[key]
     except ValueError as exc:  # object arrays need pickle, which we never allow
         raise DatasetError(path, f"array '{key}' cannot be read safely ({exc})") from None
+
+
+def _class_names(names: np.ndarray, path: Path) -> tuple[str, ...]:
+    """An optional ``class_names`` array of strings (as GenDisc Studio writes for imported image folders)."""
+    if names.ndim != 1 or names.dtype.kind not in "US" or not 1 <= len(names) <= MAX_CLASSES:
+        raise DatasetError(path, f"'class_names' must be a 1-D array of up to {MAX_CLASSES} strings; got "
+                                 f"{names.dtype} of shape {names.shape}")
+    out = tuple(str(n.decode("utf-8", "replace") if isinstance(n, bytes) else n) for n in names)
+    if any(not n.strip() for n in out) or len(set(out)) != len(out):
+        raise DatasetError(path, "'class_names' must be distinct and not empty")
+    return out
 
 
 def read_npz(path: str | os.PathLike[str], name: str | None = None,
@@ -50,6 +62,12 @@ def read_npz(path: str | os.PathLike[str], name: str | None = None,
     if not path.is_file():
         raise DatasetError(path, "file not found")
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+            start = magic[:4].hex(" ") or "nothing: it is empty"
+            raise DatasetError(path, f"not a readable .npz archive (an .npz file is a zip archive; this one starts "
+                                     f"with bytes {start})")
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise DatasetError(path, "is a single NumPy array, not an .npz archive with images and labels")
@@ -65,6 +83,8 @@ def read_npz(path: str | os.PathLike[str], name: str | None = None,
             if test_img_key in keys and test_lab_key in keys:
                 test_images, test_labels = check_arrays(_member(npz, test_img_key, path),
                                                         _member(npz, test_lab_key, path), path)
+            if class_names is None and "class_names" in keys:
+                class_names = _class_names(_member(npz, "class_names", path), path)
     except DatasetError:
         raise
     # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method or flag

@@ -79,7 +79,15 @@ class RunsPanel(QWidget):
         self._refresh_timer.setInterval(500)
         self._refresh_timer.timeout.connect(self.refresh)
         self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(lambda _: self._refresh_timer.start())
+        self._watcher.directoryChanged.connect(self._on_folder_changed)
+        self.refresh()
+
+    def _on_folder_changed(self, _path: str) -> None:
+        if self.isVisible():   # a hidden panel refreshes when it is shown again
+            self._refresh_timer.start()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)
         self.refresh()
 
     def refresh(self) -> None:

@@ -28,6 +28,14 @@ FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None
                 suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Downloads and imports go to a temporary folder, never the user's."""
+    folder = tmp_path / "gendisc-data"
+    monkeypatch.setenv("GENDISC_DATA_DIR", str(folder))
+    return folder
+
+
 def images_and_labels(n: int = 12, side: int = 8, n_classes: int = 3, channels: int = 0,
                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
@@ -384,20 +392,22 @@ def test_fashion_mnist_follows_the_environment(tmp_path: Path, monkeypatch: pyte
 
 
 def test_fashion_mnist_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not installed and not downloaded: listed as downloadable, and loading it says how to get it."""
     monkeypatch.setenv("GENDISC_FASHION_MNIST_DIR", str(tmp_path / "not-installed"))
-    assert "fashion-mnist" not in [info.key for info in list_datasets()]
+    info = next(i for i in list_datasets() if i.key == "fashion-mnist")
+    assert info.source == "downloadable" and not info.ready and info.download_bytes > 26_000_000
     with pytest.raises(DatasetError) as exc:
         load_dataset("fashion-mnist")
-    assert "apt" in str(exc.value)
+    assert "apt" in str(exc.value) and "download" in str(exc.value)
     assert str(tmp_path / "not-installed") in str(exc.value)
 
 
-def test_fashion_mnist_incomplete_folder_is_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fashion_mnist_incomplete_folder_is_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "half"
     write_fashion(folder)
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     monkeypatch.setenv("GENDISC_FASHION_MNIST_DIR", str(folder))
-    assert "fashion-mnist" not in [info.key for info in list_datasets()]
+    assert next(i for i in list_datasets() if i.key == "fashion-mnist").source == "downloadable"
     with pytest.raises(DatasetError, match="apt"):
         load_dataset("fashion-mnist")
 
@@ -407,12 +417,12 @@ def test_real_fashion_mnist_when_installed(monkeypatch: pytest.MonkeyPatch) -> N
     installed; where it is not, the catalog must say so instead of listing it."""
     monkeypatch.delenv("GENDISC_FASHION_MNIST_DIR", raising=False)
     keys = [info.key for info in list_datasets()]
+    assert "fashion-mnist" in keys
     if not SYSTEM_FASHION_DIR.is_dir():
-        assert "fashion-mnist" not in keys
         with pytest.raises(DatasetError, match="apt"):
             load_dataset("fashion-mnist")
         return
-    assert "fashion-mnist" in keys
+    assert next(i for i in list_datasets() if i.key == "fashion-mnist").source == "installed"
     ds = load_dataset("fashion-mnist")
     assert ds.train_images.shape == (60000, 28, 28, 1)
     assert ds.test_images is not None and ds.test_labels is not None

@@ -24,6 +24,7 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
 def _runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     runs = tmp_path / "runs"
     monkeypatch.setenv("GENDISC_RUNS_DIR", str(runs))
+    monkeypatch.setenv("GENDISC_DATA_DIR", str(tmp_path / "data"))   # never the user's real datasets folder
     QSettings().clear()
     return runs
 

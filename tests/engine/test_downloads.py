@@ -1,0 +1,428 @@
+"""Downloads, for real, from an HTTP server on 127.0.0.1 that the tests start: correct, corrupted, slow, lying and
+connection-dropping files. The catalog's real entries are checked for shape and completeness, never fetched.
+No Qt here."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import struct
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.data import download as dl
+from engine.data.catalog import dataset_info, ensure_downloaded, list_datasets, load_dataset
+from engine.data.sources import MIRROR_ENV, REMOTE, RemoteDataset, RemoteFile
+from engine.errors import DatasetError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# -- a local file server --------------------------------------------------------------------------------------
+@dataclass
+class Route:
+    """What the server does for one path. ``mode``: ok | slow | drop | lie (announce 2 GB) | 404 | flaky (drops
+    the first request, then serves)."""
+
+    body: bytes
+    mode: str = "ok"
+    delay: float = 0.002     # per 4 kB chunk, for "slow"
+    hits: int = 0
+
+
+@dataclass
+class FileServer:
+    routes: dict[str, Route] = field(default_factory=dict)
+    server: ThreadingHTTPServer | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def start(self) -> FileServer:
+        routes = self.routes
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                route = routes.get(self.path)
+                if route is None or route.mode == "404":
+                    self.send_error(404, "Not Found")
+                    return
+                route.hits += 1
+                body, mode = route.body, route.mode
+                if mode == "flaky" and route.hits == 1:
+                    mode = "drop"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(2_000_000_000 if mode == "lie" else len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    if mode == "drop":   # half the body, then the connection goes away
+                        self.wfile.write(body[: len(body) // 2])
+                    elif mode in ("slow", "lie"):
+                        for i in range(0, len(body), 4096):
+                            self.wfile.write(body[i:i + 4096])
+                            self.wfile.flush()
+                            time.sleep(route.delay)
+                    else:
+                        self.wfile.write(body)
+                    self.wfile.flush()
+                except OSError:
+                    pass   # the client hung up (a cancelled download)
+                self.close_connection = True
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        if self.thread is not None:
+            self.thread.join(5)
+
+
+def tiny_idx_files(n_train: int = 300, n_test: int = 50, seed: int = 0) -> dict[str, bytes]:
+    """Four gzip IDX files of random 28×28 digits (random pixels barely compress: the sizes stay as large)."""
+    rng = np.random.default_rng(seed)
+    arrays = {"train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+              "train-labels-idx1-ubyte.gz": (np.arange(n_train) % 10).astype(np.uint8),
+              "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+              "t10k-labels-idx1-ubyte.gz": (np.arange(n_test) % 10).astype(np.uint8)}
+    return {name: gzip.compress(idx_bytes(array), compresslevel=1, mtime=0) for name, array in arrays.items()}
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    return bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+def cifar_archive(n: int = 20, seed: int = 0) -> bytes:
+    """A CIFAR-10 binary archive laid out like the real one, with ``n`` records per batch."""
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin", "batches.meta.txt"]:
+            if name.endswith(".txt"):
+                data = b"airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n"
+            else:
+                records = rng.integers(0, 256, (n, 3073), dtype=np.uint8)
+                records[:, 0] = np.arange(n) % 10
+                data = records.tobytes()
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def remote_for(server: FileServer, key: str, files: dict[str, bytes], layout: str = "idx",
+               mode: str = "ok", shape: tuple[int, int, int] = (1, 28, 28), delay: float = 0.002) -> RemoteDataset:
+    """Serve ``files`` and describe them as a catalog dataset (with their true sizes and SHA-256)."""
+    remote_files = []
+    for name, body in files.items():
+        server.routes[f"/{key}/{name}"] = Route(body, mode, delay)
+        remote_files.append(RemoteFile(name, server.url(f"/{key}/{name}"), len(body), hashlib.sha256(body).hexdigest()))
+    return RemoteDataset(key, f"Tiny {key}", tuple(remote_files), layout, shape, tuple(str(i) for i in range(10)),
+                         300, 50, "generated for a test", "nobody", "CC0", "http://127.0.0.1/")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("GENDISC_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def server() -> Iterator[FileServer]:
+    s = FileServer().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def tiny(server: FileServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> RemoteDataset:
+    remote = remote_for(server, "tiny", tiny_idx_files())
+    monkeypatch.setitem(REMOTE, "tiny", remote)
+    return remote
+
+
+def cache_files(key: str) -> list[str]:
+    folder = dl.download_dir(key)
+    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+# -- the real catalog: shape and completeness -----------------------------------------------------------------
+def test_catalog_has_the_four_datasets_complete() -> None:
+    assert list(REMOTE) == ["mnist", "fashion-mnist", "kmnist", "cifar10"]
+    for r in REMOTE.values():
+        assert r.title and r.description and r.credit and r.license and r.homepage.startswith("http")
+        assert r.layout in ("idx", "cifar-bin")
+        assert len(r.class_names) == 10 and len(set(r.class_names)) == 10
+        assert r.n_train > 0 and r.n_test > 0
+        assert len({f.name for f in r.files}) == len(r.files) == (4 if r.layout == "idx" else 1)
+        for f in r.files:
+            assert re.fullmatch(r"https?://[^/]+/.+", f.url) and f.url.endswith("/" + f.name)
+            assert re.fullmatch(r"[0-9a-f]{64}", f.sha256), f.name
+            assert 1000 < f.size < 200_000_000
+            assert f.known_hash == "sha256:" + f.sha256
+    assert REMOTE["cifar10"].image_shape == (3, 32, 32)
+    assert REMOTE["cifar10"].files[0].url == "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+    assert REMOTE["cifar10"].files[0].size == 170052171
+    assert REMOTE["mnist"].files[0].url.startswith("https://ossci-datasets.s3.amazonaws.com/mnist/")
+    assert REMOTE["fashion-mnist"].files[0].url.startswith("http://fashion-mnist.s3-website.eu-central-1.amazonaws")
+    assert REMOTE["kmnist"].files[0].url.startswith("http://codh.rois.ac.jp/kmnist/dataset/kmnist/")
+    hashes = [f.sha256 for r in REMOTE.values() for f in r.files]
+    assert len(set(hashes)) == len(hashes)
+
+
+def test_fashion_files_of_the_system_install_are_the_official_images() -> None:
+    """Debian re-compressed the official files (other gzip headers, so other hashes of the .gz), but what they
+    hold must be what the catalog's sizes announce: the same IDX headers as the official files."""
+    folder = Path("/usr/share/datasets/fashion-mnist")
+    if not folder.is_dir():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed here")
+    for f in REMOTE["fashion-mnist"].files:
+        with gzip.open(folder / f.name) as fh:
+            header = fh.read(16)
+        assert header[:4] == (b"\x00\x00\x08\x03" if "images" in f.name else b"\x00\x00\x08\x01")
+
+
+def test_mirror_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = REMOTE["mnist"]
+    assert r.url_for(r.files[0]) == r.files[0].url
+    monkeypatch.setenv(MIRROR_ENV, "http://mirror.example/datasets/")
+    assert r.url_for(r.files[0]) == "http://mirror.example/datasets/mnist/train-images-idx3-ubyte.gz"
+
+
+def test_catalog_lists_downloadable_entries_with_their_size(data_dir: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENDISC_FASHION_MNIST_DIR", str(data_dir / "no-system-copy"))
+    infos = {i.key: i for i in list_datasets()}
+    assert list(infos)[:5] == ["mnist-sample", "mnist", "fashion-mnist", "kmnist", "cifar10"]
+    for key in ("mnist", "fashion-mnist", "kmnist", "cifar10"):
+        info = infos[key]
+        assert info.source == "downloadable" and not info.ready
+        assert info.download_bytes == REMOTE[key].size
+        assert info.location == str(data_dir / "downloads" / key)
+        with pytest.raises(DatasetError, match="not downloaded yet"):
+            load_dataset(key)
+    assert infos["cifar10"].image_shape == (3, 32, 32)
+    with pytest.raises(DatasetError, match="apt install dataset-fashion-mnist"):
+        load_dataset("fashion-mnist")
+
+
+# -- downloads from the local server --------------------------------------------------------------------------
+def test_good_download_is_cached_loadable_and_not_fetched_twice(tiny: RemoteDataset, data_dir: Path,
+                                                                 server: FileServer) -> None:
+    assert dataset_info("tiny").source == "downloadable"   # type: ignore[union-attr]
+    seen: list[dl.DownloadProgress] = []
+    folder = dl.download("tiny", seen.append)
+    assert folder == data_dir / "downloads" / "tiny"
+    assert cache_files("tiny") == sorted(f.name for f in tiny.files)   # and nothing else: no temporaries
+    done = [p.done for p in seen]
+    assert done == sorted(done) and done[-1] == seen[-1].total == tiny.size
+    assert all(p.key == "tiny" and p.n_files == 4 for p in seen)
+    info = dataset_info("tiny")
+    assert info is not None and info.source == "cached" and info.ready and info.download_bytes == 0
+    ds = load_dataset("tiny")
+    assert ds.train_images.shape == (300, 28, 28, 1) and ds.test_images is not None
+    assert ds.class_counts().tolist() == [30] * 10
+    hits = {p: r.hits for p, r in server.routes.items()}
+    dl.download("tiny")   # everything is there: nothing is fetched again
+    assert {p: r.hits for p, r in server.routes.items()} == hits
+    assert dl.cached_bytes("tiny") == tiny.size
+
+
+def test_corrupted_file_is_refused_and_nothing_is_kept(tiny: RemoteDataset, server: FileServer) -> None:
+    route = server.routes["/tiny/t10k-images-idx3-ubyte.gz"]
+    route.body = bytes([route.body[0] ^ 1]) + route.body[1:]   # same size, one bit flipped
+    with pytest.raises(DatasetError) as exc:
+        dl.download("tiny", retries=0)
+    assert "checksum mismatch" in exc.value.problem and "t10k-images-idx3-ubyte.gz" in str(exc.value)
+    assert exc.value.path == server.url("/tiny/t10k-images-idx3-ubyte.gz")
+    assert "t10k-images-idx3-ubyte.gz" not in cache_files("tiny")
+    assert all(not n.startswith("tmp") for n in cache_files("tiny"))
+    assert dataset_info("tiny").source == "downloadable"   # type: ignore[union-attr]
+
+
+def test_dropped_connection_leaves_nothing_and_the_next_attempt_starts_clean(tiny: RemoteDataset,
+                                                                            server: FileServer) -> None:
+    route = server.routes["/tiny/train-images-idx3-ubyte.gz"]
+    route.mode = "drop"
+    with pytest.raises(DatasetError) as exc:
+        dl.download("tiny", retries=0)
+    assert "interrupted" in exc.value.problem and "nothing half-done was kept" in exc.value.problem
+    assert cache_files("tiny") == []
+    route.mode = "ok"
+    dl.download("tiny", retries=0)
+    assert cache_files("tiny") == sorted(f.name for f in tiny.files)
+    assert load_dataset("tiny").train_images.shape == (300, 28, 28, 1)
+
+
+def test_a_dropped_connection_is_retried(tiny: RemoteDataset, server: FileServer) -> None:
+    server.routes["/tiny/train-labels-idx1-ubyte.gz"].mode = "flaky"
+    dl.download("tiny", retries=1)
+    assert server.routes["/tiny/train-labels-idx1-ubyte.gz"].hits == 2
+    assert dl.is_downloaded("tiny")
+
+
+def test_cancel_midway_leaves_no_half_file(tiny: RemoteDataset, server: FileServer,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dl, "CHUNK", 4096)   # many progress reports for a small file
+    for route in server.routes.values():
+        route.mode = "slow"
+    cancel = threading.Event()
+    seen: list[dl.DownloadProgress] = []
+
+    def progress(p: dl.DownloadProgress) -> None:
+        seen.append(p)
+        if p.file_index == 0 and p.done > tiny.files[0].size // 2:
+            cancel.set()
+
+    with pytest.raises(dl.DownloadCancelled):
+        dl.download("tiny", progress, cancel)
+    assert 0 < seen[-1].done < tiny.files[0].size
+    assert cache_files("tiny") == []
+    assert any(p.rate > 0 for p in seen)   # the rate is measured while the bytes come in
+    dl.download("tiny")   # starts clean and completes
+    assert dl.is_downloaded("tiny")
+
+
+def test_slow_download_reports_rate_and_progress(tiny: RemoteDataset, server: FileServer,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dl, "CHUNK", 4096)
+    route = server.routes["/tiny/train-images-idx3-ubyte.gz"]
+    route.mode, route.delay = "slow", 0.005
+    seen: list[dl.DownloadProgress] = []
+    t0 = time.monotonic()
+    dl.download("tiny", seen.append)
+    elapsed = time.monotonic() - t0
+    first = [p for p in seen if p.file_index == 0]
+    assert len(first) > 20
+    rates = [p.rate for p in first[5:]]
+    assert all(r > 0 for r in rates)
+    assert max(rates) < 50 * tiny.size / elapsed   # a plausible number of bytes per second, not noise
+    mid = first[len(first) // 2]
+    assert "of" in mid.text() and "/s" in mid.text()
+
+
+def test_stale_temporary_of_a_killed_download_is_removed(tiny: RemoteDataset) -> None:
+    folder = dl.download_dir("tiny")
+    folder.mkdir(parents=True)
+    (folder / "tmpk3l9x_ab").write_bytes(b"half a file from a process that was killed")
+    dl.download("tiny")
+    assert cache_files("tiny") == sorted(f.name for f in tiny.files)
+
+
+def test_server_announcing_a_huge_file_is_refused_at_once(tiny: RemoteDataset, server: FileServer) -> None:
+    server.routes["/tiny/train-images-idx3-ubyte.gz"].mode = "lie"   # Content-Length: 2 GB
+    t0 = time.monotonic()
+    with pytest.raises(DatasetError) as exc:
+        dl.download("tiny", retries=0)
+    assert time.monotonic() - t0 < 5
+    assert "2,000,000,000 bytes" in exc.value.problem
+    assert cache_files("tiny") == []
+
+
+def test_http_error_is_reported_with_its_status(tiny: RemoteDataset, server: FileServer) -> None:
+    server.routes["/tiny/t10k-labels-idx1-ubyte.gz"].mode = "404"
+    with pytest.raises(DatasetError) as exc:
+        dl.download("tiny", retries=0)
+    assert "404" in exc.value.problem and exc.value.path.endswith("/tiny/t10k-labels-idx1-ubyte.gz")
+    assert "t10k-labels-idx1-ubyte.gz" not in cache_files("tiny")
+    assert dataset_info("tiny").download_bytes == tiny.files[3].size   # type: ignore[union-attr]
+
+
+def test_unreachable_server(tiny: RemoteDataset, server: FileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.stop()
+    with pytest.raises(DatasetError, match="cannot reach the server"):
+        dl.download("tiny", retries=0)
+    assert cache_files("tiny") == []
+
+
+def test_load_with_download_and_remove(tiny: RemoteDataset) -> None:
+    with pytest.raises(DatasetError, match=r"not downloaded yet .*python -m engine.data download tiny"):
+        load_dataset("tiny")
+    ds = load_dataset("tiny", download=True)
+    assert ds.name == "tiny"
+    freed = dl.remove_download("tiny")
+    assert freed == tiny.size and cache_files("tiny") == []
+    assert dataset_info("tiny").source == "downloadable"   # type: ignore[union-attr]
+
+
+def test_cifar_layout_downloads_and_loads(server: FileServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = remote_for(server, "tiny-cifar", {"cifar-10-binary.tar.gz": cifar_archive()}, "cifar-bin",
+                        shape=(3, 32, 32))
+    monkeypatch.setitem(REMOTE, "tiny-cifar", remote)
+    ds = load_dataset("tiny-cifar", download=True)
+    assert ds.train_images.shape == (100, 32, 32, 3) and ds.image_shape == (3, 32, 32)
+    assert ds.test_images is not None and ds.test_images.shape == (20, 32, 32, 3)
+    assert ds.class_names[0] == "airplane" and ds.class_counts().tolist() == [10] * 10
+
+
+def test_mirror_serves_the_files(server: FileServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = tiny_idx_files(40, 10)
+    remote = remote_for(server, "tiny", files)
+    # the catalog names an address that does not exist; the mirror has the same bytes
+    remote = RemoteDataset(**{**remote.__dict__, "files": tuple(
+        RemoteFile(f.name, "http://127.0.0.1:9/nowhere/" + f.name, f.size, f.sha256) for f in remote.files)})
+    monkeypatch.setitem(REMOTE, "tiny", remote)
+    monkeypatch.setenv(MIRROR_ENV, server.base)
+    dl.download("tiny", retries=0)
+    assert dl.is_downloaded("tiny")
+
+
+def test_ensure_downloaded_prints_progress_lines(tiny: RemoteDataset) -> None:
+    out = io.StringIO()
+    ensure_downloaded("tiny", out)
+    text = out.getvalue()
+    assert "not downloaded yet" in text and "downloading tiny: done" in text
+    assert text.count("\n") >= 5   # a line per file on a pipe, then done
+    out = io.StringIO()
+    ensure_downloaded("tiny", out)   # already there: silent
+    ensure_downloaded("mnist-sample", out)
+    assert out.getvalue() == ""
+
+
+def test_progress_text_and_sizes() -> None:
+    p = dl.DownloadProgress("k", "f", 0, 1, 12_300_000, 30_000_000, 4_100_000, 3.0)
+    assert p.text() == "12.3 of 30.0 MB · 4.1 MB/s · 0:04 left"
+    assert dl.format_bytes(170052171) == "170.1 MB" and dl.format_bytes(512) == "512 B"
+    assert dl.format_bytes(2.5e9) == "2.5 GB" and dl.format_bytes(4542) == "4.5 kB"
+
+
+def test_command_line_lists_and_refuses_bad_keys(data_dir: Path) -> None:
+    env = {"GENDISC_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "engine.data", "list"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "cifar10" in proc.stdout and "170.1 MB to download" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "engine.data", "download", "imagenet"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
