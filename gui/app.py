@@ -1,4 +1,4 @@
-"""The QApplication: names, icon, style, and the main window.
+"""The QApplication: names, icon, style, the crash reporter, and the main window.
 
 Start-up imports no torch: the window paints first, torch loads in the background.
 """
@@ -6,11 +6,13 @@ Start-up imports no torch: the window paints first, torch loads in the backgroun
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 APP_ID = "io.github.gendisc.GenDiscStudio"
 ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "gendisc-studio.svg"
@@ -29,10 +31,34 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 def main(argv: list[str] | None = None) -> int:
     app = create_app(argv)
+    from gui.crash import CrashReporter
     from gui.main_window import MainWindow
 
+    # an exception in a slot or a thread is logged and shown, never a silent death (see gui/crash.py)
+    reporter = CrashReporter(app).install()
     window = MainWindow(deferred=True)
+    window.ready.connect(reporter.log_faults)   # after the first paint: opening the file is not free
     window.show()
     if os.environ.get("GENDISC_EXIT_WHEN_READY"):   # launcher checks: start, build every panel, quit
         window.ready.connect(lambda: (print("GenDisc Studio ready", flush=True), window.close()))
-    return app.exec()
+    wake = _close_on_signals(window)
+    try:
+        return app.exec()
+    finally:
+        wake.stop()
+        reporter.uninstall()
+
+
+def _close_on_signals(window: QWidget) -> QTimer:
+    """Ctrl+C in the terminal, or SIGTERM when the desktop session ends, closes the window like the user would:
+    training stops and is saved. Python runs signal handlers only when it gets control, hence the timer."""
+    def close(*_: object) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, close)
+    timer = QTimer()
+    timer.setObjectName("signalWake")
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer

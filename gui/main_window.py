@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             QApplication.processEvents()
             try:
-                self.session.shutdown()
+                self.session.shutdown(timeout_ms=None)   # however long the current step takes
             finally:
                 QApplication.restoreOverrideCursor()
         self.save_settings()

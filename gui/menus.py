@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 SHORTCUTS = (("F5", "Start training"), ("F6", "Pause / resume"), ("Shift+F5", "Stop and save"),
              ("Ctrl+S", "Save a checkpoint now"), ("Ctrl+O", "Open a run folder"),
-             ("Ctrl+Shift+O", "Continue training a saved run"), ("Ctrl+Q", "Quit"),
+             ("Ctrl+Shift+O", "Continue training a saved run"), ("Ctrl+,", "Preferences (autosave interval)"),
+             ("Ctrl+Q", "Quit"),
              ("Ctrl+Z", "Undo the last stroke (draw canvas)"), ("Delete", "Clear the draw canvas"))
 
 
@@ -57,6 +58,11 @@ def build_menus(w: MainWindow) -> None:
                                  _export_run(w, fmt, suffix, filters)))
     file.addSeparator()
     file.addAction(_action(w, "&Quit", w.close, "Ctrl+Q"))
+    edit = bar.addMenu("&Edit")
+    prefs = _action(w, "&Preferences…", lambda: _preferences(w), "Ctrl+,",
+                    "How often a running training autosaves; where errors are logged")
+    prefs.setMenuRole(QAction.MenuRole.PreferencesRole)   # macOS: in the application menu
+    edit.addAction(prefs)
 
     train = bar.addMenu("&Train")
     tp = w.training_panel
@@ -85,6 +91,12 @@ def build_menus(w: MainWindow) -> None:
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(_action(w, "&Keyboard shortcuts", lambda: _shortcuts(w), "F1"))
     help_menu.addAction(_action(w, "&About GenDisc Studio", lambda: _about(w)))
+
+
+def _preferences(w: MainWindow) -> None:
+    from gui.preferences import show_preferences
+
+    show_preferences(w)
 
 
 def _open_run(w: MainWindow) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from engine.train.control import Control
 from gui.worker import TrainingJob, WorkerHandle
 
 
@@ -41,6 +42,11 @@ class TrainingSession(QObject):
     def job(self, kind: str) -> TrainingJob | None:
         handle = self._handles.get(kind)
         return handle.job if handle else None
+
+    def control(self, kind: str) -> Control | None:
+        """The latest job's control of ``kind`` (its stop timestamps give the stop latency)."""
+        handle = self._handles.get(kind)
+        return handle.control if handle else None
 
     # -- commands -----------------------------------------------------------------------------------------------
     def start(self, job: TrainingJob) -> None:
@@ -88,9 +94,13 @@ class TrainingSession(QObject):
         for handle in self._handles.values():
             handle.control.request_checkpoint()
 
-    def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop everything and join the threads (window close). True when every thread ended in time."""
-        ok = all([h.stop_and_wait(timeout_ms) for h in self._handles.values()])
+    def shutdown(self, timeout_ms: int | None = 30_000) -> bool:
+        """Stop everything and join the threads (window close, paused or not): each trainer finishes its step and
+        saves a checkpoint. True when every thread ended in time; ``timeout_ms=None`` waits as long as it takes
+        (a QThread destroyed while running aborts the process)."""
+        for handle in self._handles.values():   # all at once: the CNN and the GAN save in parallel
+            handle.control.stop()
+        ok = all([h.wait(timeout_ms) for h in self._handles.values()])
         self._paused = False
         return ok
 

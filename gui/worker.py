@@ -7,8 +7,10 @@ while training, so queued slots would never run.
 
 from __future__ import annotations
 
+import logging
+import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -16,18 +18,23 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from engine.config import CnnConfig, RunConfig, kind_of
 from engine.errors import GenDiscError
 from engine.train.control import Control
+from gui.preferences import autosave_seconds
 
 WEIGHTS_EVERY_S = 1.0   # how often the draw panel gets fresh CNN weights
 QUICK_TRAIN_SECONDS = 20   # the draw panel's "quick-train a CNN"
 
+log = logging.getLogger("gendisc")   # gui/crash.py writes it to the log file
+
 
 @dataclass(frozen=True)
 class TrainingJob:
-    """What to train and where to save it."""
+    """What to train and where to save it. ``autosave_s`` defaults to Edit → Preferences (None: at epoch ends,
+    on stop and on close only)."""
 
     cfg: RunConfig
     run_dir: Path
     resume: bool = False
+    autosave_s: float | None = field(default_factory=autosave_seconds)
 
     @property
     def kind(self) -> str:
@@ -55,14 +62,19 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         try:
             self._train()
-        except GenDiscError as exc:
+        except GenDiscError as exc:   # NaN, out of memory in a step, bad settings...: the message says it all
             self.failed.emit(self.job.kind, str(exc), "")
-        except MemoryError:
-            self.failed.emit(self.job.kind, "Out of memory: try a smaller batch size or a smaller dataset.",
-                             traceback.format_exc())
         except Exception as exc:  # a worker must never take the app down; the user gets the details
-            self.failed.emit(self.job.kind, f"Training failed unexpectedly: {exc}", traceback.format_exc())
+            details = traceback.format_exc()
+            if _out_of_memory(exc):   # while loading data, validating, sampling: anywhere outside a step
+                message = (f"Out of memory: try a smaller batch size (now {self.job.cfg.batch_size}) or a smaller "
+                           f"dataset{'' if self.job.cfg.device == 'cpu' else ', or train on the CPU'}.")
+            else:
+                message = f"Training failed unexpectedly: {exc}"
+                log.error("%s training failed unexpectedly\n%s", self.job.kind.upper(), details)
+            self.failed.emit(self.job.kind, message, details)
         finally:
+            _free_gpu_memory()   # what the failed run held goes back, so the next run (or the draw panel) fits
             self.done.emit()
 
     def _train(self) -> None:
@@ -85,8 +97,23 @@ class TrainingWorker(QObject):
         trainer = train_cnn if isinstance(cfg, CnnConfig) else train_gan
         signals = {StepReport: self.step, EpochReport: self.epoch, WeightsReport: self.weights,
                    FinishedReport: self.finished}
-        for report in trainer(cfg, data, self.control, self.job.run_dir, self.job.resume, WEIGHTS_EVERY_S):
+        for report in trainer(cfg, data, self.control, self.job.run_dir, self.job.resume, WEIGHTS_EVERY_S,
+                              autosave_s=self.job.autosave_s):
             signals[type(report)].emit(report)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """CUDA/MPS out of memory, or a CPU allocation that failed (PyTorch raises RuntimeError for those)."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def _free_gpu_memory() -> None:
+    torch = sys.modules.get("torch")   # never import it here: a run that failed before importing it used no GPU
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 class WorkerHandle(QObject):
@@ -118,10 +145,16 @@ class WorkerHandle(QObject):
     def is_running(self) -> bool:
         return self.thread.isRunning()
 
-    def stop_and_wait(self, timeout_ms: int = 30_000) -> bool:
+    def stop_and_wait(self, timeout_ms: int | None = 30_000) -> bool:
         """Ask the trainer to stop (it saves a checkpoint) and join the thread; True if it ended in time."""
         self.control.stop()
-        return self.thread.wait(timeout_ms) if self.thread.isRunning() else True
+        return self.wait(timeout_ms)
+
+    def wait(self, timeout_ms: int | None = 30_000) -> bool:
+        """Join the thread; ``None`` waits as long as it takes. True if it has ended."""
+        if not self.thread.isRunning():
+            return True
+        return self.thread.wait() if timeout_ms is None else self.thread.wait(timeout_ms)
 
     @Slot()
     def _on_thread_finished(self) -> None:

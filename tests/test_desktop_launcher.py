@@ -38,7 +38,8 @@ def test_installed_launcher_starts_the_app_and_uninstall_removes_it(tmp_path: Pa
     assert Path(command[0]).is_absolute()
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GENDISC_EXIT_WHEN_READY="1",
-               GENDISC_RUNS_DIR=str(tmp_path / "runs"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+               GENDISC_RUNS_DIR=str(tmp_path / "runs"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               GENDISC_LOG_DIR=str(tmp_path / "logs"))
     started = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert started.returncode == 0, started.stderr
     assert "GenDisc Studio ready" in started.stdout

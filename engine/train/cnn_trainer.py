@@ -13,11 +13,21 @@ from engine.config import CnnConfig
 from engine.data.augment import augment_batch
 from engine.data.tensors import TensorData
 from engine.devices import pick_device
-from engine.errors import TrainingError
 from engine.evaluate.classify import evaluate_classifier
 from engine.models.cnn import build_cnn
 from engine.train.control import Control
-from engine.train.loop import Every, Loop, LoopState, StepLog, epoch_order, lr_factor, make_optimizer, set_lr
+from engine.train.loop import (
+    Every,
+    Loop,
+    LoopState,
+    StepLog,
+    check_interval,
+    epoch_order,
+    lr_factor,
+    make_optimizer,
+    oom_error,
+    set_lr,
+)
 from engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
 from engine.train.state import (
     data_meta,
@@ -48,9 +58,25 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         If set, yield a :class:`WeightsReport` at most this often (the GUI's draw panel uses it).
     autosave_s
         Write a checkpoint this often (besides every epoch end, a checkpoint request and the end); None: never.
+
+    Raises
+    ------
+    TrainingError
+        A loss or a weight became NaN or infinite (the message names the step; nothing non-finite is saved, the
+        last good checkpoint stays), or the device ran out of memory (the message suggests a smaller batch).
     """
-    control = control or Control()
+    check_interval("autosave interval", autosave_s)
+    check_interval("weights publishing interval", publish_weights_s)
     device = pick_device(cfg.device)
+    try:
+        yield from _train(cfg, data, control or Control(), device, run_dir, resume, publish_weights_s, autosave_s)
+    except torch.OutOfMemoryError:   # anywhere: a step, validation, the final evaluation
+        raise oom_error(device, min(cfg.batch_size, len(data.train_x))) from None
+
+
+def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.device,
+           run_dir: str | os.PathLike[str] | None, resume: bool, publish_weights_s: float | None,
+           autosave_s: float | None) -> Iterator[Report]:
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     x_train, y_train = data.train_x.to(device), data.train_y.to(device)
@@ -70,10 +96,11 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         run.truncate_metrics(state.step)
     loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state)
     order = None
-    log = StepLog("cnn", ("train_loss",), loop, cfg.log_every)
+    log = StepLog("cnn", ("train_loss",), loop, cfg.log_every, watch={"model": model}, run=run)
     publish = Every(publish_weights_s)
     autosave = Every(autosave_s if run_dir is not None else None)
     best_state: dict[str, torch.Tensor] | None = None
+    lr = cfg.optimizer.lr
     model.train()
     while (reason := loop.before_step()) is None:
         if order is None or loop.step_in_epoch == 0:
@@ -83,23 +110,23 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         idx = order[loop.step_in_epoch * batch:(loop.step_in_epoch + 1) * batch]
         xb = augment_batch(x_train[idx], cfg.data, gen)
         xb = xb.contiguous(memory_format=fmt)
-        try:
-            logits = model(xb)
-            loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
-            if cfg.l1 > 0:
-                loss = loss + cfg.l1 * sum(p.abs().sum() for n, p in model.named_parameters() if "weight" in n)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        except torch.OutOfMemoryError:
-            raise TrainingError(f"out of memory on {device} at batch size {batch}: try a smaller batch size") from None
+        logits = model(xb)
+        loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
+        if cfg.l1 > 0:
+            loss = loss + cfg.l1 * sum(p.abs().sum() for n, p in model.named_parameters() if "weight" in n)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
         state.step += 1
         log.add(loss, len(idx))
         if log.due():
-            yield log.report(lr)
+            yield log.report(lr)   # raises on a NaN loss or weight
         if publish.due():
+            log.check(lr)   # the draw panel never gets NaN weights
             yield WeightsReport("cnn", state.step, numpy_state(model))
-        if (control.take_checkpoint_request() or autosave.due()) and run is not None:
+        # an epoch end saves below, after its metrics line: a checkpoint never runs ahead of metrics.jsonl
+        if (control.take_checkpoint_request() or autosave.due()) and run is not None and not loop.at_epoch_end:
+            log.check(lr)
             _save(run, model, opt, gen, state, data)
         if loop.at_epoch_end:
             ev = evaluate_classifier(model, x_val, y_val, data.n_classes)
@@ -120,6 +147,7 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
             if run is not None:
                 _save(run, model, opt, gen, state, data)
             log.restart_clock()   # validation and saving are not training throughput
+    log.check(lr)   # steps since the last report: a stop must not save (or report) NaN weights
     if reason == "early-stopped" and best_state is not None:
         model.load_state_dict(best_state)   # keep the weights of the best validation epoch
     if run is not None:

@@ -18,6 +18,8 @@ class Control:
         self._running.set()
         self._stop = threading.Event()
         self._save = threading.Event()
+        self.stop_requested_at: float | None = None   # perf_counter() of the first stop()
+        self.stop_honoured_at: float | None = None    # ... and of the moment the trainer saw it (its last step done)
 
     def pause(self) -> None:
         self._running.clear()
@@ -26,8 +28,22 @@ class Control:
         self._running.set()
 
     def stop(self) -> None:
+        if self.stop_requested_at is None:
+            self.stop_requested_at = time.perf_counter()
         self._stop.set()
         self._running.set()  # wake a paused trainer so it can see the stop
+
+    def acknowledge_stop(self) -> None:
+        """Called by the trainer when it sees the stop between two steps."""
+        if self.stop_honoured_at is None:
+            self.stop_honoured_at = time.perf_counter()
+
+    @property
+    def stop_latency(self) -> float | None:
+        """Seconds from :meth:`stop` to the end of the trainer's last step; None until both happened."""
+        if self.stop_requested_at is None or self.stop_honoured_at is None:
+            return None
+        return max(0.0, self.stop_honoured_at - self.stop_requested_at)
 
     def request_checkpoint(self) -> None:
         """Ask the trainer to write a checkpoint after its current step (File → Save checkpoint)."""

@@ -253,3 +253,182 @@ def test_open_run_resume_allows_only_a_new_budget(tmp_path: Path) -> None:
     longer = CnnConfig(**{**cfg.__dict__, "budget": TrainBudget(epochs=9)})
     assert open_run(tmp_path, longer, resume=True) is not None
     assert RunFolder(tmp_path).config() == longer   # the folder remembers the budget it now runs under
+
+
+# -- safe loading: every entry point, every disguise --------------------------------------------------------------
+def _disguises(marker: Path) -> dict[str, bytes]:
+    """Files that would run ``WritesFile(marker)`` if anything unpickled them, posing as our checkpoint."""
+    import io
+
+    zip_buf, legacy_buf = io.BytesIO(), io.BytesIO()
+    torch.save({"model.w": torch.zeros(3), "payload": WritesFile(marker)}, zip_buf)
+    torch.save({"payload": WritesFile(marker)}, legacy_buf, _use_new_zipfile_serialization=False)
+    pickled = pickle.dumps({"payload": WritesFile(marker)})
+    # a well-formed safetensors file whose tensor bytes are a pickle and whose header claims to be ours
+    smuggled = st_save({"model.w": torch.frombuffer(bytearray(pickled), dtype=torch.uint8)},
+                       metadata={"format": FORMAT, "version": str(VERSION),
+                                 "meta": json.dumps({"kind": "cnn", "pickle": pickled.hex()})})
+    header = json.dumps({"__metadata__": {"format": FORMAT, "version": str(VERSION), "meta": "{}"},
+                         "x": {"dtype": "object", "shape": [1], "data_offsets": [0, len(pickled)]}}).encode()
+    return {"torch-zip": zip_buf.getvalue(), "torch-legacy": legacy_buf.getvalue(), "pickle": pickled,
+            "safetensors-smuggling-a-pickle": smuggled,
+            "safetensors-object-dtype": len(header).to_bytes(8, "little") + header + pickled}
+
+
+@pytest.mark.parametrize("disguise", ["torch-zip", "torch-legacy", "pickle", "safetensors-smuggling-a-pickle",
+                                      "safetensors-object-dtype"])
+def test_no_loader_runs_a_pickle_payload(tmp_path: Path, disguise: str) -> None:
+    from engine.evaluate.run import evaluate_run
+    from engine.inference import load_classifier, load_gan
+
+    marker = tmp_path / "pwned"
+    run = RunFolder.create(tmp_path / "run", cnn_cfg())
+    run.checkpoint_file.write_bytes(_disguises(marker)[disguise])
+    for load in (lambda: run.load_checkpoint(), lambda: load_classifier(run.path), lambda: load_gan(run.path),
+                 lambda: evaluate_run(run.path)):
+        try:
+            load()
+        except CheckpointError as exc:
+            assert str(exc)   # a clear message, never a traceback from the unpickler
+        except Exception as exc:   # pragma: no cover - the test fails below with the reason
+            pytest.fail(f"{disguise}: {type(exc).__name__}: {exc}")
+        else:
+            assert disguise == "safetensors-smuggling-a-pickle"   # a valid file: its bytes are data, nothing more
+        assert not marker.exists(), f"{disguise} ran its payload"
+    if disguise != "safetensors-smuggling-a-pickle":
+        with pytest.raises(CheckpointError, match="not a GenDisc Studio checkpoint"):
+            run.load_checkpoint()
+    else:   # it loads as what it is: bytes in a uint8 tensor and a string of hex digits
+        tensors, meta = run.load_checkpoint()
+        assert tensors["model.w"].dtype == torch.uint8 and isinstance(meta["pickle"], str)
+    assert not marker.exists()
+
+
+# -- format versions ----------------------------------------------------------------------------------------------
+def _write_version(run: RunFolder, version: str, meta: dict[str, object] | None = None) -> None:
+    run.checkpoint_file.write_bytes(st_save(TENSORS, metadata={"format": FORMAT, "version": version,
+                                                                "meta": json.dumps(meta or META)}))
+
+
+def test_a_newer_checkpoint_asks_to_update_the_app(tmp_path: Path) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    _write_version(run, str(VERSION + 1))
+    with pytest.raises(CheckpointError, match=r"made by a newer version of GenDisc Studio \(checkpoint format "
+                                              rf"version {VERSION + 1}; this version reads up to {VERSION}\): "
+                                              "update the app"):
+        run.load_checkpoint()
+
+
+def test_an_older_checkpoint_without_a_migration_is_refused_clearly(tmp_path: Path) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    _write_version(run, str(VERSION - 1))
+    with pytest.raises(CheckpointError, match=rf"made by an older version of GenDisc Studio \(checkpoint format "
+                                              rf"version {VERSION - 1}\) that this version cannot convert"):
+        run.load_checkpoint()
+
+
+@pytest.mark.parametrize("version", ["x", "", "1.5", "-"])
+def test_a_checkpoint_version_that_is_not_a_number_is_refused(tmp_path: Path, version: str) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    _write_version(run, version)
+    with pytest.raises(CheckpointError, match=r"not a GenDisc Studio checkpoint .*format version"):
+        run.load_checkpoint()
+
+
+def test_older_checkpoints_are_migrated_step_by_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the app were at format 3: a format-1 file goes through the 1→2 and 2→3 migrations, in order."""
+    def one_to_two(tensors: dict[str, torch.Tensor], meta: dict[str, object]) -> tuple[dict, dict]:
+        return {k.replace("model.", "net."): v for k, v in tensors.items()}, {**meta, "seen": ["1→2"]}
+
+    def two_to_three(tensors: dict[str, torch.Tensor], meta: dict[str, object]) -> tuple[dict, dict]:
+        return tensors, {**meta, "seen": [*meta["seen"], "2→3"]}   # type: ignore[misc]
+
+    monkeypatch.setattr(checkpoint, "VERSION", 3)
+    monkeypatch.setattr(checkpoint, "MIGRATIONS", {1: one_to_two, 2: two_to_three})
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    _write_version(run, "1")
+    tensors, meta = run.load_checkpoint()
+    assert meta["seen"] == ["1→2", "2→3"] and meta["loop"] == META["loop"]
+    assert set(tensors) == {"net.w", "rng.torch"} and torch.equal(tensors["net.w"], TENSORS["model.w"])
+    assert run.saved_step == 12
+
+    monkeypatch.setattr(checkpoint, "MIGRATIONS", {2: two_to_three})   # the 1→2 step is gone
+    with pytest.raises(CheckpointError, match=r"older version .* cannot convert"):
+        run.load_checkpoint()
+
+    def broken(tensors: dict[str, torch.Tensor], meta: dict[str, object]) -> tuple[dict, dict]:
+        raise KeyError("optim")
+
+    monkeypatch.setattr(checkpoint, "MIGRATIONS", {1: broken, 2: two_to_three})
+    with pytest.raises(CheckpointError, match=r"older version .* could not be converted: 'optim'"):
+        run.load_checkpoint()
+
+
+def test_config_records_its_format_version_and_a_newer_one_is_refused(tmp_path: Path) -> None:
+    cfg = cnn_cfg()
+    run = RunFolder.create(tmp_path, cfg)
+    doc = json.loads(run.path.joinpath("config.json").read_text())
+    assert doc["version"] == checkpoint.CONFIG_VERSION and doc["kind"] == "cnn"
+    del doc["version"]   # written before versions were recorded: still read, as version 1
+    run.path.joinpath("config.json").write_text(json.dumps(doc))
+    assert run.config() == cfg
+    doc["version"] = checkpoint.CONFIG_VERSION + 1
+    doc["config"]["new_option"] = 1
+    run.path.joinpath("config.json").write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"made by a newer version of GenDisc Studio .*update the app"):
+        run.config()
+
+
+# -- never a non-finite checkpoint; leftovers of killed saves --------------------------------------------------
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_checkpoint_with_nan_or_inf_is_never_written(tmp_path: Path, bad: float) -> None:
+    from engine.errors import TrainingError
+
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    with pytest.raises(TrainingError, match=r"by step 12 \(model.w\).* No checkpoint had been saved yet"):
+        run.save_checkpoint({**TENSORS, "model.w": torch.full((2, 2), bad)}, META)
+    assert not run.has_checkpoint()
+    run.save_checkpoint(TENSORS, {**META, "loop": {**META["loop"], "step": 10}})
+    good = run.checkpoint_file.read_bytes()
+    with pytest.raises(TrainingError, match=r"The last good checkpoint \(step 10\) was kept"):
+        run.save_checkpoint({**TENSORS, "optim.0.exp_avg": torch.tensor([1.0, bad])}, META)
+    assert run.checkpoint_file.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.safetensors", "config.json"]
+
+
+def test_the_next_save_removes_what_a_killed_save_left_behind(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    (tmp_path / "samples").mkdir()
+    leftovers = [tmp_path / f".checkpoint.safetensors.{dead_pid}.k1l2.tmp",
+                 tmp_path / "samples" / f".epoch-0003.png.{dead_pid}.zz9.tmp"]
+    alive = [tmp_path / f".checkpoint.safetensors.{os.getpid()}.mine.tmp",     # this process: may be mid-write
+             tmp_path / f".checkpoint.safetensors.{os.getppid()}.yours.tmp",   # a live process: its business
+             tmp_path / "notes.tmp"]                                          # not ours at all
+    for p in leftovers + alive:
+        p.write_bytes(b"half a file")
+    run.save_checkpoint(TENSORS, META)
+    assert not any(p.exists() for p in leftovers)
+    assert all(p.exists() for p in alive)
+    assert RunFolder(tmp_path).load_checkpoint()[1] == META
+
+
+def test_atomic_write_syncs_the_file_and_then_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc/self/fd") else str(fd))
+        real_fsync(fd)
+
+    monkeypatch.setattr(checkpoint.os, "fsync", fsync)
+    atomic_write_bytes(tmp_path / "f.bin", b"data")
+    if not os.path.exists("/proc/self/fd"):   # pragma: no cover - Linux shows names; elsewhere count the calls
+        assert len(synced) == 2
+        return
+    assert len(synced) == 2
+    assert Path(synced[0]).name.startswith(".f.bin.") and Path(synced[1]) == tmp_path
