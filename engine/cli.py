@@ -149,6 +149,8 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
     from engine.data import ensure_downloaded, load_dataset
     from engine.data.tensors import prepare
     from engine.devices import describe_device, pick_device
+    from engine.distributed import barrier as torch_barrier
+    from engine.distributed import cleanup, from_environment
     from engine.train.cnn_trainer import train_cnn
     from engine.train.control import Control
     from engine.train.gan_trainer import train_gan
@@ -156,14 +158,25 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
     if not autosave_minutes >= 0:
         raise ConfigError(f"--autosave-minutes must be a number ≥ 0 (got {autosave_minutes})")
     autosave_s = autosave_minutes * 60 if autosave_minutes > 0 else None
-    device = pick_device(cfg.device)
+    dist = from_environment(cfg.device)   # under torchrun: join the process group
+    if dist is not None and not isinstance(cfg, CnnConfig):
+        raise ConfigError("distributed training (torchrun) is available for the CNN")
+    if dist is not None and not dist.is_main:   # rank 0 speaks for everyone
+        quiet, as_json = True, False
+    device = dist.device if dist else pick_device(cfg.device)
     log = sys.stderr if as_json else sys.stdout
+    silent = dist is not None and not dist.is_main
     t0 = time.perf_counter()
-    ensure_downloaded(cfg.data.dataset, sys.stderr)   # a catalog dataset not here yet: fetch it, with progress
+    if dist is None or dist.is_main:
+        ensure_downloaded(cfg.data.dataset, sys.stderr)   # a catalog dataset not here yet: fetch it, with progress
+    if dist is not None:
+        torch_barrier()   # the other ranks wait for the download
     data = prepare(load_dataset(cfg.data.dataset), cfg.data, device)
-    print(f"{kind_of(cfg).upper()} on {data.name}: {len(data.train_x):,} training / {len(data.val_x):,} validation"
-          f"{'' if data.test_x is None else f' / {len(data.test_x):,} test'} images, {describe_device(device)}, "
-          f"run folder {run_dir}", file=log)
+    if not silent:
+        ranks = "" if dist is None else f" on {dist.world} processes (each trains on 1/{dist.world} of the images)"
+        print(f"{kind_of(cfg).upper()} on {data.name}: {len(data.train_x):,} training / {len(data.val_x):,} "
+              f"validation{'' if data.test_x is None else f' / {len(data.test_x):,} test'} images, "
+              f"{describe_device(device)}{ranks}, run folder {run_dir}", file=log)
     control = Control()
 
     def on_interrupt(*_: object) -> None:
@@ -173,7 +186,8 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     trainer = train_cnn if isinstance(cfg, CnnConfig) else train_gan
-    reports: Iterator[Report] = trainer(cfg, data, control, run_dir, resume=resume, autosave_s=autosave_s)
+    extra = {"dist": dist} if dist is not None else {}
+    reports: Iterator[Report] = trainer(cfg, data, control, run_dir, resume=resume, autosave_s=autosave_s, **extra)
     printer = ProgressPrinter(sys.stderr, enabled=not quiet)
     final: FinishedReport | None = None
     try:
@@ -184,7 +198,11 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
     finally:
         signal.signal(signal.SIGINT, previous)
         printer.close()
+        if dist is not None:
+            cleanup()
     assert final is not None
+    if silent:
+        return 0
     summary = {"kind": final.kind, "reason": final.reason, "epochs": final.epoch, "steps": final.step,
                "train_seconds": round(final.elapsed_s, 2), "wall_seconds": round(time.perf_counter() - t0, 2),
                "run_dir": final.run_dir, **{k: round(v, 5) for k, v in final.metrics.items()}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -13,8 +14,10 @@ from engine.config import CnnConfig
 from engine.data.augment import augment_batch
 from engine.data.tensors import TensorData
 from engine.devices import pick_device
+from engine.errors import ConfigError
 from engine.evaluate.classify import evaluate_classifier
 from engine.models.cnn import build_cnn
+from engine.models.shapes import check_cnn_shape
 from engine.train.control import Control
 from engine.train.loop import (
     Every,
@@ -29,6 +32,9 @@ from engine.train.loop import (
     set_lr,
 )
 from engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
+
+if TYPE_CHECKING:
+    from engine.distributed import Dist
 from engine.train.state import (
     data_meta,
     loop_meta,
@@ -45,7 +51,8 @@ from engine.train.state import (
 
 def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
               run_dir: str | os.PathLike[str] | None = None, resume: bool = False,
-              publish_weights_s: float | None = None, autosave_s: float | None = 300.0) -> Iterator[Report]:
+              publish_weights_s: float | None = None, autosave_s: float | None = 300.0,
+              dist: Dist | None = None) -> Iterator[Report]:
     """Train a classifier on ``data``; yield step, epoch, weights and (last) finished reports.
 
     Parameters
@@ -58,6 +65,9 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
         If set, yield a :class:`WeightsReport` at most this often (the GUI's draw panel uses it).
     autosave_s
         Write a checkpoint this often (besides every epoch end, a checkpoint request and the end); None: never.
+    dist
+        Distributed training (``torchrun``): this rank trains on its shard of ``data``; only rank 0 writes
+        ``run_dir`` (the others read it to resume).
 
     Raises
     ------
@@ -67,34 +77,43 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
     """
     check_interval("autosave interval", autosave_s)
     check_interval("weights publishing interval", publish_weights_s)
-    device = pick_device(cfg.device)
+    device = dist.device if dist else pick_device(cfg.device)
     try:
-        yield from _train(cfg, data, control or Control(), device, run_dir, resume, publish_weights_s, autosave_s)
+        yield from _train(cfg, data, control or Control(), device, run_dir, resume, publish_weights_s, autosave_s,
+                          dist)
     except torch.OutOfMemoryError:   # anywhere: a step, validation, the final evaluation
         raise oom_error(device, min(cfg.batch_size, len(data.train_x))) from None
 
 
 def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.device,
            run_dir: str | os.PathLike[str] | None, resume: bool, publish_weights_s: float | None,
-           autosave_s: float | None) -> Iterator[Report]:
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
-    x_train, y_train = data.train_x.to(device), data.train_y.to(device)
+           autosave_s: float | None, dist: Dist | None) -> Iterator[Report]:
+    torch.manual_seed(cfg.seed)   # the same initial weights on every rank
+    gen = torch.Generator().manual_seed(cfg.seed + 1 + (dist.rank if dist else 0))   # ranks augment differently
+    if dist is not None:
+        from engine import distributed
+    shard = distributed.shard(data, dist) if dist else data
+    x_train, y_train = shard.train_x.to(device), shard.train_y.to(device)
     x_val, y_val = data.val_x.to(device), data.val_y.to(device)
     fmt = torch.channels_last if device.type == "cpu" else torch.preserve_format
+    if problem := check_cnn_shape(data.image_shape, data.n_classes, cfg.arch):
+        raise ConfigError(problem)
     model = build_cnn(cfg.arch, data.image_shape, data.n_classes, cfg.dropout).to(device, memory_format=fmt)
     opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.l2)
     batch = min(cfg.batch_size, len(x_train))
     state = LoopState()
-    run = open_run(run_dir, cfg, resume)
-    if run is not None and resume:
-        tensors, meta = run.load_checkpoint()
+    main = dist is None or dist.is_main
+    run = open_run(run_dir, cfg, resume) if main else None
+    if resume:
+        tensors, meta = (run or RunFolder(run_dir)).load_checkpoint()
         unpack_module("model", model, tensors)
         unpack_optimizer("optim", opt, tensors, meta["optim"])
         unpack_rng(gen, tensors)
         state = loop_state(meta["loop"])
-        run.truncate_metrics(state.step)
-    loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state)
+        if run is not None:
+            run.truncate_metrics(state.step)
+    net = distributed.wrap(model, dist) if dist else model   # forward and backward through DDP, the rest on model
+    loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state, dist.agree if dist else None)
     order = None
     log = StepLog("cnn", ("train_loss",), loop, cfg.log_every, watch={"model": model}, run=run)
     publish = Every(publish_weights_s)
@@ -110,7 +129,7 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
         idx = order[loop.step_in_epoch * batch:(loop.step_in_epoch + 1) * batch]
         xb = augment_batch(x_train[idx], cfg.data, gen)
         xb = xb.contiguous(memory_format=fmt)
-        logits = model(xb)
+        logits = net(xb)
         loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
         if cfg.l1 > 0:
             loss = loss + cfg.l1 * sum(p.abs().sum() for n, p in model.named_parameters() if "weight" in n)

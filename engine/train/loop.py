@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -126,10 +127,17 @@ class LoopState:
 
 
 class Loop:
-    """Budget, clock (pauses excluded), progress and stop reasons for one run."""
+    """Budget, clock (pauses excluded), progress and stop reasons for one run.
 
-    def __init__(self, budget: TrainBudget, steps_per_epoch: int, control: Control, state: LoopState) -> None:
+    ``sync`` (distributed training) turns this process's (reason to end, progress) into the values all processes
+    act on, so every rank stops at the same step and follows the same learning-rate schedule.
+    """
+
+    def __init__(self, budget: TrainBudget, steps_per_epoch: int, control: Control, state: LoopState,
+                 sync: Callable[[str | None, float], tuple[str | None, float]] | None = None) -> None:
         self.budget = budget
+        self.sync = sync
+        self._agreed_progress: float | None = None
         self.steps_per_epoch = steps_per_epoch
         self.control = control
         self.state = state
@@ -160,6 +168,11 @@ class Loop:
         return self.state.elapsed_s
 
     def progress(self) -> float:
+        if self._agreed_progress is not None:
+            return self._agreed_progress
+        return self._local_progress()
+
+    def _local_progress(self) -> float:
         p = self.state.step / max(1, self.total_steps)
         if self.budget.max_seconds:
             p = max(p, self.elapsed() / self.budget.max_seconds)
@@ -167,6 +180,13 @@ class Loop:
 
     def before_step(self) -> str | None:
         """Block while paused; return why the run must end now, or ``None`` to take another step."""
+        reason = self._local_reason()
+        if self.sync is not None:
+            self._agreed_progress = None
+            reason, self._agreed_progress = self.sync(reason, self._local_progress())
+        return reason
+
+    def _local_reason(self) -> str | None:
         self._paused += self.control.wait_if_paused()
         if self.control.stopped:
             self.control.acknowledge_stop()   # for stop-latency figures: the last step has ended
