@@ -21,6 +21,7 @@ import numpy as np
 from engine.config import (
     CNN_ARCHS,
     GAN_LOSSES,
+    GAN_PRESETS,
     OPTIMIZERS,
     SCHEDULES,
     CnnConfig,
@@ -79,6 +80,22 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--g-lr", type=float, help="the generator's learning rate")
     g.add_argument("--d-lr", type=float, help="the discriminator's learning rate")
     g.add_argument("--loss", choices=GAN_LOSSES, help="bce: non-saturating GAN loss; hinge: hinge loss")
+    g.add_argument("--preset", choices=GAN_PRESETS,
+                   help="model and optimiser settings at once (other options then override them): recommended (the "
+                        "defaults: conditional, spectral norm, EMA), seed (the seed's original pairing: G Adam, "
+                        "D RMSprop), dcgan (the plain DCGAN of 2016)")
+    g.add_argument("--conditional", action=argparse.BooleanOptionalAction, default=None,
+                   help="class-conditional generator and discriminator; samples are class-balanced (default: on)")
+    g.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, default=None,
+                   help="spectral normalisation in the discriminator (default: on)")
+    g.add_argument("--ema", type=float, help="decay of the moving average of G's weights that draws the samples; "
+                                             "0 = off (default 0.999)")
+    g.add_argument("--g-width", type=int, help="channels of the generator's last hidden layer (default 32)")
+    g.add_argument("--d-width", type=int, help="channels of the discriminator's first layer (default 32)")
+    g.add_argument("--judge", help="a CNN that scores every epoch's samples (confident share, class entropy, "
+                                   "Frechet classifier distance): off (default), auto (the default CNN, trained once "
+                                   "per dataset and cached), or the folder of a CNN run")
+    g.add_argument("--judge-samples", type=int, help="generated images the judge scores per epoch (default 256)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +138,7 @@ def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Defaults of the chosen model, overridden by every option given on the command line."""
-    base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig()
+    base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
     data = replace(base.data, dataset=args.dataset, **_given(args, "val_fraction", "augment"))
     budget = replace(base.budget, **_given(args, "epochs", "max_steps", "max_seconds"))
     common = _given(args, "schedule", "batch_size", "l1", "l2", "dropout", "label_smoothing", "seed", "device")
@@ -132,7 +149,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     g_opt = replace(base.g_optimizer, **opt, **_renamed(args, "g_"))
     d_opt = replace(base.d_optimizer, **opt, **_renamed(args, "d_"))
     return replace(base, data=data, budget=budget, g_optimizer=g_opt, d_optimizer=d_opt, **common,
-                   **_given(args, "latent_dim", "loss"))
+                   **_given(args, "latent_dim", "loss", "conditional", "spectral_norm", "ema", "g_width", "d_width",
+                            "judge", "judge_samples"))
 
 
 def _renamed(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
@@ -219,7 +237,7 @@ def _summary_text(s: dict[str, Any]) -> str:
     for key, label in (("val_acc", "validation accuracy"), ("test_acc", "test accuracy")):
         if key in s:
             parts.append(f"{label}: {100 * s[key]:.2f}%")
-    for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+    for key in ("loss_d", "loss_g", "d_real", "d_fake", "judge_confident", "judge_entropy", "judge_fcd"):
         if key in s:
             parts.append(f"{key} {s[key]:.3f}")
     parts.append(f"saved in {s['run_dir']}")

@@ -21,6 +21,11 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine", "step")
 CNN_ARCHS = ("bn", "classic")
 GAN_LOSSES = ("bce", "hinge")
+GAN_JUDGES = ("auto", "off")   # or the path of a CNN run folder
+GAN_PRESETS = ("recommended", "seed", "dcgan")
+GAN_PRESET_TITLES = {"recommended": "Recommended: conditional, spectral norm, EMA of G",
+                     "seed": "Seed's original pairing: G Adam, D RMSprop",
+                     "dcgan": "Plain DCGAN (2016): BCE, Adam 2e-4, β1 0.5"}
 
 
 def _check(ok: bool, message: str) -> None:
@@ -139,20 +144,27 @@ class CnnConfig:
 
 @dataclass(frozen=True)
 class GanConfig:
-    """A DCGAN run. Generator and discriminator have their own optimizer; ``n_samples`` images are drawn
-    from one fixed noise batch at every epoch end so the gallery shows the same latent points evolving."""
+    """A GAN run. Generator and discriminator have their own optimizer; ``n_samples`` images are drawn
+    from one fixed noise batch at every epoch end so the gallery shows the same latent points evolving.
+
+    The defaults are tuned for a laptop CPU (``bench/gan_quality.py``): a class-conditional DCGAN (labels
+    one-hot into G, a projection term in D) with hinge loss, spectral normalisation in D and an exponential
+    moving average of G's weights for sampling. ``conditional=False``, ``spectral_norm=False``, ``ema=0`` and
+    ``loss="bce"`` give back the plain DCGAN. ``judge`` names the CNN that scores every epoch's samples:
+    ``off``, ``auto`` (a default CNN trained once per dataset and cached) or a CNN run folder.
+    """
 
     data: DataConfig = field(default_factory=lambda: DataConfig(augment=False))
     budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
     latent_dim: int = 64
-    g_width: int = 64
-    d_width: int = 64
-    g_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 2e-4, 0.5))
-    d_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 2e-4, 0.5))
+    g_width: int = 32
+    d_width: int = 32
+    g_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 1e-3, 0.0, 0.9))
+    d_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 1e-3, 0.0, 0.9))
     schedule: str = "constant"
     loss: str = "bce"
     batch_size: int = 64
-    label_smoothing: float = 0.0   # one-sided: real targets become 1 - smoothing
+    label_smoothing: float = 0.0   # one-sided: real targets become 1 - smoothing (BCE loss only)
     dropout: float = 0.0           # in the discriminator
     l1: float = 0.0
     l2: float = 0.0
@@ -160,6 +172,11 @@ class GanConfig:
     seed: int = 0
     device: str = "auto"
     log_every: int = 10
+    conditional: bool = True       # class-conditional G and D; samples are class-balanced
+    spectral_norm: bool = True     # in the discriminator (which then has no batch norm)
+    ema: float = 0.999             # decay of the moving average of G's weights used for sampling; 0 = off
+    judge: str = "off"
+    judge_samples: int = 256       # generated images the judge scores at every epoch end
 
     def __post_init__(self) -> None:
         _int_at_least("latent size", self.latent_dim, 1)
@@ -179,6 +196,38 @@ class GanConfig:
         _int_at_least("seed", self.seed, 0)
         _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")
         _int_at_least("log interval", self.log_every, 1)
+        _check(isinstance(self.conditional, bool), f"conditional must be true or false (got {self.conditional!r})")
+        _check(isinstance(self.spectral_norm, bool),
+               f"spectral_norm must be true or false (got {self.spectral_norm!r})")
+        _in_range("EMA decay", self.ema, 0.0, 1.0, hi_open=True)
+        _check(isinstance(self.judge, str) and self.judge.strip() != "",
+               "judge must be auto, off or the folder of a CNN run")
+        _int_at_least("judge samples", self.judge_samples, 16)
+        _check(self.judge_samples <= 10_000, f"judge samples {self.judge_samples} is too large (at most 10000)")
+
+    @classmethod
+    def preset(cls, name: str, base: GanConfig | None = None) -> GanConfig:
+        """``base`` (default: the defaults) with the model and optimisation settings of preset ``name``.
+
+        ``recommended`` is the defaults; ``seed`` keeps them but pairs an Adam generator with an RMSprop
+        discriminator, as the project's seed did; ``dcgan`` is the plain DCGAN of Radford et al. (2016).
+        Data, budget, seed, device, samples and judge stay those of ``base``.
+        """
+        _one_of("GAN preset", name, GAN_PRESETS)
+        base = base or cls()
+        d = cls()
+        model = {"latent_dim": d.latent_dim, "g_width": d.g_width, "d_width": d.d_width, "loss": d.loss,
+                 "g_optimizer": d.g_optimizer, "d_optimizer": d.d_optimizer, "schedule": d.schedule,
+                 "batch_size": d.batch_size, "label_smoothing": d.label_smoothing, "dropout": d.dropout,
+                 "l1": d.l1, "l2": d.l2, "conditional": d.conditional, "spectral_norm": d.spectral_norm,
+                 "ema": d.ema}
+        if name == "seed":
+            model["d_optimizer"] = OptimizerConfig("rmsprop", 2e-4, 0.0)
+        elif name == "dcgan":
+            adam = OptimizerConfig("adam", 2e-4, 0.5)
+            model.update(latent_dim=100, g_width=64, d_width=64, loss="bce", g_optimizer=adam, d_optimizer=adam,
+                         conditional=False, spectral_norm=False, ema=0.0)
+        return dataclasses.replace(base, **model)
 
 
 RunConfig = CnnConfig | GanConfig

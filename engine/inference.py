@@ -15,7 +15,7 @@ from engine.data.tensors import normalize
 from engine.errors import CheckpointError
 from engine.models.cnn import build_cnn
 from engine.models.gan import Discriminator, Generator
-from engine.train.gan_trainer import sample_images
+from engine.train.gan_trainer import build_gan, sample_images, variant_from_checkpoint
 from engine.train.state import unpack_module
 
 
@@ -36,6 +36,10 @@ class LoadedGan:
     image_shape: tuple[int, int, int]
     class_names: tuple[str, ...]
     step: int
+
+    @property
+    def conditional(self) -> bool:
+        return self.generator.n_classes > 0
 
 
 def _open(run_dir: str | os.PathLike[str], kind: str) -> tuple[RunFolder, object, dict, dict]:
@@ -61,16 +65,36 @@ def load_classifier(run_dir: str | os.PathLike[str], device: str | torch.device 
 
 
 def load_gan(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedGan:
-    """The trained generator and discriminator of a run folder, in eval mode on ``device``."""
+    """The trained generator and discriminator of a run folder, in eval mode on ``device``.
+
+    The generator is the one the run samples with: the moving average of its weights when the run kept one.
+    """
     _, cfg, tensors, meta = _open(run_dir, "gan")
     assert isinstance(cfg, GanConfig)
     shape = tuple(meta["image_shape"])
-    g = Generator(cfg.latent_dim, shape, cfg.g_width)
-    d = Discriminator(shape, cfg.d_width, cfg.dropout)
-    unpack_module("G", g, tensors)
+    names = tuple(meta["class_names"])
+    cfg = variant_from_checkpoint(cfg, tensors, len(names))
+    g, d = build_gan(cfg, shape, len(names))
+    unpack_module("G_ema" if cfg.ema > 0 else "G", g, tensors)
     unpack_module("D", d, tensors)
-    return LoadedGan(g.to(device).eval(), d.to(device).eval(), cfg, shape, tuple(meta["class_names"]),
-                     int(meta["loop"]["step"]))
+    return LoadedGan(g.to(device).eval(), d.to(device).eval(), cfg, shape, names, int(meta["loop"]["step"]))
+
+
+def gan_from_state(cfg: GanConfig, image_shape: tuple[int, int, int], n_classes: int,
+                   state: dict[str, np.ndarray]) -> tuple[Generator, Discriminator]:
+    """CPU generator and discriminator in eval mode from a GAN :class:`WeightsReport`'s ``G.*``/``D.*`` state."""
+    g, d = build_gan(cfg, image_shape, n_classes)
+    load_gan_state(g, d, state)
+    return g.eval(), d.eval()
+
+
+def load_gan_state(g: Generator, d: Discriminator | None, state: dict[str, np.ndarray]) -> None:
+    """Copy a published ``G.*``/``D.*`` state into existing models (``d`` may be None)."""
+    for prefix, module in (("G", g), ("D", d)):
+        if module is not None:
+            sub = {k[len(prefix) + 1:]: torch.from_numpy(np.asarray(v)) for k, v in state.items()
+                   if k.startswith(prefix + ".")}
+            module.load_state_dict(sub)
 
 
 def classifier_from_state(cfg: CnnConfig, image_shape: tuple[int, int, int], n_classes: int,
@@ -90,7 +114,33 @@ def classify(model: nn.Module, images: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def generate(generator: Generator, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` uint8 images ``N×H×W×C`` from the generator, reproducible for a given ``seed``."""
+def generate(generator: Generator, n: int, seed: int = 0, labels: np.ndarray | None = None) -> np.ndarray:
+    """``n`` uint8 images ``N×H×W×C`` from the generator, reproducible for a given ``seed``.
+
+    A conditional generator draws the classes ``labels`` asks for (int ``N``), by default every class in turn.
+    """
     z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    return sample_images(generator, z)
+    y = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    if y is not None and y.shape != (n,):
+        raise ValueError(f"expected {n} labels, got shape {tuple(y.shape)}")
+    return sample_images(generator, z, y)
+
+
+@torch.no_grad()
+def realness(discriminator: Discriminator, images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The discriminator's opinion of uint8 images ``N×H×W(×C)``: σ(D(x)) per image, "how real does it look?".
+
+    A conditional discriminator judges each image as every class; the first array is then its opinion for
+    the most plausible class, the second (``N×n_classes``) the opinion per class. Unconditional: ``None``.
+    """
+    was_training = discriminator.training
+    discriminator.eval()
+    try:
+        device = next(discriminator.parameters()).device
+        x = normalize(images).to(device)
+        per_class = torch.sigmoid(discriminator.class_logits(x).double()).cpu().numpy()
+    finally:
+        discriminator.train(was_training)
+    if discriminator.n_classes:
+        return per_class.max(1), per_class
+    return per_class[:, 0], None

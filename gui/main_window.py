@@ -99,6 +99,9 @@ class MainWindow(QMainWindow):
 
         install_dataset_actions(self)
         self.inspect_panel = install_inspect_panel(self)
+        from gui.panels.latent_panel import install_latent_panel
+
+        self.latent_panel = install_latent_panel(self)
         self._connect()
         self.restore_settings()
         self._built = True

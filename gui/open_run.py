@@ -57,6 +57,11 @@ def open_run(w: MainWindow, folder: str | Path) -> bool:
         history = sample_history(run, cfg.n_samples, shape)
         w.gallery_panel.reset()
         w.gallery_panel.load_history(history)
+        judge_file = run.path / "judge.txt"
+        if judge_file.is_file():
+            w.plots_panel.set_judge_name(judge_file.read_text(encoding="utf-8").strip())
+        w.latent_panel.load_run(folder)
+        w.draw_panel.load_gan_run(folder)
         w.docks["Samples"].raise_()
     w.statusBar().showMessage(f"Opened {kind.upper()} run {run.path.name}: {len(records)} epochs", 8000)
     return True

@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def make(target: str, data: Path, desktop: Path) -> subprocess.CompletedProcess[str]:
-    venv = Path(sys.prefix)   # the environment running the tests: install nothing new
-    return subprocess.run(["make", "-s", target, f"VENV={venv}", f"XDG_DATA_HOME={data}", f"DESKTOP_DIR={desktop}"],
+    venv = Path(sys.prefix)   # the environment running the tests, already set up: STAMP_RUN= installs nothing
+    return subprocess.run(["make", "-s", target, f"VENV={venv}", "STAMP_RUN=", f"XDG_DATA_HOME={data}",
+                           f"DESKTOP_DIR={desktop}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 

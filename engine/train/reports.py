@@ -23,6 +23,28 @@ class StepReport:
     progress: float            # 0..1, the larger of step and time fractions
 
 
+# While the automatic judge CNN trains (before the GAN's first step), the GAN yields step reports at step 0 whose
+# losses hold only these two keys: the judge's training loss and its progress (0..1).
+JUDGE_LOSS_KEY = "judge_train_loss"
+JUDGE_PROGRESS_KEY = "judge_train_progress"
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeReport:
+    """The judge CNN's verdict on one epoch's generated images (carried by the GAN's :class:`EpochReport`; its
+    three summary figures are also in the report's metrics: ``judge_confident``, ``judge_entropy``, ``judge_fcd``).
+    """
+
+    judge: str                   # which CNN judged, in words (every FCD says who computed it)
+    class_names: tuple[str, ...]
+    histogram: np.ndarray        # int64 per class: how many of the scored samples the judge puts in each
+    hardest: np.ndarray          # uint8 N×H×W×C: the samples the judge is least sure about, least sure first
+    hardest_pred: np.ndarray     # int64 N: the judge's class for each of them
+    hardest_conf: np.ndarray     # float32 N: its probability for that class
+    hardest_asked: np.ndarray | None = None   # int64 N: the class a conditional generator was asked for
+    n_scored: int = 0            # how many samples were scored
+
+
 @dataclass(frozen=True, slots=True)
 class EpochReport:
     """At each epoch end: validation metrics, and for the GAN the samples of its fixed noise batch.
@@ -38,11 +60,16 @@ class EpochReport:
     elapsed_s: float
     samples: np.ndarray | None = None     # uint8 N×H×W×C, the fixed-noise batch
     confusion: np.ndarray | None = None   # int64 n_classes × n_classes, rows = true class
+    judge: JudgeReport | None = None      # GAN with a judge: the CNN's verdict on this epoch's samples
 
 
 @dataclass(frozen=True, slots=True)
 class WeightsReport:
-    """A CPU copy of the latest weights (at most about once a second), e.g. for the draw panel."""
+    """A CPU copy of the latest weights (at most about once a second), e.g. for the draw panel.
+
+    CNN: the classifier's state dict. GAN: the generator used for sampling (its moving average when the run
+    keeps one) under ``G.*`` keys and the discriminator under ``D.*``.
+    """
 
     kind: str
     step: int

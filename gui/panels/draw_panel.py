@@ -1,7 +1,9 @@
-"""Draw a digit, see the 28×28 image the CNN sees, and its class probabilities as you draw.
+"""Draw a digit, see the 28×28 image the CNN sees, and its class probabilities as you draw; and the GAN
+discriminator's opinion of it: how real does it look?
 
 The classifier is a CPU copy of the CNN being trained (refreshed about once a second), or one loaded from a
-run folder. With none yet, the panel offers to quick-train one.
+run folder. With none yet, the panel offers to quick-train one. The discriminator likewise comes from the GAN
+in training or a loaded GAN run.
 """
 
 from __future__ import annotations
@@ -25,13 +27,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import CnnConfig
+from engine.config import CnnConfig, GanConfig
 from engine.preprocess import canvas_to_mnist
 from engine.train.reports import WeightsReport
 from gui.widgets.draw_canvas import DrawCanvas
 from gui.widgets.image_grid import ImageGrid
 from gui.widgets.prob_bars import ProbabilityBars
 from gui.worker import QUICK_TRAIN_SECONDS
+
+
+def _realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """σ(D(x)) for one 28×28 digit on one CPU thread (the most plausible class's, for a conditional D), and a
+    conditional D's opinion per class."""
+    import torch
+
+    from engine.inference import realness
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        best, per_class = realness(discriminator, digit[None])
+    finally:
+        torch.set_num_threads(before)
+    return float(best[0]), None if per_class is None else per_class[0]
 
 
 def _classify_one(model: Any, digit: np.ndarray) -> np.ndarray:
@@ -59,6 +77,7 @@ class DrawPanel(QWidget):
     quick_train_requested = Signal()
     classified = Signal(object)   # np.ndarray of probabilities, or None for an empty canvas
     model_changed = Signal()      # a new classifier (or new weights of the one in training) is in use
+    judged_real = Signal(object)  # the discriminator's σ(D(x)) for the drawing (float), or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +86,10 @@ class DrawPanel(QWidget):
         self.last_latency_ms: float | None = None
         self.last_input: np.ndarray | None = None   # the 28×28 image the model saw last
         self.error_box: QMessageBox | None = None
+        self._discriminator: Any = None      # the GAN's D (CPU, eval), from training or a loaded run
+        self._gan_spec: tuple[GanConfig, tuple[int, int, int], tuple[str, ...]] | None = None
+        self.last_realness: float | None = None
+        self._last_probs: np.ndarray | None = None   # the CNN's reading of the drawing, if any
 
         self.canvas = DrawCanvas()
         self.canvas.changed.connect(self.classify_now)
@@ -104,6 +127,19 @@ class DrawPanel(QWidget):
         load = QPushButton("Load CNN…")
         load.setToolTip("Use the classifier of a saved CNN run folder.")
         load.clicked.connect(self._ask_load)
+        self.realness = QProgressBar()
+        self.realness.setRange(0, 1000)
+        self.realness.setValue(0)
+        self.realness.setTextVisible(True)
+        self.realness.setFormat("Train or load a GAN")
+        self.realness.setToolTip("How real does your drawing look to the GAN's discriminator? σ(D(x)), from 0% "
+                                 "(surely generated or scribbled) to 100% (surely a real image). A conditional "
+                                 "discriminator reads it as the class it finds most plausible.")
+        self.realness_source = QLabel("")
+        self.realness_source.setEnabled(False)   # muted
+        load_gan = QPushButton("Load GAN…")
+        load_gan.setToolTip("Use the discriminator of a saved GAN run folder.")
+        load_gan.clicked.connect(self._ask_load_gan)
 
         buttons = QHBoxLayout()
         buttons.addWidget(clear)
@@ -121,6 +157,7 @@ class DrawPanel(QWidget):
         right.addLayout(pred, 1, 1)
         right.addWidget(self.bars, 2, 0, 1, 2)
         right.setRowStretch(2, 1)
+
         top = QHBoxLayout()
         top.addLayout(left, 3)
         top.addLayout(right, 2)
@@ -128,8 +165,16 @@ class DrawPanel(QWidget):
         bottom.addWidget(self.source, 1)
         bottom.addWidget(self.quick_train)
         bottom.addWidget(load)
+        real_label = QLabel("How real does it look?")
+        real_label.setToolTip(self.realness.toolTip())
+        real_row = QHBoxLayout()
+        real_row.addWidget(real_label)
+        real_row.addWidget(self.realness, 1)
+        real_row.addWidget(load_gan)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
+        layout.addLayout(real_row)
+        layout.addWidget(self.realness_source)
         layout.addWidget(self.quick_progress)
         layout.addLayout(bottom)
 
@@ -149,7 +194,10 @@ class DrawPanel(QWidget):
         self._spec = (cfg, image_shape, tuple(class_names))
 
     def update_weights(self, report: WeightsReport) -> None:
-        """Take the latest weights of the CNN in training and re-classify the drawing."""
+        """Take the latest weights of the CNN in training (or the GAN's discriminator) and re-classify the drawing."""
+        if report.kind == "gan":
+            self._update_discriminator(report)
+            return
         if report.kind != "cnn" or self._spec is None:
             return
         import torch
@@ -186,6 +234,93 @@ class DrawPanel(QWidget):
         self.model_changed.emit()
         self.classify_now()
 
+    # -- the discriminator ---------------------------------------------------------------------------------------
+    def has_discriminator(self) -> bool:
+        return self._discriminator is not None
+
+    def set_gan_spec(self, cfg: GanConfig, image_shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
+        """Describe the GAN about to train, so its published discriminator can be rebuilt here."""
+        self._gan_spec = (cfg, tuple(image_shape), tuple(class_names))
+
+    def _update_discriminator(self, report: WeightsReport) -> None:
+        if self._gan_spec is None or not any(k.startswith("D.") for k in report.state):
+            return
+        from engine.inference import build_gan, load_gan_state
+
+        cfg, shape, names = self._gan_spec
+        d = self._discriminator
+        if d is None or getattr(d, "_gendisc_spec", None) != self._gan_spec:
+            _, d = build_gan(cfg, shape, len(names))
+            d._gendisc_spec = self._gan_spec
+            d.eval()
+        try:
+            load_gan_state(None, d, {k: v for k, v in report.state.items() if k.startswith("D.")})
+        except (RuntimeError, KeyError) as exc:   # weights of another model than described: say so, keep the old
+            self.realness_source.setText(f"Cannot use this GAN's discriminator: {str(exc).splitlines()[0]}")
+            return
+        self._discriminator = d
+        self._gan_names = names
+        self.realness_source.setText(f"Discriminator of the GAN in training (step {report.step:,}).")
+        self.judge_realness()
+
+    def load_gan_run(self, run_dir: str | Path) -> bool:
+        """Use the discriminator saved in a GAN run folder; a bad folder gets a dialog and changes nothing."""
+        from engine.errors import GenDiscError
+        from engine.inference import load_gan
+
+        try:
+            loaded = load_gan(run_dir)
+        except GenDiscError as exc:
+            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load GAN", str(exc), parent=self)
+            self.error_box.open()
+            return False
+        self._gan_spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
+        self._discriminator = loaded.discriminator
+        self._discriminator._gendisc_spec = self._gan_spec
+        self._gan_names = loaded.class_names
+        self.realness_source.setText(f"Discriminator of the GAN saved in {Path(run_dir).name} "
+                                     f"(step {loaded.step:,}).")
+        self.judge_realness()
+        return True
+
+    def judge_realness(self) -> float | None:
+        """Show (and return) the discriminator's σ(D(x)) for the drawing; None without a drawing or a D."""
+        digit = self.last_input
+        d = self._discriminator
+        if d is None or self._gan_spec is None or self._gan_spec[1] != (1, 28, 28):
+            self.last_realness = None
+            self.realness.setValue(0)
+            self.realness.setFormat("Train or load a GAN on 28×28 digits" if d is not None else "Train or load a GAN")
+            self.judged_real.emit(None)
+            return None
+        if digit is None:
+            self.last_realness = None
+            self.realness.setValue(0)
+            self.realness.setFormat("Draw a digit")
+            self.judged_real.emit(None)
+            return None
+        value, per_class = _realness_one(d, digit)
+        names = getattr(self, "_gan_names", ())
+        probs = self._last_probs
+        text = ""
+        if per_class is not None and probs is not None and len(probs) == len(per_class):
+            cls = int(np.argmax(probs))   # read as the digit the CNN sees
+            value = float(per_class[cls])
+            text = f" as a {names[cls] if cls < len(names) else cls} (the CNN's reading)"
+        elif per_class is not None:
+            cls = int(np.argmax(per_class))
+            text = f" (most of all as a {names[cls] if cls < len(names) else cls})"
+        self.last_realness = value
+        self.realness.setValue(round(1000 * value))
+        self.realness.setFormat(f"looks {100 * value:.0f}% real{text}")
+        self.judged_real.emit(value)
+        return value
+
+    def _ask_load_gan(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a GAN run folder")
+        if folder:
+            self.load_gan_run(folder)
+
     def _ask_load(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a CNN run folder")
         if folder:
@@ -200,10 +335,17 @@ class DrawPanel(QWidget):
 
     # -- classifying --------------------------------------------------------------------------------------------
     def classify_now(self) -> np.ndarray | None:
-        """Preprocess the drawing, show the model input and (with a model) the probabilities."""
+        """Preprocess the drawing, show the model input and (with a model) the probabilities; then the
+        discriminator's opinion (with a GAN)."""
         t0 = time.perf_counter()
         digit = None if self.canvas.is_empty() else canvas_to_mnist(self.canvas.image(280))
         self.last_input = digit
+        probs = self._classify(digit, t0)
+        self._last_probs = probs
+        self.judge_realness()
+        return probs
+
+    def _classify(self, digit: np.ndarray | None, t0: float) -> np.ndarray | None:
         if digit is None:
             self.model_input.clear()
             self.bars.set_probabilities(None)

@@ -1,5 +1,6 @@
 """The GAN's samples from its fixed noise batch, epoch by epoch: a grid, a slider through the history, and an
-enlarged view of any one sample.
+enlarged view of any one sample; and, when a judge CNN scores the samples, the "hardest samples" view — the
+generated images the judge is least sure about — with the class histogram of everything it scored.
 
 Because the noise is fixed, scrubbing the slider shows the same latent points as training goes on — the clearest
 picture of what the generator has learned.
@@ -11,8 +12,8 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QPixmap
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QCloseEvent, QColor, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -20,13 +21,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSlider,
+    QStackedWidget,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.imageio import encode_png, make_grid
-from engine.train.reports import EpochReport
+from engine.train.reports import EpochReport, JudgeReport
 from gui.widgets.image_grid import ImageGrid
 from gui.widgets.qimage import numpy_to_qimage
 
@@ -35,6 +39,134 @@ __all__ = ["EnlargedImageDialog", "GalleryPanel"]
 MAX_HISTORY = 500  # 500 × 64 MNIST samples is about 25 MB; RGB 32×32 samples about 100 MB
 ENLARGE = 10
 PLACEHOLDER = "Train the GAN to see its samples here"
+JUDGE_PLACEHOLDER = ("No judge yet: with Training → GAN → Judge on, a CNN scores every epoch's samples and "
+                     "the ones it is least sure about appear here")
+SAMPLES_VIEW, HARDEST_VIEW = 0, 1
+
+
+def hardest_captions(report: JudgeReport) -> list[str]:
+    """One short caption per hardest sample: the class asked for (conditional GAN) → the judge's class, and its
+    confidence: ``3→5 41%``, or ``5? 41%`` for an unconditional GAN."""
+    names = report.class_names
+
+    def name(i: int) -> str:
+        return names[i] if 0 <= i < len(names) else str(i)
+
+    out = []
+    for i, (pred, conf) in enumerate(zip(report.hardest_pred, report.hardest_conf, strict=True)):
+        guess = f"{100 * float(conf):.0f}%"
+        if report.hardest_asked is not None:
+            out.append(f"{name(int(report.hardest_asked[i]))}→{name(int(pred))} {guess}")
+        else:
+            out.append(f"{name(int(pred))}? {guess}")
+    return out
+
+
+class ClassHistogram(QWidget):
+    """Vertical bars, one per class: how the judged samples spread over the classes, with a dashed line where every
+    bar would stand if they spread evenly. The mode-collapse meter: one tall bar and flat others is collapse."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._counts: np.ndarray | None = None
+        self._names: list[str] = []
+        self.setMinimumHeight(90)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(110)
+
+    def set_counts(self, counts: np.ndarray | None, names: list[str] | None = None) -> None:
+        self._counts = None if counts is None else np.asarray(counts, dtype=np.float64)
+        self._names = list(names) if names is not None else [str(i) for i in range(len(self._counts or []))]
+        if self._counts is not None and self._counts.sum() > 0:
+            shares = self._counts / self._counts.sum()
+            self.setToolTip("\n".join(f"{n}: {100 * s:.1f}%" for n, s in zip(self._names, shares, strict=False)))
+        self.update()
+
+    def shares(self) -> np.ndarray | None:
+        """The share of each class (sums to 1), or None."""
+        if self._counts is None or self._counts.sum() <= 0:
+            return None
+        return self._counts / self._counts.sum()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        pal = self.palette()
+        shares = self.shares()
+        fm = self.fontMetrics()
+        if shares is None:
+            painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No judge yet")
+            painter.end()
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        n = len(shares)
+        label_h = fm.height()
+        top, bottom = 4.0, self.height() - label_h - 2.0
+        width = self.width() / n
+        peak = max(float(shares.max()), 2.0 / n)   # an even spread fills half the height
+        bar = QColor(pal.color(QPalette.ColorRole.Highlight))
+        for i, share in enumerate(shares):
+            h = (bottom - top) * float(share) / peak
+            rect = QRectF(i * width + width * 0.15, bottom - h, width * 0.7, h)
+            painter.fillRect(rect, bar)
+            painter.setPen(pal.color(QPalette.ColorRole.WindowText))
+            painter.drawText(QRectF(i * width, bottom + 1, width, label_h), Qt.AlignmentFlag.AlignHCenter,
+                             fm.elidedText(self._names[i] if i < len(self._names) else str(i),
+                                           Qt.TextElideMode.ElideRight, int(width)))
+        even = bottom - (bottom - top) * (1.0 / n) / peak
+        line = QColor(pal.color(QPalette.ColorRole.WindowText))
+        line.setAlpha(140)
+        painter.setPen(QPen(line, 1, Qt.PenStyle.DashLine))
+        painter.drawLine(QPointF(0, even), QPointF(self.width(), even))
+        painter.end()
+
+
+class JudgeView(QWidget):
+    """The judge's verdict on one epoch: a summary line, the hardest samples with captions, the class histogram."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.report: JudgeReport | None = None
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.grid = ImageGrid()
+        self.grid.set_placeholder(JUDGE_PLACEHOLDER)
+        self.grid.setToolTip("The generated images the judge CNN is least sure about, least sure first.\n"
+                             "Caption: the class the generator was asked for → the judge's guess and its "
+                             "confidence. Click one to enlarge it.")
+        self.histogram_label = QLabel("Samples per class, as the judge reads them (dashed: an even spread)")
+        self.histogram_label.setWordWrap(True)
+        self.histogram = ClassHistogram()
+        self.histogram.setWhatsThis("The mode-collapse meter: how the scored samples spread over the classes. "
+                                    "Even bars (entropy near 1) mean the GAN draws every class; one tall bar means "
+                                    "it collapsed to one kind of image.")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.histogram_label)
+        layout.addWidget(self.histogram)
+        self.show_verdict(None)
+
+    def show_verdict(self, report: JudgeReport | None, metrics: dict[str, float] | None = None,
+                     epoch: int | None = None) -> None:
+        self.report = report
+        if report is None:
+            self.grid.clear()
+            self.histogram.set_counts(None)
+            self.summary.setText("The judge is a CNN trained on the same images; it scores the samples after every "
+                                 "epoch.")
+            return
+        self.grid.set_images(_for_display(report.hardest), hardest_captions(report))
+        self.histogram.set_counts(report.histogram, list(report.class_names))
+        m = metrics or {}
+        parts = [f"<b>Epoch {epoch}</b>" if epoch is not None else "",
+                 f"{100 * m['judge_confident']:.0f}% recognised with ≥ 90% confidence" if "judge_confident" in m
+                 else "", f"class entropy {m['judge_entropy']:.2f}" if "judge_entropy" in m else "",
+                 f"FCD {m['judge_fcd']:.2f}" if "judge_fcd" in m else ""]
+        text = " · ".join(p for p in parts if p)
+        self.summary.setText(f"{text}<br><span style='font-size:small'>{report.n_scored} samples scored by the "
+                             f"judge: {report.judge}</span>")
 
 
 def _as_batch(images: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -96,6 +228,7 @@ class GalleryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, max_history: int = MAX_HISTORY) -> None:
         super().__init__(parent)
         self._history: deque[tuple[int, np.ndarray, bool]] = deque(maxlen=max_history)  # (epoch, N×H×W×C, tiled)
+        self._verdicts: dict[int, tuple[JudgeReport, dict[str, float]]] = {}   # epoch → the judge's verdict
         self._shown: int | None = None
         self.enlarged_dialog: EnlargedImageDialog | None = None
 
@@ -115,13 +248,29 @@ class GalleryPanel(QWidget):
         self.save_button.setToolTip("Save the grid shown as a PNG image")
         self.save_button.clicked.connect(self._ask_save_png)
 
+        self.judge_view = JudgeView()
+        self.judge_view.grid.image_clicked.connect(self._enlarge_hardest)
+        self.views = QTabBar()
+        self.views.setDocumentMode(True)
+        self.views.setExpanding(False)
+        self.views.addTab("Samples")
+        self.views.addTab("Hardest for the judge")
+        self.views.setTabToolTip(SAMPLES_VIEW, "The GAN's samples from its fixed noise batch")
+        self.views.setTabToolTip(HARDEST_VIEW, "The samples the judge CNN is least sure about, and how all the "
+                                               "samples it scored spread over the classes")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.judge_view)
+        self.views.currentChanged.connect(self.stack.setCurrentIndex)
+
         bar = QHBoxLayout()
         bar.addWidget(self.slider, 1)
         bar.addWidget(self.epoch_label)
         bar.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.views)
+        layout.addWidget(self.stack, 1)
         layout.addLayout(bar)
         self._sync_controls()
 
@@ -136,6 +285,8 @@ class GalleryPanel(QWidget):
         shown_epoch = None if follow else self._history[self._shown][0]
         while self._history and self._history[-1][0] >= epoch:
             self._history.pop()
+        for old in [e for e in self._verdicts if e > epoch]:
+            del self._verdicts[old]
         self._history.append((int(epoch), batch, tiled))
         if follow:
             self._show(len(self._history) - 1)
@@ -145,9 +296,26 @@ class GalleryPanel(QWidget):
             self._show(epochs.index(shown_epoch) if shown_epoch in epochs else len(self._history) - 1)
 
     def add_epoch(self, report: EpochReport) -> None:
-        """Add an epoch report's samples; reports without samples (the CNN's) are ignored."""
-        if report.samples is not None:
-            self.add_samples(report.epoch, report.samples)
+        """Add an epoch report's samples (and the judge's verdict on them); reports without samples (the CNN's)
+        are ignored."""
+        if report.samples is None:
+            return
+        verdict = getattr(report, "judge", None)
+        if verdict is not None:
+            self._verdicts[int(report.epoch)] = (verdict, dict(report.metrics))
+        else:
+            self._verdicts.pop(int(report.epoch), None)
+        self.add_samples(report.epoch, report.samples)
+
+    def verdict(self, epoch: int | None = None) -> JudgeReport | None:
+        """The judge's verdict on ``epoch`` (default: the epoch shown), or None."""
+        epoch = self.current_epoch() if epoch is None else epoch
+        entry = self._verdicts.get(epoch) if epoch is not None else None
+        return entry[0] if entry else None
+
+    def show_view(self, index: int) -> None:
+        """``SAMPLES_VIEW`` (0) or ``HARDEST_VIEW`` (1), as clicking the tabs does."""
+        self.views.setCurrentIndex(index)
 
     def load_history(self, entries: list[tuple[int, np.ndarray]]) -> None:
         """Replace the history with saved ``(epoch, samples)`` pairs and show the latest."""
@@ -158,8 +326,10 @@ class GalleryPanel(QWidget):
     def reset(self) -> None:
         """Forget every epoch and show the placeholder."""
         self._history.clear()
+        self._verdicts.clear()
         self._shown = None
         self.grid.clear()
+        self.judge_view.show_verdict(None)
         self._sync_controls()
 
     def history_length(self) -> int:
@@ -178,11 +348,17 @@ class GalleryPanel(QWidget):
         self.slider.setValue(index)
 
     def save_png(self, path: str | Path) -> None:
-        """Write the grid shown as a PNG (2-pixel black gaps between samples, as in the run folder's samples)."""
+        """Write the grid shown as a PNG (2-pixel black gaps between samples, as in the run folder's samples);
+        in the hardest-samples view, those samples."""
         if self._shown is None:
             raise ValueError("no samples to save yet")
         _epoch, batch, tiled = self._history[self._shown]
         image = batch[0] if tiled else make_grid(batch)
+        if self.views.currentIndex() == HARDEST_VIEW:
+            verdict = self.verdict()
+            if verdict is None:
+                raise ValueError("no judge's verdict for this epoch")
+            image = make_grid(verdict.hardest)
         Path(path).write_bytes(encode_png(image))
 
     def enlarge(self, index: int) -> None:
@@ -201,12 +377,27 @@ class GalleryPanel(QWidget):
     # ----------------------------------------------------------------- internals
     def _show(self, index: int) -> None:
         self._shown = index
-        _epoch, batch, tiled = self._history[index]
+        epoch, batch, tiled = self._history[index]
         if tiled:
             self.grid.set_grid(_for_display(batch)[0])
         else:
             self.grid.set_images(_for_display(batch))
+        entry = self._verdicts.get(epoch)
+        self.judge_view.show_verdict(entry[0] if entry else None, entry[1] if entry else None, epoch)
         self._sync_controls()
+
+    def _enlarge_hardest(self, index: int) -> None:
+        verdict = self.verdict()
+        if verdict is None or not 0 <= index < len(verdict.hardest):
+            return
+        if self.enlarged_dialog is None:
+            self.enlarged_dialog = EnlargedImageDialog(self)
+        epoch = self.current_epoch() or 0
+        self.enlarged_dialog.show_image(_for_display(verdict.hardest)[index], epoch, index, len(verdict.hardest))
+        self.enlarged_dialog.setWindowTitle(f"Epoch {epoch} · hardest sample {index + 1}: "
+                                            f"{hardest_captions(verdict)[index]}")
+        self.enlarged_dialog.show()
+        self.enlarged_dialog.raise_()
 
     def _on_slider_moved(self, value: int) -> None:
         if self._history and value != self._shown:

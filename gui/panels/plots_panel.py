@@ -1,4 +1,5 @@
-"""Live training curves: GAN losses and discriminator outputs, CNN losses and validation accuracy.
+"""Live training curves: GAN losses and discriminator outputs, the judge CNN's verdict on the GAN's samples
+(confident share, class entropy, Fréchet classifier distance), CNN losses and validation accuracy.
 
 Reports append to bounded per-series buffers and mark the series dirty; a single-shot 100 ms timer redraws the
 dirty curves, so the plots repaint at most about ten times a second however fast reports arrive, and not at all
@@ -8,6 +9,7 @@ while the panel is hidden or idle.
 from __future__ import annotations
 
 import csv
+import html
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -65,19 +67,27 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("epoch_loss_g", "gan", "epoch", "loss_g", "gan_loss", None, _BLUE),
     _Spec("epoch_d_real", "gan", "epoch", "d_real", "gan_prob", None, _GREEN),
     _Spec("epoch_d_fake", "gan", "epoch", "d_fake", "gan_prob", None, _PURPLE),
+    _Spec("judge_confident", "gan", "epoch", "judge_confident", "gan_judge", "confident ≥ 0.9", _GREEN, scale=100.0),
+    _Spec("judge_entropy", "gan", "epoch", "judge_entropy", "gan_judge", "class entropy", _PURPLE, scale=100.0),
+    _Spec("judge_fcd", "gan", "epoch", "judge_fcd", "gan_fcd", "FCD", _ORANGE),
     _Spec("train_loss", "cnn", "step", "train_loss", "cnn_loss", "train loss", _BLUE),
     _Spec("val_loss", "cnn", "epoch", "val_loss", "cnn_loss", "validation loss", _ORANGE),
     _Spec("val_acc", "cnn", "epoch", "val_acc", "cnn_acc", "validation accuracy", _TEAL, scale=100.0),
 )
 _BY_NAME = {spec.name: spec for spec in _SPECS}
 
-# plot key → (row, column, title, y label); rows are models, so a row shares its step axis.
+# plot key → (row, column, title, y label); a model's rows share its step axis.
 _PLOTS = {
     "gan_loss": (0, 0, "GAN · losses", "loss"),
     "gan_prob": (0, 1, "GAN · discriminator outputs", "mean D"),
-    "cnn_loss": (1, 0, "CNN · loss", "loss"),
-    "cnn_acc": (1, 1, "CNN · validation accuracy", "accuracy (%)"),
+    "gan_judge": (1, 0, "GAN · judged by a CNN", "% of samples"),
+    "gan_fcd": (1, 1, "GAN · Fréchet classifier distance", "FCD (lower is better)"),
+    "cnn_loss": (2, 0, "CNN · loss", "loss"),
+    "cnn_acc": (2, 1, "CNN · validation accuracy", "accuracy (%)"),
 }
+_JUDGE_PLOTS = ("gan_judge", "gan_fcd")
+_PLACEHOLDERS = {"gan_judge": "A CNN judges the GAN's samples after every epoch",
+                 "gan_fcd": "Distance of the samples to real images, in the judge's features"}
 
 
 class _Series:
@@ -139,30 +149,41 @@ def _style_symbols(item: pg.PlotDataItem, brush: object, pen: object) -> None:
     item.scatter.setSize(item.opts["symbolSize"])
 
 
-def _title_html(key: str, title: str, text: QColor, muted: QColor) -> str:
+def _short_judge(name: str, limit: int = 30) -> str:
+    """The judge's name without its accuracy, elided: a plot title must not widen its column."""
+    head = name.split(" · ")[0].split(" (")[0]
+    return head if len(head) <= limit else head[:limit - 1] + "…"
+
+
+def _title_html(key: str, title: str, text: QColor, muted: QColor, note: str = "") -> str:
     """The plot's title with its legend inline, in the curves' colours: a legend box would cover the curves."""
     entries = [f"<span style='color:{spec.color}'>{'●' if spec.source == 'epoch' else '━'} {spec.label}</span>"
                for spec in _SPECS if spec.plot == key and spec.label]
-    if key.startswith("gan"):
+    if key in ("gan_loss", "gan_prob"):
         entries.append(f"<span style='color:{muted.name()}'>● epoch mean</span>")
     legend = "&nbsp;&nbsp;".join(entries) if len(entries) > 1 else ""
     head = f"<b style='color:{text.name()}'>{title}</b>"
+    if note:
+        head += f" <span style='color:{muted.name()}; font-size:8pt'>{html.escape(note)}</span>"
     return head + (f"<br><span style='font-size:9pt'>{legend}</span>" if legend else "")
 
 
 class PlotsPanel(QWidget):
-    """Four live plots in a 2×2 grid: the GAN on the top row, the CNN below, each row sharing its step axis.
+    """Six live plots in a 3×2 grid: the GAN's losses and its judge's verdict on the top two rows, the CNN
+    below; a model's plots share their step axis.
 
     Series names (for :meth:`series` and the CSV): ``loss_d``, ``loss_g``, ``d_real``, ``d_fake`` (GAN step
-    reports), ``epoch_loss_d`` … ``epoch_d_fake`` (GAN epoch means, drawn as dots), ``train_loss`` (CNN step
-    reports), ``val_loss`` and ``val_acc`` (CNN epoch reports; ``val_acc`` is stored as the engine's 0..1
-    fraction and drawn as a percentage).
+    reports), ``epoch_loss_d`` … ``epoch_d_fake`` (GAN epoch means, drawn as dots), ``judge_confident``,
+    ``judge_entropy`` and ``judge_fcd`` (the judge CNN's verdict in GAN epoch reports; the first two stored as
+    0..1 fractions, drawn as percentages), ``train_loss`` (CNN step reports), ``val_loss`` and ``val_acc`` (CNN
+    epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage).
     """
 
     def __init__(self, parent: QWidget | None = None, max_points: int = MAX_POINTS) -> None:
         super().__init__(parent)
         self._series = {spec.name: _Series(max_points) for spec in _SPECS}
         self._dirty: set[str] = set()
+        self._judge_name = ""
 
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setSingleShot(True)
@@ -180,7 +201,7 @@ class PlotsPanel(QWidget):
                                           "Drag to pan, scroll to zoom, right-click for more.")
         self.reset_zoom_button.clicked.connect(self.reset_zoom)
         self.export_png_button = QPushButton("Export PNG…")
-        self.export_png_button.setToolTip("Save the four plots as one PNG image")
+        self.export_png_button.setToolTip("Save the plots as one PNG image")
         self.export_png_button.clicked.connect(self._ask_export_png)
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_csv_button.setToolTip("Save every recorded value as CSV (columns: series, step, value)")
@@ -194,6 +215,8 @@ class PlotsPanel(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(12)
+        for column in (0, 1):   # equal columns, whatever the titles
+            self.graphics.ci.layout.setColumnStretchFactor(column, 1)
         self._plots: dict[str, pg.PlotItem] = {}
         for key, (row, col, _title, _ylabel) in _PLOTS.items():
             plot = self.graphics.addPlot(row=row, col=col)
@@ -203,6 +226,16 @@ class PlotsPanel(QWidget):
         # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads the auto-range.
         self._plots["gan_prob"].setXLink(self._plots["gan_loss"])
         self._plots["cnn_acc"].setXLink(self._plots["cnn_loss"])
+        for key in _JUDGE_PLOTS:
+            self._plots[key].setXLink(self._plots["gan_loss"])
+        self._plots["gan_judge"].setToolTip(
+            "The judge is a CNN trained on the same dataset (yours, or one trained for the purpose).\n"
+            "Confident: share of the samples it classifies with probability ≥ 0.9.\n"
+            "Class entropy: how evenly the samples spread over the classes (100% = balanced;\n"
+            "a falling entropy is mode collapse: the GAN draws fewer and fewer kinds of images).")
+        self._plots["gan_fcd"].setToolTip(
+            "Fréchet classifier distance: how far the samples' features (the judge CNN's last hidden layer)\n"
+            "lie from real images', as Gaussians. Lower is better; real images against real images score ≈ 0.")
         self._half = pg.InfiniteLine(0.5, angle=0, movable=False)  # where D(x) and D(G(z)) meet at equilibrium
         self._plots["gan_prob"].addItem(self._half, ignoreBounds=True)
         self._half.hide()
@@ -216,7 +249,8 @@ class PlotsPanel(QWidget):
         self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
         for key, plot in self._plots.items():
             model = "GAN" if key.startswith("gan") else "CNN"
-            text = QGraphicsSimpleTextItem(f"Train the {model} to see its curves here", plot.getViewBox())
+            text = QGraphicsSimpleTextItem(_PLACEHOLDERS.get(key, f"Train the {model} to see its curves here"),
+                                           plot.getViewBox())
             text.setZValue(10)
             self._placeholders[key] = text
             plot.getViewBox().sigResized.connect(self._on_view_resized)
@@ -234,14 +268,33 @@ class PlotsPanel(QWidget):
         self._append("step", report.kind, report.step, report.losses)
 
     def add_epoch(self, report: EpochReport) -> None:
-        """Append an epoch report's metrics (validation for the CNN, epoch means for the GAN) at its step."""
+        """Append an epoch report's metrics (validation for the CNN, epoch means and the judge's verdict for the
+        GAN) at its step."""
         self._append("epoch", report.kind, report.step, report.metrics)
+        judge = getattr(report, "judge", None)
+        if judge is not None:
+            self.set_judge_name(judge.judge)
+
+    def set_judge_name(self, name: str) -> None:
+        """Say which CNN computed the judge's figures (in short beside the judge plots' titles, in full in their
+        tooltips)."""
+        if name != self._judge_name:
+            self._judge_name = name
+            self._apply_titles()
+            for key in _JUDGE_PLOTS:
+                tip = self._plots[key].toolTip().split("\n\nJudge: ")[0]
+                self._plots[key].setToolTip(tip + (f"\n\nJudge: {name}" if name else ""))
+
+    def judge_name(self) -> str:
+        return self._judge_name
 
     def reset(self, kind: str) -> None:
         """Clear the curves of one model (``"gan"`` or ``"cnn"``), e.g. when a new run starts."""
         for spec in self._specs_of(kind):
             self._series[spec.name].clear()
             self._mark_dirty(spec.name)
+        if kind == "gan":
+            self.set_judge_name("")
         self._enable_auto_range(kind)
 
     def load_history(self, kind: str, step_records: Iterable[Mapping], epoch_records: Iterable[Mapping]) -> None:
@@ -268,7 +321,7 @@ class PlotsPanel(QWidget):
         return self._curves[name]
 
     def plot_item(self, key: str) -> pg.PlotItem:
-        """One of ``"gan_loss"``, ``"gan_prob"``, ``"cnn_loss"``, ``"cnn_acc"``."""
+        """One of ``"gan_loss"``, ``"gan_prob"``, ``"gan_judge"``, ``"gan_fcd"``, ``"cnn_loss"``, ``"cnn_acc"``."""
         return self._plots[key]
 
     def export_csv(self, path: str | Path) -> None:
@@ -286,7 +339,7 @@ class PlotsPanel(QWidget):
                 writer.writerows((spec.name, int(x) if x.is_integer() else repr(x), repr(y)) for x, y in rows)
 
     def export_png(self, path: str | Path) -> None:
-        """Save the four plots (without the button bar) as a PNG image."""
+        """Save the plots (without the button bar) as a PNG image."""
         self.redraw()
         if not self.graphics.grab().save(str(path), "PNG"):
             raise OSError(f"could not write a PNG to {path}")
@@ -354,6 +407,9 @@ class PlotsPanel(QWidget):
             self._plots["gan_loss"].enableAutoRange()
             self._plots["gan_prob"].enableAutoRange(x=False, y=False)
             self._plots["gan_prob"].setYRange(0.0, 1.0, padding=0.03)
+            self._plots["gan_judge"].enableAutoRange(x=False, y=False)
+            self._plots["gan_judge"].setYRange(0.0, 100.0, padding=0.03)
+            self._plots["gan_fcd"].enableAutoRange(x=False, y=True)
         else:
             self._plots["cnn_loss"].enableAutoRange()
             self._plots["cnn_acc"].enableAutoRange(x=False, y=True)
@@ -381,10 +437,10 @@ class PlotsPanel(QWidget):
         muted = QColor(text)
         muted.setAlphaF(0.55)
         self.graphics.setBackground(window)
+        self._apply_titles()
         for key, plot in self._plots.items():
-            _row, _col, title, ylabel = _PLOTS[key]
+            _row, _col, _title, ylabel = _PLOTS[key]
             plot.getViewBox().setBackgroundColor(base)
-            plot.setTitle(_title_html(key, title, text, muted), size="10pt")
             plot.getAxis("left").setWidth(44)  # equal widths line the plots of a column up
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
@@ -401,6 +457,15 @@ class PlotsPanel(QWidget):
         for spec in _SPECS:
             if spec.source == "epoch":
                 _style_symbols(self._curves[spec.name], pg.mkBrush(spec.color), outline)
+
+    def _apply_titles(self) -> None:
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.WindowText)
+        muted = QColor(text)
+        muted.setAlphaF(0.55)
+        for key, plot in self._plots.items():
+            note = f"· judge: {_short_judge(self._judge_name)}" if key in _JUDGE_PLOTS and self._judge_name else ""
+            plot.setTitle(_title_html(key, _PLOTS[key][2], text, muted, note), size="10pt")
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -19,9 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import CNN_ARCHS, OPTIMIZERS, CnnConfig, DataConfig, GanConfig
+from engine.config import (
+    CNN_ARCHS,
+    GAN_PRESET_TITLES,
+    GAN_PRESETS,
+    OPTIMIZERS,
+    CnnConfig,
+    ConfigError,
+    DataConfig,
+    GanConfig,
+)
 from engine.durations import eta_seconds, format_duration
-from engine.train.reports import StepReport
+from engine.train.reports import JUDGE_PROGRESS_KEY, StepReport
 from gui.widgets.config_form import ConfigForm, Field
 
 OPT = tuple((name, {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD + momentum"}[name]) for name in OPTIMIZERS)
@@ -55,25 +66,47 @@ CNN_FIELDS = [
 ]
 
 GAN_FIELDS = [
+    Field("conditional", "Conditional", "bool", "Class-conditional generator and discriminator: G is told which "
+          "class to draw, D judges image and class together. Samples are class-balanced, you can pick the class "
+          "in the Latent panel, and the GAN learns every class instead of collapsing to a few."),
+    Field("loss", "Loss", "choice", "Non-saturating BCE (the DCGAN loss) or hinge loss (as in SN-GAN).",
+          choices=(("bce", "Non-saturating (BCE)"), ("hinge", "Hinge"))),
+    Field("spectral_norm", "Spectral norm in D", "bool", "Normalise every discriminator layer by its largest "
+          "singular value (Miyato et al., 2018): D cannot become arbitrarily sharp, so G keeps getting useful "
+          "gradients. Replaces batch norm in D."),
+    Field("ema", "EMA of G", "float", "Decay of the exponential moving average of the generator's weights; the "
+          "averaged generator draws every sample you see (smoother, cleaner images). 0 = off.", 0.0, 0.9999, 4,
+          0.001),
     Field("latent_dim", "Latent size", "int", "Length of the noise vector z the generator turns into an image.",
           2, 512),
+    Field("g_width", "G width", "int", "Channels of the generator's last hidden layer (doubled in the one "
+          "before). Wider draws finer detail but trains slower on a CPU.", 4, 256),
+    Field("d_width", "D width", "int", "Channels of the discriminator's first layer.", 4, 256),
     Field("g_optimizer.name", "G optimizer", "choice", "The generator's optimizer.", choices=OPT),
     Field("g_optimizer.lr", "G learning rate", "log", "The generator's learning rate (DCGAN: 0.0002).", 1e-6, 0.1),
-    Field("d_optimizer.name", "D optimizer", "choice", "The discriminator's optimizer.", choices=OPT),
+    Field("g_optimizer.momentum", "G β1 / momentum", "float", "Adam's β1 (DCGAN: 0.5), or the momentum of "
+          "RMSprop and SGD, for the generator.", 0.0, 0.99, 2, 0.05),
+    Field("g_optimizer.beta2", "G Adam β2", "float", "Adam's β2 for the generator (0.999 usually; GANs often "
+          "use 0.9 or 0.99).", 0.0, 0.9999, 4, 0.001),
+    Field("d_optimizer.name", "D optimizer", "choice", "The discriminator's optimizer (the seed paired an Adam "
+          "generator with an RMSprop discriminator: Preset).", choices=OPT),
     Field("d_optimizer.lr", "D learning rate", "log", "The discriminator's learning rate (DCGAN: 0.0002).",
           1e-6, 0.1),
-    Field("g_optimizer.momentum", "Adam β1 (G)", "float", "Momentum of the generator's optimizer; DCGAN uses 0.5.",
-          0.0, 0.99, 2, 0.05),
-    Field("d_optimizer.momentum", "Adam β1 (D)", "float", "Momentum of the discriminator's optimizer.",
-          0.0, 0.99, 2, 0.05),
-    Field("loss", "Loss", "choice", "Non-saturating BCE (the DCGAN loss) or hinge loss.",
-          choices=(("bce", "Non-saturating (BCE)"), ("hinge", "Hinge"))),
+    Field("d_optimizer.momentum", "D β1 / momentum", "float", "Adam's β1, or the momentum of RMSprop and SGD, "
+          "for the discriminator.", 0.0, 0.99, 2, 0.05),
+    Field("d_optimizer.beta2", "D Adam β2", "float", "Adam's β2 for the discriminator.", 0.0, 0.9999, 4, 0.001),
     Field("batch_size", "Batch size", "int", "Real and generated images per step.", 2, 4096),
     Field("budget.epochs", "Epochs", "int", "Passes over the training set; samples are drawn after each.", 1, 1000),
-    Field("label_smoothing", "Label smoothing", "float", "One-sided: real images are labelled 1 − this for the "
-          "discriminator, which keeps it from becoming over-confident.", 0.0, 0.5, 2, 0.05),
+    Field("label_smoothing", "Label smoothing", "float", "One-sided (BCE loss): real images are labelled 1 − this "
+          "for the discriminator, which keeps it from becoming over-confident.", 0.0, 0.5, 2, 0.05),
     Field("dropout", "D dropout", "float", "Dropout in the discriminator.", 0.0, 0.9, 2, 0.05),
     Field("l2", "L2 penalty", "float", "Weight decay for both networks.", 0.0, 0.1, 5, 1e-4),
+    Field("judge", "Judge CNN", "choice", "A CNN trained on the same images scores every epoch's samples: the "
+          "share it recognises with ≥ 90% confidence, how they spread over the classes (mode collapse) and the "
+          "Fréchet classifier distance to real images. Automatic: the CNN you trained on this dataset in this "
+          "session, otherwise the default CNN trained once for the purpose (3 epochs, at most a minute) and "
+          "cached.",
+          choices=(("auto", "Automatic"), ("off", "Off"))),
 ]
 
 RUN_FIELDS = [
@@ -84,6 +117,9 @@ RUN_FIELDS = [
     Field("budget.max_seconds", "Time limit", "seconds", "Stop each model after this much training time "
           "(pauses excluded); the schedule adapts to it. 0 = no limit.", 0.0, 86_400.0, 0, 10.0),
 ]
+
+
+DEFAULT_GAN = dataclasses.replace(GanConfig(), judge="auto")   # in the app a CNN judges the GAN by default
 
 
 class TrainingPanel(QWidget):
@@ -117,18 +153,46 @@ class TrainingPanel(QWidget):
         buttons.addStretch(1)
 
         self.cnn_form = ConfigForm(CNN_FIELDS, CnnConfig())
-        self.gan_form = ConfigForm(GAN_FIELDS, GanConfig())
+        self.gan_form = ConfigForm(GAN_FIELDS, DEFAULT_GAN)
         self.run_form = ConfigForm(RUN_FIELDS, CnnConfig())
+        self._session_cnns: dict[str, str] = {}   # dataset → the latest CNN run folder trained on it here
+        self.gan_preset = QComboBox()
+        self.gan_preset.setToolTip("Set the GAN's model and optimisation settings at once:\n"
+                                   + "\n".join(f"• {GAN_PRESET_TITLES[name]}" for name in GAN_PRESETS)
+                                   + "\nEditing a setting afterwards makes it Custom.")
+        for name in GAN_PRESETS:
+            self.gan_preset.addItem(GAN_PRESET_TITLES[name], name)
+        self.gan_preset.addItem("Custom", None)
+        self.gan_preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.gan_preset.setMinimumContentsLength(8)
+        self.gan_preset.activated.connect(self._on_preset_chosen)
+        self.gan_form.edited.connect(self._sync_preset)
+        self.judge_note = QLabel()
+        self.judge_note.setWordWrap(True)
+        self.judge_note.setEnabled(False)   # muted: a note, not a control
+        self.gan_form.edited.connect(self._sync_judge_note)
+        gan_page = QWidget()
+        gan_layout = QVBoxLayout(gan_page)
+        gan_layout.setContentsMargins(0, 0, 0, 0)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(QLabel("Preset"))
+        preset_row.addWidget(self.gan_preset, 1)
+        gan_layout.addLayout(preset_row)
+        gan_layout.addWidget(self.gan_form)
+        gan_layout.addWidget(self.judge_note)
+        gan_layout.addStretch(1)
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
-        for title, form in (("CNN", self.cnn_form), ("GAN", self.gan_form), ("Run", self.run_form)):
+        for title, page in (("CNN", self.cnn_form), ("GAN", gan_page), ("Run", self.run_form)):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setWidget(form)
+            scroll.setWidget(page)
             tabs.addTab(scroll, title)
         self.tabs = tabs
+        self._sync_preset()
+        self._sync_judge_note()
 
         self.progress: dict[str, QProgressBar] = {}
         grid = QGridLayout()
@@ -168,15 +232,74 @@ class TrainingPanel(QWidget):
         return self._run_overrides(dataclasses.replace(cfg, data=dataclasses.replace(data, augment=cfg.data.augment)))
 
     def gan_config(self, data: DataConfig) -> GanConfig:
+        """The GAN config the form describes, on ``data``. An automatic judge becomes the CNN trained on the same
+        dataset in this session, when there is one (see :meth:`note_cnn_run`)."""
         cfg = self.gan_form.config()
-        return self._run_overrides(dataclasses.replace(cfg, data=dataclasses.replace(data, augment=False)))
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(data, augment=False))
+        if cfg.judge == "auto" and (cnn_run := self.session_cnn(data.dataset)) is not None:
+            cfg = dataclasses.replace(cfg, judge=cnn_run)
+        return self._run_overrides(cfg)
 
     def set_configs(self, cnn: CnnConfig | None = None, gan: GanConfig | None = None) -> None:
         if cnn is not None:
             self.cnn_form.set_config(cnn)
             self.run_form.set_config(cnn)
         if gan is not None:
+            if gan.judge not in ("auto", "off"):   # a CNN run folder chosen for an earlier run: automatic again
+                gan = dataclasses.replace(gan, judge="auto")
             self.gan_form.set_config(gan)
+            self._sync_preset()
+            self._sync_judge_note()
+
+    # -- the GAN's preset and judge ------------------------------------------------------------------------------
+    def apply_gan_preset(self, name: str) -> None:
+        """Set the GAN form to preset ``name`` (``recommended``, ``seed``, ``dcgan``), keeping epochs and judge."""
+        self.gan_form.set_config(GanConfig.preset(name, self.gan_form.config()))
+        self._sync_preset()
+        self._sync_judge_note()
+
+    def current_gan_preset(self) -> str | None:
+        """The preset the GAN form matches, or None (Custom)."""
+        return self.gan_preset.currentData()
+
+    def note_cnn_run(self, dataset: str, run_dir: str) -> None:
+        """A CNN finished training on ``dataset`` in ``run_dir``: it becomes the automatic judge of GANs trained on
+        that dataset from now on."""
+        self._session_cnns[dataset] = str(run_dir)
+        self._sync_judge_note()
+
+    def session_cnn(self, dataset: str) -> str | None:
+        """The CNN run folder of this session that judges GANs on ``dataset``, if one exists with a checkpoint."""
+        run = self._session_cnns.get(dataset)
+        return run if run is not None and (Path(run) / "checkpoint.safetensors").is_file() else None
+
+    def _on_preset_chosen(self, index: int) -> None:
+        name = self.gan_preset.itemData(index)
+        if name is not None:
+            self.apply_gan_preset(name)
+
+    def _sync_preset(self) -> None:
+        try:
+            cfg = self.gan_form.config()
+        except ConfigError:
+            return
+        match = next((n for n in GAN_PRESETS if GanConfig.preset(n, cfg) == cfg), None)
+        self.gan_preset.blockSignals(True)
+        self.gan_preset.setCurrentIndex(self.gan_preset.findData(match) if match else self.gan_preset.count() - 1)
+        self.gan_preset.blockSignals(False)
+
+    def _sync_judge_note(self) -> None:
+        choice = self.gan_form.widget("judge").currentData()
+        if choice == "off":
+            text = "No judge: the GAN trains without a CNN scoring its samples."
+        elif self._session_cnns:
+            names = ", ".join(f"{Path(run).name} ({ds})" for ds, run in self._session_cnns.items())
+            text = (f"Judge: your CNN of this session on the same dataset ({names}); on other datasets, the "
+                    "automatic one.")
+        else:
+            text = ("Judge: the default CNN, trained once per dataset before the GAN starts (at most a minute) and "
+                    "cached beside your runs. Train a CNN first to be judged by yours.")
+        self.judge_note.setText(text)
 
     # -- state --------------------------------------------------------------------------------------------------
     def set_state(self, running: bool, paused: bool) -> None:
@@ -194,6 +317,11 @@ class TrainingPanel(QWidget):
 
     def show_step(self, r: StepReport) -> None:
         bar = self.progress[r.kind]
+        if JUDGE_PROGRESS_KEY in r.losses:   # the GAN's automatic judge CNN is training first
+            progress = r.losses[JUDGE_PROGRESS_KEY]
+            bar.setValue(round(1000 * progress))
+            bar.setFormat(f"{r.kind.upper()}: training its judge CNN first… {100 * progress:.0f}%")
+            return
         bar.setValue(round(1000 * r.progress))
         eta = eta_seconds(r.progress, r.elapsed_s)
         bar.setFormat(f"{r.kind.upper()}: {100 * r.progress:.0f}%  ·  epoch {r.epoch}  ·  "

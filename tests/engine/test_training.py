@@ -19,7 +19,7 @@ from engine.checkpoint import RunFolder
 from engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
 from engine.data.catalog import load_dataset
 from engine.data.tensors import TensorData, prepare
-from engine.errors import CheckpointError, TrainingError
+from engine.errors import CheckpointError, ConfigError, TrainingError
 from engine.train.cnn_trainer import train_cnn
 from engine.train.control import Control
 from engine.train.gan_trainer import LOSS_NAMES, train_gan
@@ -336,16 +336,18 @@ def test_huge_learning_rate_raises_naming_the_step(sample: TensorData) -> None:
 
 
 def test_gan_huge_learning_rate_raises(sample: TensorData) -> None:
-    data = subset(sample, 128, 10)
+    data = subset(sample, 1024, 10)
     sgd = OptimizerConfig("sgd", lr=10.0, momentum=0.9)
-    cfg = gan(g_optimizer=sgd, d_optimizer=sgd, budget=TrainBudget(epochs=100, max_steps=40), log_every=1)
+    # (spectral norm, a default, keeps D bounded even at this rate: without it the run blows up)
+    cfg = gan(g_optimizer=sgd, d_optimizer=sgd, spectral_norm=False, budget=TrainBudget(epochs=100, max_steps=200),
+              log_every=1)
     reports: list[Report] = []
-    with pytest.raises(TrainingError, match=r"GAN loss became NaN or infinite at step \d+") as exc:
+    with pytest.raises(TrainingError, match=r"GAN (loss|weights .*) became NaN or infinite (at|by) step (\d+)") as exc:
         for report in train_gan(cfg, data):
             reports.append(report)
     good = of(reports, StepReport)
     assert all(math.isfinite(r.losses["loss_d"]) and math.isfinite(r.losses["loss_g"]) for r in good)
-    assert f"at step {(good[-1].step if good else 0) + 1}." in str(exc.value)
+    assert f"step {(good[-1].step if good else 0) + 1}." in str(exc.value)   # the first bad step, named
 
 
 @pytest.mark.parametrize(("patience", "reason", "n_epochs"), [(1, "early-stopped", 2), (0, "completed", 5)])
@@ -381,3 +383,222 @@ def test_autosave_leaves_a_checkpoint_before_any_epoch_end(sample: TensorData, t
     else:
         _, meta = folder.load_checkpoint()
         assert meta["loop"]["step"] >= 2
+
+
+# -- never lose a run: crash after an autosave, NaN weights, out of memory -------------------------------------------
+@pytest.mark.parametrize(("trainer", "make_cfg", "n_train"), CASES)
+@pytest.mark.parametrize("crash_after", [3, 5])
+def test_time_based_autosave_then_crash_then_resume_continues_exactly(
+        sample: TensorData, tmp_path: Path, trainer: Trainer, make_cfg: Callable[..., CnnConfig | GanConfig],
+        n_train: int, crash_after: int) -> None:
+    """Autosaving every microsecond saves after every step, mid-epoch included; the process then 'dies' right after
+    step ``crash_after`` (the generator is abandoned, nothing else is written) and the run is continued."""
+    data = subset(sample, n_train, 100)   # 4 steps per epoch: 3 is mid-epoch, 5 is after an epoch end
+    cfg = make_cfg()
+    whole = run(trainer, cfg, data, tmp_path / "whole")
+
+    reports = trainer(cfg, data, Control(), tmp_path / "crashed", autosave_s=1e-6)
+    for report in reports:
+        if isinstance(report, StepReport) and report.step == crash_after:
+            break
+    reports.close()   # GeneratorExit at the yield: no final save, like a killed process
+    _, meta = RunFolder(tmp_path / "crashed").load_checkpoint()
+    saved = meta["loop"]["step"]
+    assert saved == crash_after - 1   # the autosave after the previous step (step crash_after's comes after its report)
+
+    resumed = run(trainer, cfg, data, tmp_path / "crashed", resume=True)
+    expected = step_losses(whole)
+    assert step_losses(resumed) == {s: expected[s] for s in range(saved + 1, 7)}   # exactly
+    assert resumed[-1].metrics == whole[-1].metrics
+    a, _ = RunFolder(tmp_path / "whole").load_checkpoint()
+    b, _ = RunFolder(tmp_path / "crashed").load_checkpoint()
+    assert all(torch.equal(a[k], b[k]) for k in a if not k.startswith("rng."))
+    keep = ("epoch", "step", "val_loss", "val_acc", "loss_d", "loss_g")
+    histories = [[{k: m[k] for k in keep if k in m} for m in RunFolder(tmp_path / name).read_metrics()]
+                 for name in ("whole", "crashed")]
+    assert [m["step"] for m in histories[1]] == [4]
+    for x, y in zip(histories[0], histories[1], strict=True):
+        assert x == pytest.approx(y, rel=1e-6)
+
+
+@pytest.mark.parametrize(("trainer", "make_cfg", "n_train"), CASES)
+def test_a_crash_during_epoch_end_bookkeeping_loses_no_epoch(sample: TensorData, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, trainer: Trainer,
+                                                             make_cfg: Callable[..., CnnConfig | GanConfig],
+                                                             n_train: int) -> None:
+    """An autosave is never taken at an epoch end ahead of the epoch's metrics line (and, for the GAN, with the
+    finished epoch's running means): a crash while writing that line resumes before the epoch end, not after it."""
+    data = subset(sample, n_train, 100)
+    cfg = make_cfg()
+    whole = run(trainer, cfg, data, tmp_path / "whole")
+
+    def crash(self: RunFolder, record: dict[str, object]) -> None:
+        raise KeyboardInterrupt("killed while writing metrics.jsonl")
+
+    monkeypatch.setattr(RunFolder, "append_metrics", crash)
+    with pytest.raises(KeyboardInterrupt):
+        for _ in trainer(cfg, data, Control(), tmp_path / "crashed", autosave_s=1e-6):
+            pass
+    monkeypatch.undo()
+    _, meta = RunFolder(tmp_path / "crashed").load_checkpoint()
+    assert meta["loop"]["step"] == 3
+    resumed = run(trainer, cfg, data, tmp_path / "crashed", resume=True)
+    expected = step_losses(whole)
+    assert step_losses(resumed) == {s: expected[s] for s in (4, 5, 6)}
+    (epoch_whole,), (epoch_resumed,) = of(whole, EpochReport), of(resumed, EpochReport)
+    assert epoch_resumed.metrics == pytest.approx(epoch_whole.metrics, rel=1e-6)
+    assert [m["step"] for m in RunFolder(tmp_path / "crashed").read_metrics()] == [4]
+
+
+def poison_weights_after(monkeypatch: pytest.MonkeyPatch, step: int) -> None:
+    """The CNN's optimizer writes infinity into a weight after its ``step``-th update (the loss of that step is
+    still finite): only the weights check can notice before the next step."""
+    from engine.train import cnn_trainer
+
+    real = cnn_trainer.make_optimizer
+
+    def make(params: object, cfg: OptimizerConfig, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+        opt = real(params, cfg, weight_decay)
+        calls = [0]
+
+        def hook(optimizer: torch.optim.Optimizer, args: object, kwargs: object) -> None:
+            calls[0] += 1
+            if calls[0] == step:
+                with torch.no_grad():
+                    optimizer.param_groups[0]["params"][-1].fill_(float("inf"))
+
+        opt.register_step_post_hook(hook)
+        return opt
+
+    monkeypatch.setattr(cnn_trainer, "make_optimizer", make)
+
+
+@pytest.mark.parametrize("log_every", [1, 10])
+def test_nonfinite_weights_stop_the_run_and_keep_the_last_good_checkpoint(
+        sample: TensorData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log_every: int) -> None:
+    """log_every 1: the report of step 3 finds the weights; 10: the autosave after step 3 checks them first."""
+    data = subset(sample, 256, 50)
+    cfg = cnn(arch="classic", schedule="constant", budget=TrainBudget(epochs=5, max_steps=20), log_every=log_every)
+    poison_weights_after(monkeypatch, 3)
+    reports: list[Report] = []
+    with pytest.raises(TrainingError) as exc:
+        for report in train_cnn(cfg, data, Control(), tmp_path / "run", autosave_s=1e-6):
+            reports.append(report)
+    message = str(exc.value)
+    assert "CNN weights (model." in message and "became NaN or infinite by step 3." in message
+    assert "learning rate (0.003) is probably too high" in message
+    assert "The last good checkpoint (step 2) was kept." in message
+    assert all(r.step <= 2 for r in of(reports, StepReport))   # no report carries the bad weights
+    tensors, meta = RunFolder(tmp_path / "run").load_checkpoint()
+    assert meta["loop"]["step"] == 2
+    assert all(bool(torch.isfinite(t).all()) for t in tensors.values() if t.is_floating_point())
+
+
+def test_a_nan_loss_keeps_the_last_good_checkpoint(sample: TensorData, tmp_path: Path) -> None:
+    data = subset(sample, 512, 50)
+    cfg = cnn(arch="classic", batch_size=16, optimizer=OptimizerConfig("sgd", lr=10.0, momentum=0.9),
+              schedule="constant", dropout=0.0, l2=1.0, label_smoothing=0.0, log_every=5,
+              budget=TrainBudget(epochs=100, max_steps=40))
+    with pytest.raises(TrainingError, match=r"became NaN or infinite (at|by) step \d+\.") as exc:
+        for _ in train_cnn(cfg, data, Control(), tmp_path / "run", autosave_s=1e-6):
+            pass
+    tensors, meta = RunFolder(tmp_path / "run").load_checkpoint()
+    assert f"The last good checkpoint (step {meta['loop']['step']}) was kept." in str(exc.value)
+    assert all(bool(torch.isfinite(t).all()) for t in tensors.values() if t.is_floating_point())
+
+
+class StopAfter(Control):
+    """Stops after exactly ``n`` steps, with no report in between to react to (the trainer asks once per step)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n, self.asked = n, 0
+
+    @property
+    def stopped(self) -> bool:
+        self.asked += 1
+        return self.asked > self.n or super().stopped
+
+
+def test_stopping_never_saves_nan_weights(sample: TensorData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop between two reports: the final save checks the weights first and keeps the epoch-end checkpoint."""
+    data = subset(sample, 256, 50)   # 4 steps per epoch
+    cfg = cnn(arch="classic", budget=TrainBudget(epochs=5), log_every=100)
+    poison_weights_after(monkeypatch, 6)
+    with pytest.raises(TrainingError, match=r"by step 6\. .* The last good checkpoint \(step 4\) was kept\."):
+        for _ in train_cnn(cfg, data, StopAfter(6), tmp_path / "run"):
+            pass
+    _, meta = RunFolder(tmp_path / "run").load_checkpoint()
+    assert meta["loop"]["step"] == 4
+
+
+def test_published_weights_are_always_finite(sample: TensorData, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = subset(sample, 256, 50)
+    poison_weights_after(monkeypatch, 3)
+    published: list[WeightsReport] = []
+    with pytest.raises(TrainingError, match="by step 3"):
+        for report in train_cnn(cnn(arch="classic", log_every=100), data, publish_weights_s=1e-6):
+            if isinstance(report, WeightsReport):
+                published.append(report)
+    assert [r.step for r in published] == [1, 2]
+    assert all(np.isfinite(v).all() for r in published for v in r.state.values() if v.dtype.kind == "f")
+
+
+def raise_oom_on_update(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """The ``n``-th Adam update runs out of memory, as a CUDA allocation would."""
+    real = torch.optim.Adam.step
+    calls = [0]
+
+    def step(self: torch.optim.Adam, *args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        if calls[0] == n:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+
+
+@pytest.mark.parametrize(("trainer", "make_cfg", "n_train"), CASES)
+def test_out_of_memory_is_reported_with_a_suggestion(sample: TensorData, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch, trainer: Trainer,
+                                                     make_cfg: Callable[..., CnnConfig | GanConfig],
+                                                     n_train: int) -> None:
+    data = subset(sample, n_train, 100)
+    cfg = make_cfg()
+    raise_oom_on_update(monkeypatch, 5)   # the GAN updates twice per step: D then G
+    with pytest.raises(TrainingError, match=f"out of memory on cpu at batch size {cfg.batch_size}: try a smaller "
+                                            "batch size"):
+        for _ in trainer(cfg, data, Control(), tmp_path / "run", autosave_s=1e-6):
+            pass
+    monkeypatch.undo()
+    _, meta = RunFolder(tmp_path / "run").load_checkpoint()   # the last good state is there to continue from
+    assert 1 <= meta["loop"]["step"] <= 4
+    assert isinstance(run(trainer, cfg, data, tmp_path / "run", resume=True)[-1], FinishedReport)
+
+
+def test_bad_autosave_intervals_are_refused_before_anything_is_written(sample: TensorData, tmp_path: Path) -> None:
+    data = subset(sample, 64, 10)
+    for bad in (0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="autosave interval must be a finite number of seconds > 0"):
+            next(train_cnn(cnn(), data, Control(), tmp_path / "run", autosave_s=bad))
+    assert not (tmp_path / "run").exists()
+
+
+def test_control_records_the_stop_latency(sample: TensorData) -> None:
+    """From stop() to the end of the trainer's last step: what bench/soak.py prints. A second stop changes nothing."""
+    control = Control()
+    assert control.stop_latency is None
+    data = subset(sample, 256, 50)
+    reports = train_cnn(cnn(arch="classic", budget=TrainBudget(epochs=100), log_every=1), data, control)
+    steps = []
+    for report in reports:
+        if isinstance(report, StepReport):
+            steps.append(report)
+            if len(steps) == 3:
+                control.stop()
+                assert control.stop_latency is None   # asked, not yet seen: the trainer is suspended at its yield
+                first = control.stop_requested_at
+                control.stop()
+                assert control.stop_requested_at == first
+    assert isinstance(report, FinishedReport) and report.step == 3
+    assert control.stop_latency is not None and 0 <= control.stop_latency < 5

@@ -189,3 +189,45 @@ def test_clicking_a_tile_enlarges_that_sample(panel: GalleryPanel, qtbot: QtBot)
     assert dialog.index == 2
     panel.close()
     assert not dialog.isVisible()
+
+
+# -- the hardest samples ---------------------------------------------------------------------------------------------
+def verdict_report(epoch: int) -> EpochReport:
+    from engine.train.reports import JudgeReport
+
+    hardest = batch(epoch + 50, n=16)
+    verdict = JudgeReport("test judge", tuple("0123456789"), np.array([30, 20, 0, 0, 0, 0, 0, 0, 0, 50]), hardest,
+                          np.arange(16) % 10, np.linspace(0.2, 0.6, 16).astype(np.float32), np.full(16, 3), 100)
+    metrics = {"loss_d": 1.0, "judge_confident": 0.61, "judge_entropy": 0.43, "judge_fcd": 7.25}
+    return EpochReport("gan", epoch, epoch * 10, metrics, 1.0, samples=batch(epoch), judge=verdict)
+
+
+def test_hardest_samples_view_follows_the_slider(panel: GalleryPanel, qtbot: QtBot, tmp_path: Path) -> None:
+    from gui.panels.gallery_panel import HARDEST_VIEW, SAMPLES_VIEW, hardest_captions
+
+    panel.add_epoch(verdict_report(1))
+    panel.add_epoch(EpochReport("gan", 2, 20, {"loss_d": 1.0}, 1.0, samples=batch(2)))   # a run without a judge
+    panel.add_epoch(verdict_report(3))
+    QTest.mouseClick(panel.views, Qt.MouseButton.LeftButton, pos=panel.views.tabRect(HARDEST_VIEW).center())
+    assert panel.stack.currentWidget() is panel.judge_view
+    view = panel.judge_view
+    assert view.report is panel.verdict() and panel.verdict().hardest[0, 0, 0, 0] == batch(53)[0, 0, 0, 0]
+    assert view.grid.count() == 16
+    np.testing.assert_allclose(view.histogram.shares(), [0.3, 0.2, 0, 0, 0, 0, 0, 0, 0, 0.5])
+    assert "61%" in view.summary.text() and "0.43" in view.summary.text() and "7.25" in view.summary.text()
+    assert hardest_captions(panel.verdict())[0] == "3→0 20%"   # asked for a 3, the judge says 0 at 20%
+    panel.slider.setValue(1)   # epoch 2 had no judge
+    assert panel.verdict() is None and view.grid.count() == 0
+    panel.slider.setValue(0)
+    assert view.grid.count() == 16
+    path = tmp_path / "hardest.png"
+    panel.save_png(path)   # in this view, the hardest samples are saved
+    assert (QImage(str(path)).width(), QImage(str(path)).height()) == (42, 42)
+    QTest.mouseClick(view.grid, Qt.MouseButton.LeftButton, pos=view.grid.tile_rect(4).center().toPoint())
+    assert panel.enlarged_dialog is not None and "hardest sample 5" in panel.enlarged_dialog.windowTitle()
+    panel.show_view(SAMPLES_VIEW)
+    assert panel.stack.currentWidget() is panel.grid
+    panel.add_samples(1, batch(9))   # a resumed run repeats epoch 1: later verdicts go
+    assert panel.verdict(3) is None
+    panel.reset()
+    assert panel.verdict(1) is None and view.grid.count() == 0

@@ -248,3 +248,40 @@ def test_reset_zoom_follows_the_data_again(panel: PlotsPanel) -> None:
     prob = panel.plot_item("gan_prob").getViewBox()
     y0, y1 = prob.viewRange()[1]
     assert y0 < 0.0 < 1.0 < y1 and y1 - y0 < 1.2  # D outputs keep their 0..1 scale
+
+
+# -- the judge's verdict -------------------------------------------------------------------------------------------
+def judged_epoch(epoch: int, step: int, confident: float, entropy: float, fcd: float) -> EpochReport:
+    from engine.train.reports import JudgeReport
+
+    verdict = JudgeReport("the automatic CNN (the default CNN) · 98.9% validation accuracy", tuple("0123456789"),
+                          np.full(10, 25), np.zeros((16, 28, 28, 1), np.uint8), np.zeros(16, np.int64),
+                          np.full(16, 0.5, np.float32), None, 250)
+    metrics = {"loss_d": 1.0, "loss_g": 1.0, "d_real": 0.6, "d_fake": 0.4, "judge_confident": confident,
+               "judge_entropy": entropy, "judge_fcd": fcd, "judge_s": 0.05}
+    return EpochReport("gan", epoch, step, metrics, 1.0, judge=verdict)
+
+
+def test_judge_series_are_plotted_beside_the_losses_and_name_their_judge(panel: PlotsPanel) -> None:
+    assert not panel.has_data("gan_judge") and panel.judge_name() == ""
+    panel.add_epoch(judged_epoch(1, 70, 0.4, 0.9, 12.0))
+    panel.add_epoch(judged_epoch(2, 140, 0.7, 0.97, 3.5))
+    np.testing.assert_array_equal(panel.series("judge_confident")[0], [70, 140])
+    np.testing.assert_array_equal(panel.series("judge_confident")[1], [0.4, 0.7])
+    np.testing.assert_array_equal(panel.series("judge_entropy")[1], [0.9, 0.97])
+    np.testing.assert_array_equal(panel.series("judge_fcd")[1], [12.0, 3.5])
+    assert "98.9%" in panel.judge_name()
+    for key in ("gan_judge", "gan_fcd"):
+        assert "judge: the automatic CNN" in panel.plot_item(key).titleLabel.text
+        assert "98.9%" in panel.plot_item(key).toolTip()
+    panel.redraw()
+    assert panel.has_data("gan_judge") and panel.has_data("gan_fcd")
+    np.testing.assert_allclose(curve_data(panel, "judge_confident")[1], [40.0, 70.0])   # drawn as percent
+    # the judge row shares the GAN's step axis; its verdict is part of the GAN's history and exports
+    assert panel.plot_item("gan_judge").getViewBox().linkedView(0) is panel.plot_item("gan_loss").getViewBox()
+    panel.reset("cnn")
+    assert len(panel.series("judge_fcd")[0]) == 2
+    panel.reset("gan")
+    assert len(panel.series("judge_fcd")[0]) == 0 and panel.judge_name() == ""
+    panel.load_history("gan", [], [{"epoch": 1, "step": 70, "judge_fcd": 9.0, "judge_confident": 0.5}])
+    np.testing.assert_array_equal(panel.series("judge_fcd")[1], [9.0])

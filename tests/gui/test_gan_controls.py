@@ -1,0 +1,154 @@
+"""The GAN's controls: presets, the judge choice in the training panel, and the discriminator's opinion of a
+drawing in the draw panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from engine.config import DataConfig, GanConfig
+from engine.train.gan_trainer import build_gan
+from engine.train.reports import JUDGE_LOSS_KEY, JUDGE_PROGRESS_KEY, StepReport, WeightsReport
+from engine.train.state import numpy_state
+from gui.panels.draw_panel import DrawPanel
+from gui.panels.training_panel import TrainingPanel
+
+NAMES = tuple(str(i) for i in range(10))
+
+
+@pytest.fixture
+def training(qtbot: QtBot) -> TrainingPanel:
+    w = TrainingPanel()
+    qtbot.addWidget(w)
+    return w
+
+
+def test_presets_set_the_form_and_editing_makes_it_custom(training: TrainingPanel) -> None:
+    form = training.gan_form
+    assert training.current_gan_preset() == "recommended"
+    assert form.widget("conditional").isChecked() and form.widget("spectral_norm").isChecked()
+    seed = training.gan_preset.findData("seed")
+    training.gan_preset.setCurrentIndex(seed)
+    training.gan_preset.activated.emit(seed)   # as choosing it in the combo does
+    cfg = training.gan_config(DataConfig())
+    assert (cfg.g_optimizer.name, cfg.d_optimizer.name) == ("adam", "rmsprop")
+    assert form.widget("d_optimizer.name").currentData() == "rmsprop"
+    training.apply_gan_preset("dcgan")
+    cfg = training.gan_config(DataConfig())
+    assert (cfg.conditional, cfg.spectral_norm, cfg.ema, cfg.loss) == (False, False, 0.0, "bce")
+    assert training.current_gan_preset() == "dcgan"
+    form.widget("ema").setValue(0.99)   # any edit: no preset matches any more
+    assert training.current_gan_preset() is None and training.gan_preset.currentText() == "Custom"
+    training.apply_gan_preset("recommended")
+    assert training.current_gan_preset() == "recommended"
+    assert form.widget("ema").value() == pytest.approx(GanConfig().ema)
+
+
+def test_judge_is_automatic_or_the_sessions_cnn(training: TrainingPanel, tmp_path: Path) -> None:
+    data = DataConfig()
+    assert training.gan_config(data).judge == "auto"
+    assert "default CNN" in training.judge_note.text()
+    run = tmp_path / "cnn-run"
+    training.note_cnn_run("mnist-sample", str(run))
+    assert training.gan_config(data).judge == "auto"   # no checkpoint there (yet): automatic
+    run.mkdir()
+    (run / "checkpoint.safetensors").write_bytes(b"x")
+    assert training.gan_config(data).judge == str(run)
+    assert training.gan_config(DataConfig(dataset="fashion-mnist")).judge == "auto"   # other dataset
+    assert "cnn-run" in training.judge_note.text()
+    training.gan_form.widget("judge").setCurrentIndex(training.gan_form.widget("judge").findData("off"))
+    assert training.gan_config(data).judge == "off" and "No judge" in training.judge_note.text()
+    training.set_configs(gan=GanConfig(judge=str(run)))   # a saved run's folder comes back as automatic
+    assert training.gan_form.widget("judge").currentData() == "auto"
+
+
+def test_progress_says_the_judge_trains_first(training: TrainingPanel) -> None:
+    training.show_step(StepReport("gan", 0, 0, 0, {JUDGE_LOSS_KEY: 0.5, JUDGE_PROGRESS_KEY: 0.4}, 900.0, 0.0,
+                                  1e-3, 0.0))
+    bar = training.progress["gan"]
+    assert "judge" in bar.format() and "40%" in bar.format() and bar.value() == 400
+
+
+# -- the discriminator's opinion in the draw panel --------------------------------------------------------------------
+def gan_weights(cfg: GanConfig) -> WeightsReport:
+    torch.manual_seed(0)
+    g, d = build_gan(cfg, (1, 28, 28), 10)
+    state = {**{f"G.{k}": v for k, v in numpy_state(g).items()}, **{f"D.{k}": v for k, v in numpy_state(d).items()}}
+    return WeightsReport("gan", 7, state)
+
+
+def draw_stroke(panel: DrawPanel) -> None:
+    canvas = panel.canvas
+    side = min(canvas.width(), canvas.height())
+    points = [QPoint(int(side * fx), int(side * fy)) for fx, fy in ((0.5, 0.2), (0.5, 0.5), (0.5, 0.8))]
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+    for p in points[1:]:
+        QTest.mouseMove(canvas, p)
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: bool) -> None:
+    panel = DrawPanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert not panel.has_discriminator() and panel.realness.format() == "Train or load a GAN"
+    cfg = GanConfig(conditional=conditional, latent_dim=8, g_width=8, d_width=8)
+    panel.set_gan_spec(cfg, (1, 28, 28), NAMES)
+    panel.update_weights(gan_weights(cfg))
+    assert panel.has_discriminator() and "step 7" in panel.realness_source.text()
+    assert panel.realness.format() == "Draw a digit"
+    values: list[object] = []
+    panel.judged_real.connect(values.append)
+    draw_stroke(panel)
+    qtbot.waitUntil(lambda: any(v is not None for v in values), timeout=5000)
+    value = next(v for v in values if v is not None)
+    assert isinstance(value, float) and 0.0 <= value <= 1.0
+    assert panel.last_realness == value
+    assert panel.realness.value() == round(1000 * value)
+    assert f"looks {100 * value:.0f}% real" in panel.realness.format()
+    assert ("(most of all as a " in panel.realness.format()) == conditional   # no CNN: its most plausible class
+    if conditional:   # with a CNN too, D reads the drawing as the digit the CNN sees
+        from engine.config import CnnConfig
+        from engine.inference import realness
+        from engine.models.cnn import build_cnn
+
+        cnn = CnnConfig(arch="classic")
+        panel.set_model_spec(cnn, (1, 28, 28), NAMES)
+        panel.update_weights(WeightsReport("cnn", 3, numpy_state(build_cnn("classic", (1, 28, 28), 10))))
+        probs = panel.bars.probabilities()
+        assert probs is not None and "(the CNN's reading)" in panel.realness.format()
+        _, per_class = realness(panel._discriminator, panel.last_input[None])
+        assert panel.last_realness == pytest.approx(per_class[0, int(np.argmax(probs))])
+    panel.canvas.clear()
+    assert panel.last_realness is None and panel.realness.format() == "Draw a digit"
+
+
+def test_draw_panel_loads_a_gan_run(qtbot: QtBot, tmp_path: Path) -> None:
+    from engine.config import TrainBudget
+    from engine.data.catalog import load_dataset
+    from engine.data.tensors import prepare
+    from engine.train.control import Control
+    from engine.train.gan_trainer import train_gan
+
+    panel = DrawPanel()
+    qtbot.addWidget(panel)
+    assert not panel.load_gan_run(tmp_path)
+    assert panel.error_box is not None and "not a run folder" in panel.error_box.text()
+    panel.error_box.close()
+    data = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.02), "cpu")
+    cfg = GanConfig(device="cpu", batch_size=32, latent_dim=8, g_width=8, d_width=8,
+                    budget=TrainBudget(epochs=1, max_steps=2))
+    list(train_gan(cfg, data, Control(), tmp_path / "gan"))
+    assert panel.load_gan_run(tmp_path / "gan")
+    assert panel.has_discriminator() and "gan" in panel.realness_source.text()
+    draw_stroke(panel)
+    assert panel.last_realness is not None and np.isfinite(panel.last_realness)

@@ -1,0 +1,122 @@
+"""The judge in the app: scoring runs in the training worker's thread and reaches the GUI as signals; the plots,
+the hardest-samples view, the latent and draw panels all follow a GAN trained from the main window."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+from engine.data.catalog import load_dataset
+from engine.data.tensors import prepare
+from engine.evaluate.judge import Judge
+from engine.train.cnn_trainer import train_cnn
+from engine.train.control import Control
+from engine.train.reports import EpochReport, FinishedReport, JudgeReport, StepReport, WeightsReport
+from gui.panels.gallery_panel import HARDEST_VIEW, GalleryPanel
+from gui.panels.latent_panel import LatentPanel, install_latent_panel
+from gui.panels.plots_panel import PlotsPanel
+from gui.session import TrainingSession
+from gui.worker import TrainingJob
+
+
+@pytest.fixture(scope="module")
+def cnn_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CNN run folder to judge with: a few steps of the classic network (its quality does not matter here)."""
+    folder = tmp_path_factory.mktemp("judge") / "cnn-mnist-sample"
+    data = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.5), "cpu")
+    cfg = CnnConfig(arch="classic", device="cpu", batch_size=64, budget=TrainBudget(epochs=10, max_steps=6))
+    for _ in train_cnn(cfg, data, Control(), folder, autosave_s=None):
+        pass
+    return folder
+
+
+def test_judging_runs_in_the_worker_and_reaches_the_gui_as_signals(qtbot: QtBot, tmp_path: Path, cnn_run: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[int] = []
+    real_score = Judge.score
+
+    def score(self: Judge, x: object) -> object:
+        threads.append(threading.get_ident())
+        return real_score(self, x)
+
+    monkeypatch.setattr(Judge, "score", score)
+    cfg = GanConfig(data=DataConfig(val_fraction=0.5), device="cpu", batch_size=256, latent_dim=16, g_width=8,
+                    d_width=8, judge=str(cnn_run), judge_samples=64, budget=TrainBudget(epochs=2))
+    session = TrainingSession()
+    epochs: list[EpochReport] = []
+    weights: list[WeightsReport] = []
+    finished: list[FinishedReport] = []
+    session.epoch.connect(epochs.append)
+    session.weights.connect(weights.append)
+    session.finished.connect(finished.append)
+    plots, gallery, latent = PlotsPanel(), GalleryPanel(), LatentPanel()
+    for w in (plots, gallery, latent):
+        qtbot.addWidget(w)
+    session.epoch.connect(plots.add_epoch)
+    session.epoch.connect(gallery.add_epoch)
+    session.weights.connect(latent.update_weights)
+    latent.set_gan_spec(cfg, (1, 28, 28), tuple(str(i) for i in range(10)))
+    session.start(TrainingJob(cfg, tmp_path / "gan", autosave_s=None))
+    qtbot.waitUntil(lambda: bool(finished) and not session.is_running(), timeout=60_000)
+
+    assert finished[0].reason == "completed"
+    assert len(threads) == 2 and threading.get_ident() not in threads   # scored in the worker thread, per epoch
+    assert [r.epoch for r in epochs] == [1, 2]
+    for r in epochs:
+        assert isinstance(r.judge, JudgeReport) and cnn_run.name in r.judge.judge
+        assert {"judge_confident", "judge_entropy", "judge_fcd"} <= set(r.metrics)
+    x, fcd = plots.series("judge_fcd")
+    assert list(x) == [r.step for r in epochs] and np.all(np.isfinite(fcd)) and np.all(fcd > 0)
+    assert len(plots.series("judge_confident")[0]) == len(plots.series("judge_entropy")[0]) == 2
+    assert cnn_run.name in plots.judge_name()
+    gallery.show_view(HARDEST_VIEW)
+    assert gallery.verdict() is epochs[-1].judge
+    assert gallery.judge_view.grid.count() == 16
+    assert gallery.judge_view.histogram.shares().sum() == pytest.approx(1.0)
+    assert weights and latent.has_generator()
+    assert latent.last_images is None   # hidden: nothing drawn on the GUI thread...
+    latent.show()
+    qtbot.waitExposed(latent)
+    assert latent.last_images is not None   # ...until it is shown
+
+
+def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, cnn_run: Path) -> None:
+    from gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    panel = getattr(w, "latent_panel", None) or install_latent_panel(w)   # once MainWindow installs it itself
+    w.show()
+    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
+    assert w.docks["Latent"].widget() is panel and w.latent_panel is panel
+    view = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "View")
+    assert "Latent" in [a.text() for a in view.actions()]   # View → Latent toggles the dock
+    w.dataset_panel.val_split.setValue(50)
+    form = w.training_panel.gan_form
+    form.widget("batch_size").setValue(256)
+    form.widget("budget.epochs").setValue(1)
+    w.training_panel.train_cnn.setChecked(False)
+    assert form.widget("judge").currentData() == "auto"
+    w.training_panel.note_cnn_run("mnist-sample", str(cnn_run))   # as a CNN finishing in this session does
+    assert w.training_panel.gan_config(w.dataset_panel.data_config()).judge == str(cnn_run)
+    steps: list[StepReport] = []
+    finished: list[FinishedReport] = []
+    w.session.step.connect(steps.append)
+    w.session.finished.connect(finished.append)
+    assert w.start_training()
+    qtbot.waitUntil(lambda: bool(finished) and not w.session.is_running(), timeout=90_000)
+    assert finished[0].kind == "gan" and finished[0].reason == "completed"
+    assert len(w.plots_panel.series("judge_fcd")[0]) == 1
+    assert w.gallery_panel.verdict() is not None
+    assert panel.has_generator() and panel.conditional()
+    panel.show_view("sliders")
+    before = panel.last_images.copy()
+    panel.sliders[2].setValue(panel.sliders[2].value() + 120)
+    assert not np.array_equal(before, panel.last_images)
+    assert w.draw_panel.has_discriminator()
+    assert (Path(finished[0].run_dir) / "judge.txt").read_text().startswith("CNN run")
