@@ -140,6 +140,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Defaults of the chosen model, overridden by every option given on the command line."""
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
     data = replace(base.data, dataset=args.dataset, **_given(args, "val_fraction", "augment"))
+    if args.augment is None and args.model == "cnn":
+        from engine.data.catalog import recommended_augment
+
+        data = replace(data, augment=recommended_augment(args.dataset))
     budget = replace(base.budget, **_given(args, "epochs", "max_steps", "max_seconds"))
     common = _given(args, "schedule", "batch_size", "l1", "l2", "dropout", "label_smoothing", "seed", "device")
     opt = {k: v for k, v in (("name", args.optimizer), ("lr", args.lr), ("momentum", args.momentum)) if v is not None}

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         tp.pause_action.triggered.connect(self.toggle_pause)
         tp.stop_action.triggered.connect(self.stop_training)
         self.draw_panel.quick_train_requested.connect(self.quick_train)
+        self.dataset_panel.dataset_changed.connect(self._on_dataset_changed)
         self.runs_panel.open_requested.connect(lambda path: open_run(self, path))
         self.runs_panel.continue_requested.connect(lambda path: continue_run(self, path))
         s.state_changed.connect(self._update_state)
@@ -217,6 +218,12 @@ class MainWindow(QMainWindow):
         self.training_panel.show_message(kind, "resuming…" if resume_dir else "starting…", 0)
         run_dir = resume_dir or new_run_dir(self.runs_root, kind, cfg.data.dataset)
         self.session.start(TrainingJob(cfg, run_dir, resume=resume_dir is not None))
+
+    def _on_dataset_changed(self, key: str) -> None:
+        """Start from the dataset's recommended augmentation (the user may still change it)."""
+        from engine.data.catalog import recommended_augment
+
+        self.training_panel.cnn_form.widget("data.augment").setChecked(recommended_augment(key))
 
     def toggle_pause(self) -> None:
         if self.session.paused:

@@ -109,3 +109,15 @@ def test_help_explains_every_option() -> None:
     for option in ("--lr", "--batch-size", "--epochs", "--optimizer", "--seed", "--device", "--max-seconds",
                    "--json", "--latent-dim", "--g-lr", "--d-optimizer", "--early-stopping", "--augment"):
         assert option in out.stdout
+
+
+def test_cnn_augmentation_follows_the_dataset_unless_asked() -> None:
+    from engine.cli import build_parser, config_from_args
+
+    def cfg(*args: str) -> object:
+        return config_from_args(build_parser().parse_args(["train", "cnn", *args]))
+
+    assert cfg("--dataset", "mnist-sample").data.augment is True
+    assert cfg("--dataset", "fashion-mnist").data.augment is False    # a short budget cannot afford it there
+    assert cfg("--dataset", "fashion-mnist", "--augment").data.augment is True
+    assert cfg("--dataset", "mnist-sample", "--no-augment").data.augment is False
