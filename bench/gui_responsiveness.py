@@ -26,7 +26,7 @@ import numpy as np
 
 
 def gui_run(seconds: float) -> tuple[np.ndarray, float]:
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
     from gui.app import create_app
     from gui.main_window import MainWindow
@@ -37,6 +37,7 @@ def gui_run(seconds: float) -> tuple[np.ndarray, float]:
     window.show()
     while window.dataset_panel.dataset() is None:
         app.processEvents()
+        time.sleep(0.01)
     window.training_panel.train_gan.setChecked(False)
     window.training_panel.run_form.widget("budget.max_seconds").setValue(seconds)
     finished: list[object] = []
@@ -51,12 +52,12 @@ def gui_run(seconds: float) -> tuple[np.ndarray, float]:
         clock.restart()
 
     tick.timeout.connect(on_tick)
+    loop = QEventLoop()
+    window.session.stopped.connect(lambda _kind: loop.quit())
     window.start_training()
     clock.start()
     tick.start()
-    while not finished:
-        app.processEvents()
-        time.sleep(0.001)
+    loop.exec()   # like app.exec(): the GUI thread waits in Qt, not in a Python polling loop
     tick.stop()
     report = finished[0]
     steps = report.step

@@ -181,8 +181,6 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
         raise ConfigError(f"--autosave-minutes must be a number ≥ 0 (got {autosave_minutes})")
     autosave_s = autosave_minutes * 60 if autosave_minutes > 0 else None
     dist = from_environment(cfg.device)   # under torchrun: join the process group
-    if dist is not None and not isinstance(cfg, CnnConfig):
-        raise ConfigError("distributed training (torchrun) is available for the CNN")
     if dist is not None and not dist.is_main:   # rank 0 speaks for everyone
         quiet, as_json = True, False
     device = dist.device if dist else pick_device(cfg.device)

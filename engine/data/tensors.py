@@ -85,7 +85,7 @@ def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu"
     target = device if _fits(total, device) else torch.device("cpu")
 
     def put(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        return normalize(images).to(target), torch.as_tensor(labels, dtype=torch.long).to(target)
+        return normalize(images).to(target), torch.tensor(labels, dtype=torch.long).to(target)
 
     train_x, train_y = put(raw.train_images[train_idx], raw.train_labels[train_idx])
     val_x, val_y = put(raw.train_images[val_idx], raw.train_labels[val_idx])

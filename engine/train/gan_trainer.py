@@ -10,6 +10,7 @@ import copy
 import os
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -52,6 +53,9 @@ from engine.train.state import (
     unpack_optimizer,
     unpack_rng,
 )
+
+if TYPE_CHECKING:
+    from engine.distributed import Dist
 
 LOSS_NAMES = ("loss_d", "loss_g", "d_real", "d_fake")
 N_HARDEST = 16   # the judge's least-sure samples shown in the gallery
@@ -130,7 +134,7 @@ def variant_from_checkpoint(cfg: GanConfig, tensors: dict[str, torch.Tensor], n_
 def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
               run_dir: str | os.PathLike[str] | None = None, resume: bool = False,
               publish_weights_s: float | None = None, autosave_s: float | None = 300.0,
-              judge: Judge | None = None) -> Iterator[Report]:
+              judge: Judge | None = None, dist: Dist | None = None) -> Iterator[Report]:
     """Train a GAN on ``data``; yield step, epoch (with samples and the judge's verdict), weights and finished
     reports.
 
@@ -142,6 +146,9 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     judge
         A ready :class:`Judge` (with real statistics); by default the one ``cfg.judge`` names is found, or
         trained and cached first (``auto``), in this generator — so in the GUI's worker thread.
+    dist
+        Distributed training (``torchrun``): this rank trains on its shard of ``data`` with gradients averaged over
+        all ranks; only rank 0 writes ``run_dir`` and judges the samples.
 
     Raises
     ------
@@ -152,26 +159,30 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     check_interval("autosave interval", autosave_s)
     check_interval("weights publishing interval", publish_weights_s)
     control = control or Control()
-    device = pick_device(cfg.device)
-    if judge is None and cfg.judge.strip() != "off":
+    device = dist.device if dist else pick_device(cfg.device)
+    main = dist is None or dist.is_main
+    if judge is None and cfg.judge.strip() != "off" and main:
         judge = yield from prepare_judge(cfg, data, control, device)
     try:
-        yield from _train(cfg, data, control, device, run_dir, resume, publish_weights_s, autosave_s, judge)
+        yield from _train(cfg, data, control, device, run_dir, resume, publish_weights_s, autosave_s, judge, dist)
     except torch.OutOfMemoryError:   # anywhere: a step, sampling, judging
         raise oom_error(device, min(cfg.batch_size, len(data.train_x))) from None
 
 
 def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.device,
            run_dir: str | os.PathLike[str] | None, resume: bool, publish_weights_s: float | None,
-           autosave_s: float | None, judge: Judge | None) -> Iterator[Report]:
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
-    x_train, y_train = data.train_x.to(device), data.train_y.to(device)
-    run = open_run(run_dir, cfg, resume)
+           autosave_s: float | None, judge: Judge | None, dist: Dist | None) -> Iterator[Report]:
+    torch.manual_seed(cfg.seed)   # the same initial weights on every rank
+    gen = torch.Generator().manual_seed(cfg.seed + 1 + (dist.rank if dist else 0))   # ranks draw different noise
+    if dist is not None:
+        from engine import distributed
+    shard = distributed.shard(data, dist) if dist else data
+    x_train, y_train = shard.train_x.to(device), shard.train_y.to(device)
+    run = open_run(run_dir, cfg, resume) if dist is None or dist.is_main else None
     tensors: dict[str, torch.Tensor] = {}
     meta: dict = {}
-    if run is not None and resume:
-        tensors, meta = run.load_checkpoint()
+    if resume:
+        tensors, meta = (run or RunFolder(run_dir)).load_checkpoint()
         cfg = variant_from_checkpoint(cfg, tensors, data.n_classes)
     g, d = build_gan(cfg, data.image_shape, data.n_classes)
     g, d = g.to(device), d.to(device)
@@ -184,7 +195,7 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
     batch = min(cfg.batch_size, len(x_train))
     state = LoopState()
     epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
-    if run is not None and resume:
+    if resume:
         unpack_module("G", g, tensors)
         unpack_module("D", d, tensors)
         if g_ema is not None:
@@ -193,13 +204,14 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
         unpack_optimizer("optD", opt_d, tensors, meta["optD"])
         unpack_rng(gen, tensors)
         state = loop_state(meta["loop"])
-        run.truncate_metrics(state.step)
+        if run is not None:
+            run.truncate_metrics(state.step)
         partial = meta.get("epoch_partial", {"sums": [0.0] * 4, "steps": 0})   # the epoch's running means
         epoch_sums, epoch_steps = torch.tensor(partial["sums"], device=device), int(partial["steps"])
     if run is not None and judge is not None:
         atomic_write_text(run.path / "judge.txt", judge.name + "\n")   # which CNN computed the judge_* metrics
     sampler = g_ema if g_ema is not None else g
-    loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state)
+    loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state, dist.agree if dist else None)
     real_target = 1.0 - cfg.label_smoothing
     order = None
     log = StepLog("gan", LOSS_NAMES, loop, cfg.log_every, watch={"G": g, "D": d}, run=run)
@@ -230,6 +242,8 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
             loss_d = loss_d + cfg.l1 * _l1(d)
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        if dist is not None:
+            distributed.average_gradients(d, dist)
         opt_d.step()
         d_out = d(fake, labels)
         loss_g = -d_out.mean() if cfg.loss == "hinge" else \
@@ -238,6 +252,8 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
             loss_g = loss_g + cfg.l1 * _l1(g)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        if dist is not None:
+            distributed.average_gradients(g, dist)
         opt_g.step()
         if g_ema is not None:
             ema_update(g_ema, g, ema_decay(cfg.ema, state.step))

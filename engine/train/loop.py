@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 
 def make_optimizer(params: object, cfg: OptimizerConfig, weight_decay: float = 0.0) -> torch.optim.Optimizer:
     """Adam (β1 = momentum), RMSprop or SGD with momentum; ``weight_decay`` is the L2 coefficient."""
+    params = list(params)
     if cfg.name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.momentum, cfg.beta2), weight_decay=weight_decay)
+        # the fused kernel: one Adam step costs ~0.25 ms instead of ~2 ms of per-tensor loops on the CPU
+        fused = all(p.device.type in ("cpu", "cuda") for p in params) or None
+        return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.momentum, cfg.beta2), weight_decay=weight_decay,
+                                fused=fused)
     if cfg.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=weight_decay)
     if cfg.name == "sgd":

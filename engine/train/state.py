@@ -51,6 +51,15 @@ def unpack_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str,
             state.setdefault(int(pid), {})[key] = value
     for pid, extra in meta.get("scalars", {}).items():
         state.setdefault(int(pid), {}).update(extra)
+    # moments were saved contiguous; give them their parameter's memory layout again (channels-last weights):
+    # the fused optimizers walk parameter and moments as flat memory, so the layouts must match
+    params = [p for group in opt.param_groups for p in group["params"]]
+    for pid, entries in state.items():
+        if pid < len(params):
+            param = params[pid]
+            for key, value in entries.items():
+                if isinstance(value, torch.Tensor) and value.shape == param.shape:
+                    entries[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
     try:
         opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     except (KeyError, ValueError, RuntimeError) as exc:
