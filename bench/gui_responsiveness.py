@@ -1,8 +1,8 @@
 """Is the window responsive while the CNN trains on the CPU, and does the GUI slow training down?
 
 A 10 ms QTimer runs on the GUI thread while the real main window trains the default CNN; every tick records
-how late it fired (an event-loop stall). Then the same CNN trains headless in this process, and the two
-throughputs are compared.
+how late it fired (an event-loop stall). Then the same run (the GUI's config, a run folder written like the
+window's and ``main.py train``'s) trains headless in this process, and the two throughputs are compared.
 
     python bench/gui_responsiveness.py [--seconds 30]
 
@@ -12,7 +12,6 @@ Targets: stall p99 < 50 ms; GUI throughput / headless throughput ≥ 0.95.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import tempfile
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 
-def gui_run(seconds: float) -> tuple[np.ndarray, float]:
+def gui_run(seconds: float) -> tuple[np.ndarray, float, object]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
     from gui.app import create_app
@@ -64,28 +63,30 @@ def gui_run(seconds: float) -> tuple[np.ndarray, float]:
     cfg = window.session.job("cnn").cfg
     window.close()
     images = steps * min(cfg.batch_size, 4500)
-    return np.array(stalls[5:]), images / report.elapsed_s
+    return np.array(stalls[5:]), images / report.elapsed_s, cfg
 
 
-def headless_run(seconds: float) -> float:
-    from engine.config import CnnConfig, DataConfig, TrainBudget
+def headless_run(cfg: object) -> float:
     from engine.data import load_dataset
     from engine.data.tensors import prepare
     from engine.train.cnn_trainer import train_cnn
     from engine.train.reports import FinishedReport
 
-    cfg = CnnConfig(data=DataConfig(), budget=dataclasses.replace(TrainBudget(epochs=1000), max_seconds=seconds))
-    data = prepare(load_dataset("mnist-sample"), cfg.data)
-    final = next(r for r in train_cnn(cfg, data) if isinstance(r, FinishedReport))
-    return final.step * cfg.batch_size / final.elapsed_s
+    data = prepare(load_dataset(cfg.data.dataset), cfg.data)
+    run_dir = Path(tempfile.mkdtemp()) / "headless"
+    final = next(r for r in train_cnn(cfg, data, run_dir=run_dir) if isinstance(r, FinishedReport))
+    return final.step * min(cfg.batch_size, 4500) / final.elapsed_s
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0, help="training time of each run")
     args = parser.parse_args()
-    stalls, gui_speed = gui_run(args.seconds)
-    headless_speed = headless_run(args.seconds)
+    stalls, gui_speed, cfg = gui_run(args.seconds)
+    from gui.torch_threads import for_training
+
+    for_training()   # the window left this (GUI) thread on one torch thread; a headless run has them all
+    headless_speed = headless_run(cfg)
     p50, p99, worst = np.percentile(stalls, 50), np.percentile(stalls, 99), stalls.max()
     ratio = gui_speed / headless_speed
     print(f"event-loop stalls while training ({len(stalls)} ticks of a 10 ms timer): "

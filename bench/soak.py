@@ -4,9 +4,11 @@
 
 Every cycle clicks Start (the CNN and the GAN train at once), waits for both to report, Pause, Resume, waits for
 fresh reports, then Stop, and waits until both threads have ended (each run saves its checkpoint on the way
-out). Prints the thread count (Python's and the kernel's, /proc/self/task) and the resident memory after a
-warm-up cycle and at the end, also after ``malloc_trim`` (glibc keeps freed memory cached in per-thread arenas,
-and every cycle starts two new threads, so raw RSS wanders by ±100 MB without anything leaking); every Qt
+out). Prints the thread count (Python's and the kernel's, /proc/self/task) and the resident memory after
+``--warmup`` cycles and at the end, also after ``malloc_trim`` (glibc keeps freed memory cached in per-thread arenas,
+and every cycle starts two new threads, so raw RSS wanders by ±100 MB without anything leaking), and the
+trend over the measured cycles (a least-squares slope per 10 cycles: a leak grows linearly, caches level off);
+the warm-up cycles import torch, create its thread pool, load the dataset once and fill kernel caches; every Qt
 warning; and the stop latency: from the Stop click to the end of the trainer's last step (as the engine's
 Control records it), against the duration of one training step.
 
@@ -84,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--models", default="cnn,gan", help="which models each cycle trains: cnn, gan or cnn,gan")
     parser.add_argument("--batch", type=int, default=64, help="batch size of both models")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed cycles before the memory baseline")
     parser.add_argument("--every", type=int, default=10, help="print threads and RSS every this many cycles")
     parser.add_argument("--verbose", action="store_true", help="print every cycle's stop latencies")
     parser.add_argument("--judge", default="off", help="the GAN's judge CNN: off (default: every cycle trains the "
@@ -194,12 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     start = snapshot("before the first cycle")
     cycle()   # warm-up: imports torch, creates its thread pool, loads the dataset once
-    base = snapshot("after 1 warm-up cycle")
+    first = snapshot("after 1 warm-up cycle")
+    for _ in range(args.warmup - 1):
+        cycle()
+    base = snapshot(f"after {args.warmup} warm-up cycles") if args.warmup > 1 else first
     rows.clear()
+    trend: list[tuple[int, float]] = [(0, base[3])]
     for i in range(args.cycles):
         cycle()
         if (i + 1) % args.every == 0:
-            snapshot(f"after {i + 1} cycles")
+            trend.append((i + 1, snapshot(f"after {i + 1} cycles")[3]))
     window.close()
     window.deleteLater()
     for _ in range(20):
@@ -213,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     over = [r["latency"] - r["step"] for r in rows]
     step = [r["step"] for r in rows]
     thread_warnings = [m for m in qt_messages if "thread" in m.lower()]
+    slope = statistics.linear_regression(*zip(*trend, strict=True)).slope * 10 if len(trend) > 1 else 0.0
     print(f"\n{args.cycles} cycles of start/pause/resume/stop ({'+'.join(kinds).upper()}, batch {args.batch}) in "
           f"{wall:.0f} s; before the first start: {start[0]} Python / {start[1]} OS threads, {start[2]:.0f} MB; "
           f"load average {os.getloadavg()[0]:.2f}")
@@ -223,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{1000 * statistics.median(r['finished'] for r in rows):.0f} ms, max "
           f"{1000 * max(r['finished'] for r in rows):.0f} ms; → threads ended: max "
           f"{1000 * max(r['ended'] for r in rows):.0f} ms")
+    print(f"RSS after malloc_trim: {end[3] - first[3]:+.1f} MB since the first warm-up cycle, "
+          f"{end[3] - base[3]:+.1f} MB over the {args.cycles} measured cycles; trend {slope:+.1f} MB per 10 cycles")
     print(f"Qt warnings: {len(qt_messages)} ({len(set(qt_messages))} distinct), about threads: {len(thread_warnings)}")
     for m in sorted(set(qt_messages))[:10]:
         print(f"    {m}")

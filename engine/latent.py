@@ -113,8 +113,8 @@ def class_sweep(z: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class LatentRenderer:
-    """Images from latents with one generator (CPU, eval mode), one thread: the GUI calls it between training
-    steps on other threads and must not oversubscribe the cores."""
+    """Images from latents with one generator (CPU, eval mode), on the calling thread's torch threads (the GUI
+    thread keeps to one, beside the training threads)."""
 
     generator: Generator
 
@@ -135,8 +135,6 @@ class LatentRenderer:
         if self.n_classes and labels is not None:
             arr = np.asarray(labels)
             y = torch.as_tensor(arr, dtype=torch.float32 if arr.dtype.kind == "f" else torch.long)
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
         was_training = self.generator.training
         self.generator.eval()
         try:
@@ -144,4 +142,3 @@ class LatentRenderer:
             return to_uint8(self.generator(z_t.to(device), None if y is None else y.to(device)))
         finally:
             self.generator.train(was_training)
-            torch.set_num_threads(before)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -108,7 +108,14 @@ class MainWindow(QMainWindow):
         self.ready.emit()
         # torch loads in the background once the window is up, so the first drawing classifies at once
         self._torch_warmup = BackgroundCall(_import_torch, self)
+        self._torch_warmup.done.connect(self._on_torch_loaded)
         QTimer.singleShot(300, self._torch_warmup.start)
+
+    @Slot(object)
+    def _on_torch_loaded(self, _seconds: float) -> None:
+        from gui.torch_threads import for_helpers
+
+        for_helpers()   # the GUI thread runs torch on one core from now on (see gui.torch_threads)
 
     def _restore_geometry(self) -> bool:
         s = QSettings()

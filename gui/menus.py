@@ -138,7 +138,9 @@ def _export_run(w: MainWindow, fmt: str, suffix: str, filters: str) -> None:
 
     def write(path: str) -> None:
         from engine.errors import GenDiscError
+        from gui.torch_threads import for_helpers
 
+        for_helpers()   # the GUI thread runs torch on one core, training or not (see gui.torch_threads)
         try:
             if fmt == "html":
                 from engine.report import write_report

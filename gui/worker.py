@@ -85,7 +85,9 @@ class TrainingWorker(QObject):
         from engine.train.cnn_trainer import train_cnn
         from engine.train.gan_trainer import train_gan
         from engine.train.reports import EpochReport, FinishedReport, StepReport, WeightsReport
+        from gui.torch_threads import for_training
 
+        for_training()   # every core, whatever count the GUI thread left for new threads
         cfg = self.job.cfg
         device = pick_device(cfg.device)
         self.device.emit(describe_device(device))

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from engine.config import CnnConfig, GanConfig
 from engine.preprocess import canvas_to_mnist
 from engine.train.reports import WeightsReport
+from gui.torch_threads import for_helpers
 from gui.widgets.draw_canvas import DrawCanvas
 from gui.widgets.image_grid import ImageGrid
 from gui.widgets.prob_bars import ProbabilityBars
@@ -39,36 +40,19 @@ from gui.worker import QUICK_TRAIN_SECONDS
 def _realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndarray | None]:
     """σ(D(x)) for one 28×28 digit on one CPU thread (the most plausible class's, for a conditional D), and a
     conditional D's opinion per class."""
-    import torch
-
     from engine.inference import realness
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        best, per_class = realness(discriminator, digit[None])
-    finally:
-        torch.set_num_threads(before)
+    for_helpers()
+    best, per_class = realness(discriminator, digit[None])
     return float(best[0]), None if per_class is None else per_class[0]
 
 
 def _classify_one(model: Any, digit: np.ndarray) -> np.ndarray:
-    """Class probabilities for one 28×28 digit, computed on one CPU thread.
-
-    The training thread already keeps every core busy; a second multi-threaded OpenMP team on the GUI thread
-    oversubscribes them and one tiny forward pass takes ~150 ms instead of ~1 ms. PyTorch's thread count is
-    per calling thread once a thread has started, so lowering it here for the call leaves training alone.
-    """
-    import torch
-
+    """Class probabilities for one 28×28 digit, computed on one CPU thread (see gui.torch_threads)."""
     from engine.inference import classify
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return classify(model, digit[None])[0]
-    finally:
-        torch.set_num_threads(before)
+    for_helpers()
+    return classify(model, digit[None])[0]
 
 
 class DrawPanel(QWidget):
@@ -204,6 +188,7 @@ class DrawPanel(QWidget):
 
         from engine.inference import classifier_from_state
 
+        for_helpers()
         cfg, shape, names = self._spec
         if self._model is None or getattr(self._model, "_gendisc_spec", None) != self._spec:
             self._model = classifier_from_state(cfg, shape, len(names), report.state)
@@ -220,6 +205,7 @@ class DrawPanel(QWidget):
         from engine.errors import GenDiscError
         from engine.inference import load_classifier
 
+        for_helpers()
         try:
             loaded = load_classifier(run_dir)
         except GenDiscError as exc:
@@ -247,6 +233,7 @@ class DrawPanel(QWidget):
             return
         from engine.inference import build_gan, load_gan_state
 
+        for_helpers()
         cfg, shape, names = self._gan_spec
         d = self._discriminator
         if d is None or getattr(d, "_gendisc_spec", None) != self._gan_spec:
@@ -268,6 +255,7 @@ class DrawPanel(QWidget):
         from engine.errors import GenDiscError
         from engine.inference import load_gan
 
+        for_helpers()
         try:
             loaded = load_gan(run_dir)
         except GenDiscError as exc:

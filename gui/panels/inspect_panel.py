@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +34,7 @@ from PySide6.QtWidgets import (
 from engine.config import DataConfig
 from engine.data import RawDataset
 from gui.background import BackgroundCall
+from gui.torch_threads import for_helpers
 from gui.widgets.activation_view import ActivationView
 from gui.widgets.confusion_matrix import ConfusionMatrix
 from gui.widgets.feature_map import FeatureMap
@@ -49,19 +48,6 @@ if TYPE_CHECKING:
 
 CELL_LIMIT = 200       # images shown for one confusion cell (hardest first)
 MISTAKES = 48          # images in the worst-mistakes gallery
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run torch on one CPU thread for the block: the training thread keeps the cores busy (see draw_panel)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -82,8 +68,8 @@ def _inspect_set(model: Any, images: np.ndarray, labels: np.ndarray, class_names
     from engine.evaluate.inspect import inspect_classifier
 
     t0 = time.perf_counter()
-    with one_torch_thread():
-        inspection = inspect_classifier(model, normalize(images), labels, len(class_names))
+    for_helpers()   # a helper thread beside the training thread (see gui.torch_threads)
+    inspection = inspect_classifier(model, normalize(images), labels, len(class_names))
     shown = images[..., 0] if images.shape[-1] == 1 else images
     return SetResult(inspection, np.ascontiguousarray(shown), class_names, set_title, time.perf_counter() - t0)
 
@@ -415,8 +401,8 @@ class InspectPanel(QWidget):
             return
         from engine.evaluate.inspect import features_and_logits
 
-        with one_torch_thread():
-            feats, logits = features_and_logits(self._measured, self._drawing_tensor())
+        for_helpers()
+        feats, logits = features_and_logits(self._measured, self._drawing_tensor())
         xy = r.inspection.pca.transform(feats.double().numpy())[0]
         self.feature_map.set_marker((float(xy[0]), float(xy[1])),
                                     f"your drawing ({r.class_names[int(logits.argmax())]})")
@@ -427,8 +413,8 @@ class InspectPanel(QWidget):
             return
         from engine.evaluate.saliency import saliency
 
-        with one_torch_thread():
-            s = saliency(self._model, self._drawing_tensor(), self.saliency.target())
+        for_helpers()
+        s = saliency(self._model, self._drawing_tensor(), self.saliency.target())
         self.saliency.show_saliency(self._drawing, s)
 
     def _update_activations(self) -> None:
@@ -443,8 +429,8 @@ class InspectPanel(QWidget):
             self.activations.clear_layers("Draw a digit in the Draw panel to see what each convolution block "
                                           "makes of it.")
             return
-        with one_torch_thread():
-            layers = activations(self._model, self._drawing_tensor())
+        for_helpers()
+        layers = activations(self._model, self._drawing_tensor())
         self.activations.show_layers(layers)
 
     def _update_summary(self) -> None:
@@ -458,8 +444,8 @@ class InspectPanel(QWidget):
         from engine.evaluate.summary import summarize
 
         shape = (1, 28, 28) if self._raw is None else self._raw.image_shape
-        with one_torch_thread():
-            self.summary.show_summary(summarize(model, shape))
+        for_helpers()
+        self.summary.show_summary(summarize(model, shape))
         self._summary_of = model
 
     # -- visibility -----------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.imageio import encode_apng, encode_png, make_grid, upscale
+from gui.torch_threads import for_helpers
 from gui.widgets.image_grid import ImageGrid
 
 if TYPE_CHECKING:
@@ -260,6 +261,7 @@ class LatentPanel(QWidget):
         from engine.inference import build_gan, load_gan_state
         from engine.latent import LatentRenderer
 
+        for_helpers()   # the GUI thread runs torch on one core (see gui.torch_threads)
         cfg, shape, names = self._spec
         g = self._renderer.generator if self._renderer is not None else None
         fresh = g is None or getattr(g, "_gendisc_spec", None) != self._spec
@@ -285,6 +287,7 @@ class LatentPanel(QWidget):
         from engine.inference import load_gan
         from engine.latent import LatentRenderer
 
+        for_helpers()
         try:
             loaded = load_gan(run_dir)
         except GenDiscError as exc:
