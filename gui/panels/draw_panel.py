@@ -55,6 +55,11 @@ def _classify_one(model: Any, digit: np.ndarray) -> np.ndarray:
     return classify(model, digit[None])[0]
 
 
+REALNESS_TIP = ("How real does your drawing look to the GAN's discriminator? σ(D(x)), from 0% (surely generated "
+                "or scribbled) to 100% (surely a real image). A conditional discriminator reads it as one class: the "
+                "one the CNN sees, or else the one it finds most plausible.")
+
+
 class DrawPanel(QWidget):
     """Signals ``quick_train_requested`` when the user asks for a CNN to be trained for the canvas."""
 
@@ -116,9 +121,7 @@ class DrawPanel(QWidget):
         self.realness.setValue(0)
         self.realness.setTextVisible(True)
         self.realness.setFormat("Train or load a GAN")
-        self.realness.setToolTip("How real does your drawing look to the GAN's discriminator? σ(D(x)), from 0% "
-                                 "(surely generated or scribbled) to 100% (surely a real image). A conditional "
-                                 "discriminator reads it as the class it finds most plausible.")
+        self.realness.setToolTip(REALNESS_TIP)
         self.realness_source = QLabel("")
         self.realness_source.setEnabled(False)   # muted
         load_gan = QPushButton("Load GAN…")
@@ -290,17 +293,21 @@ class DrawPanel(QWidget):
         value, per_class = _realness_one(d, digit)
         names = getattr(self, "_gan_names", ())
         probs = self._last_probs
-        text = ""
+        text, detail = "", ""
         if per_class is not None and probs is not None and len(probs) == len(per_class):
             cls = int(np.argmax(probs))   # read as the digit the CNN sees
             value = float(per_class[cls])
-            text = f" as a {names[cls] if cls < len(names) else cls} (the CNN's reading)"
+            name = names[cls] if cls < len(names) else cls
+            text, detail = f" as a {name}", f"Read as a {name}: the class the CNN sees in your drawing."
         elif per_class is not None:
             cls = int(np.argmax(per_class))
-            text = f" (most of all as a {names[cls] if cls < len(names) else cls})"
+            name = names[cls] if cls < len(names) else cls
+            text = f" (best as a {name})"
+            detail = f"Read as a {name}: the class the discriminator finds most plausible."
         self.last_realness = value
         self.realness.setValue(round(1000 * value))
-        self.realness.setFormat(f"looks {100 * value:.0f}% real{text}")
+        self.realness.setFormat(f"{100 * value:.0f}% real{text}")   # short: the bar shares a row with a button
+        self.realness.setToolTip(f"{REALNESS_TIP}\n{detail}" if detail else REALNESS_TIP)
         self.judged_real.emit(value)
         return value
 

@@ -155,6 +155,22 @@ def _short_judge(name: str, limit: int = 30) -> str:
     return head if len(head) <= limit else head[:limit - 1] + "…"
 
 
+def _shrinkable_title(plot: pg.PlotItem) -> None:
+    """Let the plot's title ask for no width: by default a title (with its legend) as wide as the column makes
+    the layout wider than a narrow window's centre, and the right-hand column is cut off. pyqtgraph resets a
+    label's minimum to its text at every resize, so the reset itself is wrapped."""
+    label = plot.titleLabel
+    reset = label.updateMin
+
+    def update_min() -> None:
+        reset()
+        label.setMinimumWidth(0)
+        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, label._sizeHint[Qt.SizeHint.MinimumSize][1])
+
+    label.updateMin = update_min
+    update_min()
+
+
 def _title_html(key: str, title: str, text: QColor, muted: QColor, note: str = "") -> str:
     """The plot's title with its legend inline, in the curves' colours: a legend box would cover the curves."""
     entries = [f"<span style='color:{spec.color}'>{'●' if spec.source == 'epoch' else '━'} {spec.label}</span>"
@@ -163,8 +179,8 @@ def _title_html(key: str, title: str, text: QColor, muted: QColor, note: str = "
         entries.append(f"<span style='color:{muted.name()}'>● epoch mean</span>")
     legend = "&nbsp;&nbsp;".join(entries) if len(entries) > 1 else ""
     head = f"<b style='color:{text.name()}'>{title}</b>"
-    if note:
-        head += f" <span style='color:{muted.name()}; font-size:8pt'>{html.escape(note)}</span>"
+    if note and not legend:   # the second line is free: the note goes there, not beside the title
+        return head + f"<br><span style='color:{muted.name()}; font-size:9pt'>{html.escape(note)}</span>"
     return head + (f"<br><span style='font-size:9pt'>{legend}</span>" if legend else "")
 
 
@@ -220,6 +236,7 @@ class PlotsPanel(QWidget):
         self._plots: dict[str, pg.PlotItem] = {}
         for key, (row, col, _title, _ylabel) in _PLOTS.items():
             plot = self.graphics.addPlot(row=row, col=col)
+            _shrinkable_title(plot)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             self._plots[key] = plot
@@ -276,8 +293,8 @@ class PlotsPanel(QWidget):
             self.set_judge_name(judge.judge)
 
     def set_judge_name(self, name: str) -> None:
-        """Say which CNN computed the judge's figures (in short beside the judge plots' titles, in full in their
-        tooltips)."""
+        """Say which CNN computed the judge's figures (in short under the FCD plot's title, in full in both judge
+        plots' tooltips)."""
         if name != self._judge_name:
             self._judge_name = name
             self._apply_titles()
@@ -464,7 +481,8 @@ class PlotsPanel(QWidget):
         muted = QColor(text)
         muted.setAlphaF(0.55)
         for key, plot in self._plots.items():
-            note = f"· judge: {_short_judge(self._judge_name)}" if key in _JUDGE_PLOTS and self._judge_name else ""
+            # the judge's name under a title without a legend (the FCD's); the other judge plot says it in its tooltip
+            note = f"judge: {_short_judge(self._judge_name)}" if key in _JUDGE_PLOTS and self._judge_name else ""
             plot.setTitle(_title_html(key, _PLOTS[key][2], text, muted, note), size="10pt")
 
     def changeEvent(self, event: QEvent) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtGui import QDesktopServices, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QInputDialog,
     QMessageBox,
@@ -54,8 +54,8 @@ class RunsPanel(QWidget):
         self.table.doubleClicked.connect(lambda _: self._emit_selected(self.open_requested))
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        for name, tip, slot in (
+        row = QGridLayout()   # two rows of three: the panel stays narrow enough to share the left column
+        for i, (name, tip, slot) in enumerate((
                 ("Open", "Show the run's curves, samples or classifier (double-click)",
                  lambda: self._emit_selected(self.open_requested)),
                 ("Continue", "Resume training the run exactly where it stopped",
@@ -63,13 +63,12 @@ class RunsPanel(QWidget):
                 ("Compare", "Overlay the curves of the selected runs", self.compare_selected),
                 ("Rename…", "Give the run folder a new name", self._ask_rename),
                 ("Delete…", "Delete the selected runs from disk", self._ask_delete),
-                ("Reveal", "Open the run folder in the file manager", self._reveal)):
+                ("Reveal", "Open the run folder in the file manager", self._reveal))):
             button = QPushButton(name)
             button.setToolTip(tip)
             button.clicked.connect(slot)
             self.buttons[name] = button
-            row.addWidget(button)
-        row.addStretch(1)
+            row.addWidget(button, i // 3, i % 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)

@@ -114,8 +114,9 @@ def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: 
     assert isinstance(value, float) and 0.0 <= value <= 1.0
     assert panel.last_realness == value
     assert panel.realness.value() == round(1000 * value)
-    assert f"looks {100 * value:.0f}% real" in panel.realness.format()
-    assert ("(most of all as a " in panel.realness.format()) == conditional   # no CNN: its most plausible class
+    assert panel.realness.format().startswith(f"{100 * value:.0f}% real")
+    assert ("(best as a " in panel.realness.format()) == conditional   # no CNN: its most plausible class
+    assert ("discriminator finds most plausible" in panel.realness.toolTip()) == conditional
     if conditional:   # with a CNN too, D reads the drawing as the digit the CNN sees
         from engine.config import CnnConfig
         from engine.inference import realness
@@ -125,7 +126,8 @@ def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: 
         panel.set_model_spec(cnn, (1, 28, 28), NAMES)
         panel.update_weights(WeightsReport("cnn", 3, numpy_state(build_cnn("classic", (1, 28, 28), 10))))
         probs = panel.bars.probabilities()
-        assert probs is not None and "(the CNN's reading)" in panel.realness.format()
+        assert probs is not None and panel.realness.format().endswith(f"real as a {NAMES[int(np.argmax(probs))]}")
+        assert "the class the CNN sees" in panel.realness.toolTip()
         _, per_class = realness(panel._discriminator, panel.last_input[None])
         assert panel.last_realness == pytest.approx(per_class[0, int(np.argmax(probs))])
     panel.canvas.clear()

@@ -271,8 +271,8 @@ def test_judge_series_are_plotted_beside_the_losses_and_name_their_judge(panel: 
     np.testing.assert_array_equal(panel.series("judge_entropy")[1], [0.9, 0.97])
     np.testing.assert_array_equal(panel.series("judge_fcd")[1], [12.0, 3.5])
     assert "98.9%" in panel.judge_name()
+    assert "judge: the automatic CNN" in panel.plot_item("gan_fcd").titleLabel.text
     for key in ("gan_judge", "gan_fcd"):
-        assert "judge: the automatic CNN" in panel.plot_item(key).titleLabel.text
         assert "98.9%" in panel.plot_item(key).toolTip()
     panel.redraw()
     assert panel.has_data("gan_judge") and panel.has_data("gan_fcd")
@@ -285,3 +285,16 @@ def test_judge_series_are_plotted_beside_the_losses_and_name_their_judge(panel: 
     assert len(panel.series("judge_fcd")[0]) == 0 and panel.judge_name() == ""
     panel.load_history("gan", [], [{"epoch": 1, "step": 70, "judge_fcd": 9.0, "judge_confident": 0.5}])
     np.testing.assert_array_equal(panel.series("judge_fcd")[1], [9.0])
+
+
+def test_both_columns_fit_a_narrow_window_with_long_titles(panel: PlotsPanel, qtbot: QtBot) -> None:
+    panel.add_epoch(judged_epoch(1, 70, 0.4, 0.9, 12.0))   # the judge's name goes under a title
+    panel.resize(520, 700)   # the centre of a 1280-pixel window beside both dock columns
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.waitUntil(lambda: panel.graphics.ci.geometry().width() > 0)
+    layout_width, view_width = panel.graphics.ci.geometry().width(), panel.graphics.viewport().width()
+    assert layout_width <= view_width + 1, "the plots are wider than their view: the right column is cut off"
+    right = [panel.plot_item(k).mapRectToScene(panel.plot_item(k).boundingRect()).right()
+             for k in ("gan_prob", "gan_fcd", "cnn_acc")]
+    assert max(right) <= view_width + 1

@@ -54,3 +54,11 @@ def test_new_runs_appear_without_a_manual_refresh(qtbot: QtBot, tmp_path: Path) 
     make_cnn_run(tmp_path, "fresh", [0.5])
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=5000)
     panel.close()
+
+
+def test_the_panel_is_narrow_enough_to_share_the_left_column(qtbot: QtBot, tmp_path: Path) -> None:
+    # tabbed with the Training panel, its minimum width sets the whole left column's: a quarter of 1280 pixels
+    panel = RunsPanel(tmp_path)
+    qtbot.addWidget(panel)
+    assert panel.minimumSizeHint().width() <= 320
+    assert all(b.isVisibleTo(panel) for b in panel.buttons.values())
