@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "no failed run, no uncaught exception": not failures and not errors,
     }
     for name, ok in checks.items():
-        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+        print(f"{'PASS' if ok else 'FAIL'}  target: {name}")
     for message in failures + errors:
         print(f"    {message}")
     return 0 if all(checks.values()) else 1

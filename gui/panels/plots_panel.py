@@ -22,6 +22,7 @@ from PySide6.QtGui import QCloseEvent, QColor, QHideEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
+    QGraphicsItem,
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QMessageBox,
@@ -237,6 +238,8 @@ class PlotsPanel(QWidget):
         for key, (row, col, _title, _ylabel) in _PLOTS.items():
             plot = self.graphics.addPlot(row=row, col=col)
             _shrinkable_title(plot)
+            for side in ("left", "bottom"):   # an axis that did not change is drawn from a pixmap, not re-rendered
+                plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             self._plots[key] = plot
