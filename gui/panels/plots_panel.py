@@ -18,15 +18,17 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QColor, QHideEvent, QPalette, QShowEvent
+from PySide6.QtGui import QCloseEvent, QColor, QHideEvent, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
+    QFrame,
     QGraphicsItem,
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +39,8 @@ __all__ = ["PlotsPanel"]
 
 MAX_POINTS = 20_000
 REDRAW_MS = 100
+TWO_COLUMNS_MIN_WIDTH = 512   # a panel narrower than this (a small screen's window) stacks the plots in one column
+ONE_COLUMN_PLOT_HEIGHT = 210  # and scroll, each this tall
 SMOOTH_WEIGHT = 0.9  # EMA weight of the previous value: about ten reports of memory, enough to calm GAN losses
 KINDS = ("gan", "cnn")
 
@@ -279,7 +283,13 @@ class PlotsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)
-        layout.addWidget(self.graphics, 1)
+        self.scroll = QScrollArea()   # scrolls only when the plots stack in one column
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.graphics)
+        self._columns = 2
+        layout.addWidget(self.scroll, 1)
         self._apply_palette()
 
     # ----------------------------------------------------------------- public API
@@ -433,6 +443,26 @@ class PlotsPanel(QWidget):
         else:
             self._plots["cnn_loss"].enableAutoRange()
             self._plots["cnn_acc"].enableAutoRange(x=False, y=True)
+
+    def columns(self) -> int:
+        """How many columns the plots are laid out in now (2, or 1 in a narrow panel)."""
+        return self._columns
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns(event.size().width())   # the scroll area inside may not have its new size yet
+
+    def _fit_columns(self, width: int) -> None:
+        columns = 2 if width >= TWO_COLUMNS_MIN_WIDTH else 1
+        if columns == self._columns:
+            return
+        self._columns = columns
+        layout = self.graphics.ci
+        for plot in self._plots.values():
+            layout.removeItem(plot)
+        for i, plot in enumerate(self._plots.values()):   # _PLOTS is row-major: the same order in one column
+            layout.addItem(plot, row=i // columns, col=i % columns)
+        self.graphics.setMinimumHeight(0 if columns == 2 else len(self._plots) * ONE_COLUMN_PLOT_HEIGHT)
 
     def _on_view_resized(self) -> None:
         for key, text in self._placeholders.items():

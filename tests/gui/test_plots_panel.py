@@ -298,3 +298,24 @@ def test_both_columns_fit_a_narrow_window_with_long_titles(panel: PlotsPanel, qt
     right = [panel.plot_item(k).mapRectToScene(panel.plot_item(k).boundingRect()).right()
              for k in ("gan_prob", "gan_fcd", "cnn_acc")]
     assert max(right) <= view_width + 1
+
+
+def test_a_narrow_panel_stacks_the_plots_in_one_scrolling_column(panel: PlotsPanel, qtbot: QtBot) -> None:
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.columns() == 2
+
+    def left(key: str) -> float:
+        return panel.plot_item(key).mapRectToScene(panel.plot_item(key).boundingRect()).left()
+
+    assert left("gan_prob") > left("gan_loss") + 100   # side by side
+    panel.resize(380, 600)   # the centre of a small screen's window
+    qtbot.waitUntil(lambda: panel.columns() == 1)
+    qtbot.waitUntil(lambda: abs(left("gan_prob") - left("gan_loss")) < 1)   # one above the other
+    assert panel.graphics.height() >= 6 * 200 and panel.scroll.verticalScrollBar().maximum() > 0
+    panel.add_step(cnn_step(10, 1.0))   # still plots after the move
+    panel.redraw()
+    assert panel.has_data("cnn_loss") and len(curve_data(panel, "train_loss")[0]) == 1
+    panel.resize(900, 600)
+    qtbot.waitUntil(lambda: panel.columns() == 2)
+    qtbot.waitUntil(lambda: left("gan_prob") > left("gan_loss") + 100)
