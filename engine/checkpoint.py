@@ -15,7 +15,6 @@ import dataclasses
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from engine.atomic import atomic_write_bytes, atomic_write_text
 from engine.config import RunConfig, load_json, save_json
 from engine.errors import CheckpointError, ConfigError, TrainingError
 from engine.imageio import encode_png
@@ -49,45 +49,6 @@ the first, so there is nothing to migrate yet: when format 2 comes, add ``MIGRAT
 # temporary files are named ".NAME.PID.RANDOM.tmp": the PID tells a dead writer's leftover from a live one's
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
 STALE_TEMP_S = 3600.0   # where no PID can be checked (Windows), leftovers this old are removed
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename: readers see old or new, never half.
-
-    The folder is synced after the rename too, so after a power cut the new name is there as well as the data.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX; Windows cannot open a folder, and NTFS journals renames)."""
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:   # some file systems (network, FUSE) cannot sync a folder; the data itself is synced
-        pass
-    finally:
-        os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:

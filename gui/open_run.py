@@ -38,10 +38,15 @@ def sample_history(run: RunFolder, n: int, shape: tuple[int, int, int]) -> list[
 
 def open_run(w: MainWindow, folder: str | Path) -> bool:
     """Load ``folder`` into the window; a folder that is not a run gets a dialog. True on success."""
+    from engine.inference import load_classifier, load_gan
+    from gui.torch_threads import for_helpers
+
     run = RunFolder(folder)
+    for_helpers()   # the models are built here, on the GUI thread
     try:
         cfg = run.config()
-        _, meta = run.load_checkpoint()
+        # read once, for every panel that shows it
+        loaded = load_classifier(folder) if isinstance(cfg, CnnConfig) else load_gan(folder)
     except GenDiscError as exc:
         w._warn("Cannot open run", str(exc))
         return False
@@ -50,18 +55,17 @@ def open_run(w: MainWindow, folder: str | Path) -> bool:
     w.plots_panel.reset(kind)
     w.plots_panel.load_history(kind, [], records)
     if isinstance(cfg, CnnConfig):
-        w.draw_panel.load_run(folder)
+        w.draw_panel.use_classifier(loaded, run.path.name)
         w.docks["Draw"].raise_()
     else:
-        shape = tuple(meta.get("image_shape", (1, 28, 28)))
-        history = sample_history(run, cfg.n_samples, shape)
+        history = sample_history(run, cfg.n_samples, loaded.image_shape)
         w.gallery_panel.reset()
         w.gallery_panel.load_history(history)
         judge_file = run.path / "judge.txt"
         if judge_file.is_file():
             w.plots_panel.set_judge_name(judge_file.read_text(encoding="utf-8").strip())
-        w.latent_panel.load_run(folder)
-        w.draw_panel.load_gan_run(folder)
+        w.latent_panel.use_gan(loaded, run.path.name)
+        w.draw_panel.use_gan(loaded, run.path.name)
         w.docks["Samples"].raise_()
     w.statusBar().showMessage(f"Opened {kind.upper()} run {run.path.name}: {len(records)} epochs", 8000)
     return True

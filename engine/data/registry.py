@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.atomic import atomic_write_bytes
 from engine.data.cifar import is_cifar_folder, read_cifar_archive, read_cifar_folder
 from engine.data.dataset import RawDataset
 from engine.data.download import data_dir
@@ -54,21 +54,6 @@ class ImportedEntry:
 
 def registry_path() -> Path:
     return data_dir() / "imported.json"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Temporary file beside ``path``, flushed, then renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _entry(obj: object) -> ImportedEntry | None:

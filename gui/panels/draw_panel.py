@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -35,6 +35,9 @@ from gui.widgets.draw_canvas import DrawCanvas
 from gui.widgets.image_grid import ImageGrid
 from gui.widgets.prob_bars import ProbabilityBars
 from gui.worker import QUICK_TRAIN_SECONDS
+
+if TYPE_CHECKING:
+    from engine.inference import LoadedClassifier, LoadedGan
 
 
 def _realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndarray | None]:
@@ -215,11 +218,15 @@ class DrawPanel(QWidget):
             self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load CNN", str(exc), parent=self)
             self.error_box.open()
             return
+        self.use_classifier(loaded, Path(run_dir).name)
+
+    def use_classifier(self, loaded: LoadedClassifier, run_name: str) -> None:
+        """Use a classifier already loaded from the run folder ``run_name`` (File → Open run loads it once)."""
         self._spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
         self._model = loaded.model
         self._model._gendisc_spec = self._spec
         self.bars.set_labels(list(loaded.class_names))
-        self.source.setText(f"Using the CNN saved in {Path(run_dir).name} (step {loaded.step:,}).")
+        self.source.setText(f"Using the CNN saved in {run_name} (step {loaded.step:,}).")
         self.model_changed.emit()
         self.classify_now()
 
@@ -265,14 +272,18 @@ class DrawPanel(QWidget):
             self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load GAN", str(exc), parent=self)
             self.error_box.open()
             return False
+        self.use_gan(loaded, Path(run_dir).name)
+        return True
+
+    def use_gan(self, loaded: LoadedGan, run_name: str) -> None:
+        """Use the discriminator of a GAN already loaded from the run folder ``run_name``."""
         self._gan_spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
         self._discriminator = loaded.discriminator
         self._discriminator._gendisc_spec = self._gan_spec
         self._gan_names = loaded.class_names
-        self.realness_source.setText(f"Discriminator of the GAN saved in {Path(run_dir).name} "
+        self.realness_source.setText(f"Discriminator of the GAN saved in {run_name} "
                                      f"(step {loaded.step:,}).")
         self.judge_realness()
-        return True
 
     def judge_realness(self) -> float | None:
         """Show (and return) the discriminator's σ(D(x)) for the drawing; None without a drawing or a D."""

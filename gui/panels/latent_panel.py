@@ -43,6 +43,7 @@ from gui.widgets.image_grid import ImageGrid
 
 if TYPE_CHECKING:
     from engine.config import GanConfig
+    from engine.inference import LoadedGan
     from engine.train.reports import WeightsReport
     from gui.main_window import MainWindow
 
@@ -285,7 +286,6 @@ class LatentPanel(QWidget):
         """Explore the generator saved in a GAN run folder; a bad folder gets a dialog and changes nothing."""
         from engine.errors import GenDiscError
         from engine.inference import load_gan
-        from engine.latent import LatentRenderer
 
         for_helpers()
         try:
@@ -294,12 +294,18 @@ class LatentPanel(QWidget):
             self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load GAN", str(exc), parent=self)
             self.error_box.open()
             return False
+        self.use_gan(loaded, Path(run_dir).name)
+        return True
+
+    def use_gan(self, loaded: LoadedGan, run_name: str) -> None:
+        """Explore the generator of a GAN already loaded from the run folder ``run_name``."""
+        from engine.latent import LatentRenderer
+
         self._spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
         loaded.generator._gendisc_spec = self._spec
         self._set_renderer(LatentRenderer(loaded.generator))
-        self.source.setText(f"Generator of the GAN saved in {Path(run_dir).name} (step {loaded.step:,}).")
+        self.source.setText(f"Generator of the GAN saved in {run_name} (step {loaded.step:,}).")
         self.render()
-        return True
 
     def _set_renderer(self, renderer: Any) -> None:
         self._renderer = renderer

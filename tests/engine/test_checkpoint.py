@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from engine import checkpoint
+from engine import atomic, checkpoint
 from engine.checkpoint import FORMAT, VERSION, RunFolder, atomic_write_bytes, open_run
 from engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
 from engine.errors import CheckpointError
@@ -58,7 +58,7 @@ def test_atomic_write_failure_keeps_old_content(tmp_path: Path, monkeypatch: pyt
         calls.append(where)
         raise error("simulated crash")
 
-    monkeypatch.setattr(checkpoint.os, where, fail)
+    monkeypatch.setattr(atomic.os, where, fail)
     with pytest.raises(error):
         atomic_write_bytes(target, b"new but never finished")
     monkeypatch.undo()
@@ -425,7 +425,7 @@ def test_atomic_write_syncs_the_file_and_then_its_folder(tmp_path: Path, monkeyp
         synced.append(os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc/self/fd") else str(fd))
         real_fsync(fd)
 
-    monkeypatch.setattr(checkpoint.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
     atomic_write_bytes(tmp_path / "f.bin", b"data")
     if not os.path.exists("/proc/self/fd"):   # pragma: no cover - Linux shows names; elsewhere count the calls
         assert len(synced) == 2
