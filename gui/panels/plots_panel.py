@@ -91,8 +91,9 @@ _PLOTS = {
     "cnn_acc": (2, 1, "CNN · validation accuracy", "accuracy (%)"),
 }
 _JUDGE_PLOTS = ("gan_judge", "gan_fcd")
-_PLACEHOLDERS = {"gan_judge": "A CNN judges the GAN's samples after every epoch",
-                 "gan_fcd": "Distance of the samples to real images, in the judge's features"}
+# two short lines: a placeholder must fit the narrowest plot (one column in a small window, ~200 px)
+_PLACEHOLDERS = {"gan_judge": "A CNN judges the GAN's\nsamples every epoch",
+                 "gan_fcd": "Distance to real images,\nin the judge's features"}
 
 
 class _Series:
@@ -273,7 +274,7 @@ class PlotsPanel(QWidget):
         self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
         for key, plot in self._plots.items():
             model = "GAN" if key.startswith("gan") else "CNN"
-            text = QGraphicsSimpleTextItem(_PLACEHOLDERS.get(key, f"Train the {model} to see its curves here"),
+            text = QGraphicsSimpleTextItem(_PLACEHOLDERS.get(key, f"Train the {model}\nto see its curves"),
                                            plot.getViewBox())
             text.setZValue(10)
             self._placeholders[key] = text

@@ -110,7 +110,7 @@ def test_reset_clears_only_that_model(panel: PlotsPanel) -> None:
     assert not panel._placeholders["cnn_loss"].isVisible()
     panel.reset("cnn")
     panel.redraw()
-    assert panel._placeholders["cnn_loss"].isVisible()  # "Train the CNN to see its curves here" is back
+    assert panel._placeholders["cnn_loss"].isVisible()  # "Train the CNN to see its curves" is back
     assert panel._placeholders["cnn_acc"].isVisible()
     assert not panel._placeholders["gan_loss"].isVisible()
     for name in ("train_loss", "val_loss", "val_acc"):
@@ -319,3 +319,13 @@ def test_a_narrow_panel_stacks_the_plots_in_one_scrolling_column(panel: PlotsPan
     panel.resize(900, 600)
     qtbot.waitUntil(lambda: panel.columns() == 2)
     qtbot.waitUntil(lambda: left("gan_prob") > left("gan_loss") + 100)
+
+
+def test_placeholders_fit_inside_narrow_plots(panel: PlotsPanel, qtbot: QtBot) -> None:
+    panel.resize(380, 600)   # one column, the narrowest the window makes
+    panel.show()
+    qtbot.waitUntil(lambda: panel.columns() == 1)
+    qtbot.wait(50)
+    for key, text in panel._placeholders.items():
+        box = panel.plot_item(key).getViewBox().boundingRect()
+        assert text.boundingRect().width() <= box.width(), key
