@@ -18,6 +18,7 @@ from engine.errors import ConfigError
 from engine.evaluate.classify import evaluate_classifier
 from engine.models.cnn import build_cnn
 from engine.models.shapes import check_cnn_shape
+from engine.train.allocator import steady_allocator
 from engine.train.control import Control
 from engine.train.loop import (
     Every,
@@ -79,8 +80,9 @@ def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
     check_interval("weights publishing interval", publish_weights_s)
     device = dist.device if dist else pick_device(cfg.device)
     try:
-        yield from _train(cfg, data, control or Control(), device, run_dir, resume, publish_weights_s, autosave_s,
-                          dist)
+        with steady_allocator():
+            yield from _train(cfg, data, control or Control(), device, run_dir, resume, publish_weights_s,
+                              autosave_s, dist)
     except torch.OutOfMemoryError:   # anywhere: a step, validation, the final evaluation
         raise oom_error(device, min(cfg.batch_size, len(data.train_x))) from None
 

@@ -27,6 +27,7 @@ from engine.evaluate.judge import Judge, prepare_judge
 from engine.imageio import make_grid
 from engine.models.gan import Discriminator, Generator, balanced_labels
 from engine.models.shapes import check_gan_shape
+from engine.train.allocator import steady_allocator
 from engine.train.control import Control
 from engine.train.loop import (
     Every,
@@ -161,12 +162,14 @@ def train_gan(cfg: GanConfig, data: TensorData, control: Control | None = None,
     control = control or Control()
     device = dist.device if dist else pick_device(cfg.device)
     main = dist is None or dist.is_main
-    if judge is None and cfg.judge.strip() != "off" and main:
-        judge = yield from prepare_judge(cfg, data, control, device)
-    try:
-        yield from _train(cfg, data, control, device, run_dir, resume, publish_weights_s, autosave_s, judge, dist)
-    except torch.OutOfMemoryError:   # anywhere: a step, sampling, judging
-        raise oom_error(device, min(cfg.batch_size, len(data.train_x))) from None
+    with steady_allocator():
+        if judge is None and cfg.judge.strip() != "off" and main:
+            judge = yield from prepare_judge(cfg, data, control, device)
+        try:
+            yield from _train(cfg, data, control, device, run_dir, resume, publish_weights_s, autosave_s, judge,
+                              dist)
+        except torch.OutOfMemoryError:   # anywhere: a step, sampling, judging
+            raise oom_error(device, min(cfg.batch_size, len(data.train_x))) from None
 
 
 def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.device,

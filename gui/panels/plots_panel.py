@@ -3,7 +3,8 @@
 
 Reports append to bounded per-series buffers and mark the series dirty; a single-shot 100 ms timer redraws the
 dirty curves, so the plots repaint at most about ten times a second however fast reports arrive, and not at all
-while the panel is hidden or idle.
+while the panel is hidden or idle. The views follow the data in steps (:mod:`gui.widgets.stepped_range`), not
+with pyqtgraph's auto-range, so the axes are re-rendered only when a range grows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.train.reports import EpochReport, StepReport
+from gui.widgets.stepped_range import follow_range
 
 __all__ = ["PlotsPanel"]
 
@@ -91,6 +93,11 @@ _PLOTS = {
     "cnn_acc": (2, 1, "CNN · validation accuracy", "accuracy (%)"),
 }
 _JUDGE_PLOTS = ("gan_judge", "gan_fcd")
+_X_LEADERS = {"gan": "gan_loss", "cnn": "cnn_loss"}   # a model's plots share the leader's step axis
+# y ranges: followed (floor, ceiling when the data lies within them) or fixed
+_FOLLOW_Y = {"gan_loss": (0.0, None), "gan_fcd": (0.0, None), "cnn_loss": (0.0, None), "cnn_acc": (0.0, 100.0)}
+_FIXED_Y = {"gan_prob": (0.0, 1.0), "gan_judge": (0.0, 100.0)}
+X_AHEAD = 0.25   # room ahead of the newest step when the step axis grows: it grows by at least a quarter
 # two short lines: a placeholder must fit the narrowest plot (one column in a small window, ~200 px)
 _PLACEHOLDERS = {"gan_judge": "A CNN judges the GAN's\nsamples every epoch",
                  "gan_fcd": "Distance to real images,\nin the judge's features"}
@@ -144,6 +151,15 @@ class _Series:
         """Copies of the steps and the values (or their EMA): safe to keep while the buffer moves on."""
         view = self._buf[:, self._start:self._end]
         return view[self._X].copy(), view[self._SMOOTH if smoothed else self._Y].copy()
+
+
+def _finite_bounds(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float] | None:
+    """(x0, x1, y0, y1) of the points with a finite value; None if there is none (NaNs are drawn as gaps)."""
+    keep = np.isfinite(y)
+    if not keep.any():
+        return None
+    x, y = x[keep], y[keep]
+    return float(x.min()), float(x.max()), float(y.min()), float(y.max())
 
 
 def _style_symbols(item: pg.PlotDataItem, brush: object, pen: object) -> None:
@@ -206,6 +222,9 @@ class PlotsPanel(QWidget):
         self._series = {spec.name: _Series(max_points) for spec in _SPECS}
         self._dirty: set[str] = set()
         self._judge_name = ""
+        self._bounds: dict[str, tuple[float, float, float, float] | None] = {spec.name: None for spec in _SPECS}
+        self._following: dict[str, set[str]] = {key: set() for key in _PLOTS}   # "x", "y": follows new points
+        self._refit: set[str] = set()   # kinds whose ranges fit their data afresh at the next follow
 
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setSingleShot(True)
@@ -247,6 +266,8 @@ class PlotsPanel(QWidget):
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
+            # a drag or a wheel zoom stops following on the axes it moved; Reset zoom follows again
+            plot.getViewBox().sigRangeChangedManually.connect(lambda mask, key=key: self._on_user_range(key, mask))
             self._plots[key] = plot
         # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads the auto-range.
         self._plots["gan_prob"].setXLink(self._plots["gan_loss"])
@@ -270,6 +291,8 @@ class PlotsPanel(QWidget):
             self._curves[spec.name] = self._plots[spec.plot].plot(
                 [], [], name=spec.label, antialias=True, connect="finite", **self._curve_style(spec)
             )
+        for plot in self._plots.values():
+            plot.disableAutoRange()   # the panel follows the data itself (_follow), in steps
         # An empty plot says what will appear there; the text sits in the view box, so panning does not move it.
         self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
         for key, plot in self._plots.items():
@@ -382,8 +405,11 @@ class PlotsPanel(QWidget):
         for name in self._dirty:
             spec = _BY_NAME[name]
             x, y = self._series[name].arrays(smoothed and spec.source == "step")
-            self._curves[name].setData(x, y * spec.scale if spec.scale != 1.0 else y)
+            y = y * spec.scale if spec.scale != 1.0 else y
+            self._curves[name].setData(x, y)
+            self._bounds[name] = _finite_bounds(x, y)
         self._dirty.clear()
+        self._follow()
         for key, text in self._placeholders.items():
             text.setVisible(not self.has_data(key))
         self._half.setVisible(self.has_data("gan_prob"))
@@ -396,6 +422,11 @@ class PlotsPanel(QWidget):
         """Fit every plot to its data and follow new points again (D outputs keep their 0..1 scale)."""
         for kind in KINDS:
             self._enable_auto_range(kind)
+        self._follow()
+
+    def following(self, key: str) -> set[str]:
+        """The axes (``"x"``, ``"y"``) of a plot whose range follows new points (until the user zooms or pans)."""
+        return set(self._following[key])
 
     def shutdown(self) -> None:
         """Stop the redraw timer (also done when the panel is hidden or closed)."""
@@ -431,19 +462,57 @@ class PlotsPanel(QWidget):
 
     def _on_smooth_toggled(self) -> None:
         self._dirty.update(spec.name for spec in _SPECS if spec.source == "step")
+        self._refit.update(KINDS)   # the smoothed curve spans less: fit it, rather than keep the raw one's range
         self.redraw()
 
     def _enable_auto_range(self, kind: str) -> None:
-        if kind == "gan":
-            self._plots["gan_loss"].enableAutoRange()
-            self._plots["gan_prob"].enableAutoRange(x=False, y=False)
-            self._plots["gan_prob"].setYRange(0.0, 1.0, padding=0.03)
-            self._plots["gan_judge"].enableAutoRange(x=False, y=False)
-            self._plots["gan_judge"].setYRange(0.0, 100.0, padding=0.03)
-            self._plots["gan_fcd"].enableAutoRange(x=False, y=True)
-        else:
-            self._plots["cnn_loss"].enableAutoRange()
-            self._plots["cnn_acc"].enableAutoRange(x=False, y=True)
+        """Follow the data of ``kind``'s plots again, fitted afresh at the next :meth:`_follow`."""
+        for key in _PLOTS:
+            if key.startswith(kind):
+                self._following[key] = ({"x"} if key == _X_LEADERS[kind] else set()) | \
+                    ({"y"} if key in _FOLLOW_Y else set())
+                if key in _FIXED_Y:
+                    self._plots[key].setYRange(*_FIXED_Y[key], padding=0.03)
+        self._refit.add(kind)
+
+    def _on_user_range(self, key: str, mask: object) -> None:
+        """The user dragged or zoomed a plot: stop following on the axes that moved (the step axis is shared)."""
+        moved_x, moved_y = (bool(mask[0]), bool(mask[1])) if isinstance(mask, (list, tuple)) else (True, True)
+        if moved_x:
+            self._following[_X_LEADERS[key.split("_")[0]]].discard("x")
+        if moved_y:
+            self._following[key].discard("y")
+
+    def _follow(self) -> None:
+        """Grow the followed ranges that new points left (or fit them afresh after a reset), in round steps."""
+        for kind in KINDS:
+            force = kind in self._refit
+            leader = _X_LEADERS[kind]
+            keys = [key for key in _PLOTS if key.startswith(kind)]
+            if "x" in self._following[leader] and (b := self._plot_bounds(keys)) is not None:
+                view = self._plots[leader].getViewBox()
+                new = follow_range(tuple(view.viewRange()[0]) if not force else None, b[0], b[1], floor=0.0,
+                                   ahead=X_AHEAD)
+                if new is not None:
+                    view.setXRange(*new, padding=0)
+            for key in keys:
+                if "y" in self._following[key] and (b := self._plot_bounds([key])) is not None:
+                    view = self._plots[key].getViewBox()
+                    floor, ceiling = _FOLLOW_Y[key]
+                    new = follow_range(tuple(view.viewRange()[1]) if not force else None, b[2], b[3], floor=floor,
+                                       ceiling=ceiling)
+                    if new is not None:
+                        view.setYRange(*new, padding=0)
+            if force and any(self.has_data(key) for key in keys):
+                self._refit.discard(kind)   # an empty model's plots fit once its first points arrive
+
+    def _plot_bounds(self, keys: list[str]) -> tuple[float, float, float, float] | None:
+        """The smallest box (x0, x1, y0, y1) around the drawn points of the plots ``keys``; None if none."""
+        boxes = [b for spec in _SPECS if spec.plot in keys and (b := self._bounds[spec.name]) is not None]
+        if not boxes:
+            return None
+        return (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes),
+                max(b[3] for b in boxes))
 
     def columns(self) -> int:
         """How many columns the plots are laid out in now (2, or 1 in a narrow panel)."""
