@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.open_requested.connect(lambda path: open_run(self, path))
         self.runs_panel.continue_requested.connect(lambda path: continue_run(self, path))
         s.state_changed.connect(self._update_state)
-        s.device.connect(lambda name: self.device_label.setText(f"Device: {name}"))
+        s.device.connect(self._on_device)
         s.status.connect(lambda text: self.statusBar().showMessage(text))
         s.step.connect(self._on_step)
         s.epoch.connect(self._on_epoch)
@@ -250,6 +250,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Checkpoint requested: it is written after the current step.", 5000)
 
     # -- session events -----------------------------------------------------------------------------------------
+    def _on_device(self, device_type: str, name: str) -> None:
+        self.device_label.setText(f"Device: {name}")
+        if device_type == "cpu":
+            self.plots_panel.set_cpu_training(True)
+
     def _on_step(self, r: StepReport) -> None:
         self.plots_panel.add_step(r)
         self.training_panel.show_step(r)
@@ -287,6 +292,8 @@ class MainWindow(QMainWindow):
     def _update_state(self) -> None:
         self.training_panel.set_state(self.session.is_running(), self.session.paused)
         running = self.session.is_running()
+        if not running:
+            self.plots_panel.set_cpu_training(False)
         dp = self.dataset_panel   # the dataset cannot change mid-run; a download in progress stays cancellable
         for widget in (dp.list, dp.val_split, dp.import_button, dp.remove_button):
             widget.setEnabled(not running)

@@ -16,7 +16,7 @@ class TrainingSession(QObject):
     stopped = Signal(str)          # kind: its thread has ended (finished, stopped or failed)
     state_changed = Signal()       # running / paused changed: enable or disable controls
     status = Signal(str)
-    device = Signal(str)
+    device = Signal(str, str)      # type ("cpu", "cuda", "mps"), human name
     step = Signal(object)
     epoch = Signal(object)
     weights = Signal(object)

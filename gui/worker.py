@@ -45,7 +45,7 @@ class TrainingWorker(QObject):
     """Lives in its own thread; :meth:`run` loads the data and iterates the trainer, emitting every report."""
 
     status = Signal(str)           # "Loading Fashion-MNIST…", "Training on CPU (2 threads)"
-    device = Signal(str)           # human name of the device chosen
+    device = Signal(str, str)      # the device chosen: its type ("cpu", "cuda", "mps") and human name
     step = Signal(object)          # StepReport
     epoch = Signal(object)         # EpochReport
     weights = Signal(object)       # WeightsReport
@@ -90,7 +90,7 @@ class TrainingWorker(QObject):
         for_training()   # every core, whatever count the GUI thread left for new threads
         cfg = self.job.cfg
         device = pick_device(cfg.device)
-        self.device.emit(describe_device(device))
+        self.device.emit(device.type, describe_device(device))
         self.status.emit(f"Loading {cfg.data.dataset}…")
         data = prepare(load_dataset(cfg.data.dataset), cfg.data, device)
         if self.control.stopped:

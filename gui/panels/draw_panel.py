@@ -204,7 +204,8 @@ class DrawPanel(QWidget):
             self._model.load_state_dict({k: torch.from_numpy(v) for k, v in report.state.items()})
         self.source.setText(f"Using the CNN in training (step {report.step:,}).")
         self.model_changed.emit()
-        self.classify_now()
+        if not self.canvas.is_empty():   # an empty canvas shows nothing new weights change: no repaint each second
+            self.classify_now()
 
     def load_run(self, run_dir: str | Path) -> None:
         """Use the classifier saved in ``run_dir``; a bad folder gets a dialog and changes nothing."""

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from engine.checkpoint import RunFolder
 from engine.train.reports import FinishedReport, StepReport
 from gui.main_window import MainWindow
+from gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS
 
 
 @pytest.fixture
@@ -57,6 +58,7 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
         QTest.mouseClick(button(window, "Start"), Qt.MouseButton.LeftButton)
     assert window.session.is_running("cnn")
     assert not window.training_panel.cnn_form.isEnabled()   # settings are locked while training
+    assert window.plots_panel.redraw_interval() == CPU_TRAINING_REDRAW_MS   # on the CPU, curves once a second
 
     QTest.mouseClick(button(window, "Pause"), Qt.MouseButton.LeftButton)
     assert window.session.paused and window.training_panel.pause_action.text() == "Resume"
@@ -73,6 +75,7 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
     report = finished.args[0]
     assert isinstance(report, FinishedReport) and report.reason == "stopped"
     assert not window.session.is_running() and window.training_panel.start_action.isEnabled()
+    assert window.plots_panel.redraw_interval() == REDRAW_MS
     x, y = window.plots_panel.series("train_loss")
     assert len(x) >= 2 and np.all(np.isfinite(y))
     run = RunFolder(report.run_dir)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from engine.train.reports import EpochReport, StepReport
-from gui.panels.plots_panel import PlotsPanel
+from gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS, PlotsPanel
 
 
 def gan_step(
@@ -224,6 +224,19 @@ def test_export_csv_round_trips(panel: PlotsPanel, tmp_path: Path) -> None:
         np.testing.assert_array_equal([v for _s, v in got], y)  # exact, NaN included
     assert parsed["loss_d"] == [(10.0, 1 / 3)]
     assert len(rows) == 1 + 4 + 2 + 2
+
+
+def test_while_the_cpu_trains_the_plots_redraw_once_a_second(panel: PlotsPanel, qtbot: QtBot) -> None:
+    panel.show()
+    panel.set_cpu_training(True)
+    panel.add_step(cnn_step(1, 2.0))
+    qtbot.wait(CPU_TRAINING_REDRAW_MS // 2)
+    panel.add_step(cnn_step(2, 1.5))
+    assert len(curve_data(panel, "train_loss")[0]) == 0   # nothing drawn yet: both points wait for one redraw
+    qtbot.waitUntil(lambda: len(curve_data(panel, "train_loss")[0]) == 2, timeout=3 * CPU_TRAINING_REDRAW_MS)
+    panel.set_cpu_training(False)
+    panel.add_step(cnn_step(3, 1.0))
+    qtbot.waitUntil(lambda: len(curve_data(panel, "train_loss")[0]) == 3, timeout=3 * REDRAW_MS)
 
 
 def test_export_png_writes_an_image_of_the_plots(panel: PlotsPanel, tmp_path: Path) -> None:

@@ -58,11 +58,11 @@ def test_training_from_the_window_uses_every_thread_after_the_gui_thread_went_si
     w.training_panel.train_gan.setChecked(False)
     w.training_panel.cnn_form.widget("batch_size").setValue(256)
     w.training_panel.cnn_form.widget("budget.epochs").setValue(1)
-    devices: list[str] = []
+    devices: list[tuple[str, str]] = []
     finished: list[FinishedReport] = []
-    w.session.device.connect(devices.append)
+    w.session.device.connect(lambda device_type, name: devices.append((device_type, name)))
     w.session.finished.connect(finished.append)
     assert w.start_training()
     qtbot.waitUntil(lambda: bool(finished) and not w.session.is_running(), timeout=60_000)
-    assert devices and devices[0].startswith(f"CPU ({two_threads} threads")
+    assert devices and devices[0][0] == "cpu" and devices[0][1].startswith(f"CPU ({two_threads} threads")
     assert torch.get_num_threads() == 1   # the GUI thread itself stays on one
