@@ -421,8 +421,8 @@ class PlotsPanel(QWidget):
 
         A repaint holds the GIL and a core that the training's threads then wait for, so on the CPU each one
         costs training several times its own time (measured on 2 cores: even at one redraw a second the plots
-        cost the CNN ~1.5% of its speed, against ~0.5% of the GUI thread's time). Once a second still shows every
-        point live; on a GPU the CPU is free.
+        cost the CNN ~1.5% of its speed, while they keep the GUI thread busy ~0.6% of the time). Once a second
+        shows every point live; on a GPU the CPU is free.
         """
         self.redraw_timer.setInterval(CPU_TRAINING_REDRAW_MS if on else REDRAW_MS)
 
