@@ -35,6 +35,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.train.allocator import release_memory
+
 STEP_SLACK_S = 0.2
 RSS_BUDGET_MB = 50.0
 
@@ -60,21 +62,12 @@ def os_threads() -> int:
         return -1
 
 
-def trim_heap() -> bool:
-    """Give the C heap's free pages back to the OS (glibc), so RSS shows memory in use rather than memory the
-    allocator keeps cached per thread arena after a thread ends. False where there is no malloc_trim."""
-    try:
-        import ctypes
-
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0)) or True
-    except (OSError, AttributeError):
-        return False
-
 
 def snapshot(label: str) -> tuple[int, int, float, float]:
     gc.collect()
     rss = rss_mb()
-    trimmed = rss_mb() if trim_heap() else rss
+    # free pages back to the OS, so RSS shows memory in use rather than what glibc keeps cached per thread arena
+    trimmed = rss_mb() if release_memory() else rss
     counts = (threading.active_count(), os_threads(), rss, trimmed)
     print(f"{label:<28} threads: {counts[0]:3d} Python, {counts[1]:3d} OS   RSS {rss:7.1f} MB, "
           f"{trimmed:7.1f} MB after malloc_trim", flush=True)

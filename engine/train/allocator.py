@@ -17,6 +17,7 @@ set. Elsewhere than glibc (macOS, Windows, musl) nothing changes.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 import threading
@@ -36,7 +37,9 @@ _users = 0
 _tuned = False
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
+    """The C library, where it is glibc (which has ``mallopt`` and ``malloc_trim``); else None."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -72,7 +75,7 @@ def steady_allocator() -> Iterator[None]:
             _users -= 1
             if _users == 0 and (libc := _glibc()) is not None:
                 libc.mallopt(M_TOP_PAD, DEFAULT_TOP_PAD)
-                libc.malloc_trim(0)
+                release_memory()
                 _tuned = False
 
 

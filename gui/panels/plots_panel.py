@@ -41,7 +41,7 @@ __all__ = ["PlotsPanel"]
 
 MAX_POINTS = 20_000
 REDRAW_MS = 100
-CPU_TRAINING_REDRAW_MS = 1000   # while a model trains on the CPU (see PlotsPanel.set_redraw_interval)
+CPU_TRAINING_REDRAW_MS = 1000   # while a model trains on the CPU (see PlotsPanel.set_cpu_training)
 TWO_COLUMNS_MIN_WIDTH = 512   # a panel narrower than this (a small screen's window) stacks the plots in one column
 ONE_COLUMN_PLOT_HEIGHT = 210  # and scroll, each this tall
 SMOOTH_WEIGHT = 0.9  # EMA weight of the previous value: about ten reports of memory, enough to calm GAN losses
@@ -270,7 +270,7 @@ class PlotsPanel(QWidget):
             # a drag or a wheel zoom stops following on the axes it moved; Reset zoom follows again
             plot.getViewBox().sigRangeChangedManually.connect(lambda mask, key=key: self._on_user_range(key, mask))
             self._plots[key] = plot
-        # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads the auto-range.
+        # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads (_X_LEADERS).
         self._plots["gan_prob"].setXLink(self._plots["gan_loss"])
         self._plots["cnn_acc"].setXLink(self._plots["cnn_loss"])
         for key in _JUDGE_PLOTS:
