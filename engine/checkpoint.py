@@ -205,35 +205,41 @@ class RunFolder:
         A file from an older format is migrated (:data:`MIGRATIONS`) or refused as too old; one from a newer
         format is refused with a request to update the app.
         """
-        file = self.checkpoint_file
-        if not file.is_file():
-            raise CheckpointError(f"{self.path} has no checkpoint to resume from")
+        file = self._existing_checkpoint()
         blob = file.read_bytes()
         try:
             header = _read_header(blob)   # the header first: nothing of a foreign file is decoded further
             tensors = st_load(blob)
         except (SafetensorError, ValueError, json.JSONDecodeError) as exc:
             raise CheckpointError(f"{file} is not a {APP} checkpoint ({exc})") from None
-        if header.get("format") != FORMAT:
-            raise CheckpointError(f"{file} is not a {APP} checkpoint")
-        version = _version(header.get("version"))
-        if version is None:
-            raise CheckpointError(f"{file} is not a {APP} checkpoint (its format version "
-                                  f"{header.get('version')!r} is not a number)")
-        if version > VERSION:
-            raise CheckpointError(f"{file} was made by a newer version of {APP} (checkpoint format version "
-                                  f"{version}; this version reads up to {VERSION}): update the app to open it")
-        try:
-            meta = json.loads(header["meta"])
-        except (KeyError, json.JSONDecodeError):
-            raise CheckpointError(f"{file}: checkpoint metadata is missing or corrupt") from None
-        if not isinstance(meta, dict):
-            raise CheckpointError(f"{file}: checkpoint metadata is missing or corrupt")
+        version, meta = _checked_meta(file, header)
         if version < VERSION:
             tensors, meta = _migrate(file, version, tensors, meta)
         step = meta.get("loop", {}).get("step") if isinstance(meta.get("loop"), dict) else None
         self.saved_step = step if isinstance(step, int) else None
         return tensors, meta
+
+    def read_meta(self) -> dict[str, Any]:
+        """The checkpoint's metadata without its tensors: only the header is read (kilobytes of a file of
+        megabytes), and refused as :meth:`load_checkpoint` refuses it. A file of an older format is read whole,
+        as its migration may need the tensors."""
+        file = self._existing_checkpoint()
+        try:
+            with open(file, "rb") as fh:
+                head = fh.read(8)
+                n = int.from_bytes(head, "little") if len(head) == 8 else 0
+                if n > os.fstat(fh.fileno()).st_size - 8:
+                    raise ValueError("header length exceeds file size")
+                header = _read_header(head + fh.read(n))
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise CheckpointError(f"{file} is not a {APP} checkpoint ({exc})") from None
+        version, meta = _checked_meta(file, header)
+        return meta if version == VERSION else self.load_checkpoint()[1]
+
+    def _existing_checkpoint(self) -> Path:
+        if not self.checkpoint_file.is_file():
+            raise CheckpointError(f"{self.path} has no checkpoint to resume from")
+        return self.checkpoint_file
 
 
 def open_run(run_dir: str | os.PathLike[str] | None, cfg: RunConfig, resume: bool) -> RunFolder | None:
@@ -266,6 +272,26 @@ def _version(value: object) -> int | None:
         return int(str(value), 10)
     except ValueError:
         return None
+
+
+def _checked_meta(file: Path, header: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """A checkpoint header's format version and metadata, or :class:`CheckpointError` saying what is wrong."""
+    if header.get("format") != FORMAT:
+        raise CheckpointError(f"{file} is not a {APP} checkpoint")
+    version = _version(header.get("version"))
+    if version is None:
+        raise CheckpointError(f"{file} is not a {APP} checkpoint (its format version "
+                              f"{header.get('version')!r} is not a number)")
+    if version > VERSION:
+        raise CheckpointError(f"{file} was made by a newer version of {APP} (checkpoint format version "
+                              f"{version}; this version reads up to {VERSION}): update the app to open it")
+    try:
+        meta = json.loads(header["meta"])
+    except (KeyError, json.JSONDecodeError):
+        raise CheckpointError(f"{file}: checkpoint metadata is missing or corrupt") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{file}: checkpoint metadata is missing or corrupt")
+    return version, meta
 
 
 def _migrate(file: Path, version: int, tensors: dict[str, torch.Tensor],

@@ -39,6 +39,7 @@ class RunFollower(QObject):
         self.kind = kind_of(self.cfg)
         self._offset = 0                      # bytes of metrics.jsonl already read
         self._seen_samples: set[str] = set()
+        self._shape: tuple[int, int, int] | None = None   # of the images, from the checkpoint
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -94,11 +95,12 @@ class RunFollower(QObject):
             self.samples.emit(epoch, batch)
 
     def _image_shape(self) -> tuple[int, int, int]:
-        try:
-            _, meta = self.run.load_checkpoint()
-            return tuple(meta["image_shape"])
-        except Exception:   # no checkpoint yet: the default datasets are 28×28 gray
-            return (1, 28, 28)
+        if self._shape is None:
+            try:   # the checkpoint's header only, once: the poll runs on the GUI thread every second
+                self._shape = tuple(self.run.read_meta()["image_shape"])
+            except Exception:   # no checkpoint yet: the default datasets are 28×28 gray
+                return (1, 28, 28)
+        return self._shape
 
 
 def follow_run(w: MainWindow, folder: str | Path) -> RunFollower | None:

@@ -85,7 +85,7 @@ def continue_run(w: MainWindow, folder: str | Path, extra_epochs: int | None = N
     if w.session.is_running(kind):
         w._warn("Already training", f"A {kind.upper()} is training; stop it before continuing another run.")
         return False
-    _, meta = run.load_checkpoint()
+    meta = run.read_meta()   # open_run has read the whole file; the header is enough here
     loop = meta["loop"]
     budget = cfg.budget
     epochs_done = max((int(r.get("epoch", 0)) for r in run.read_metrics()), default=0)

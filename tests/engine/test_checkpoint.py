@@ -187,8 +187,9 @@ def test_load_checkpoint_refuses_a_pickle_without_running_it(tmp_path: Path) -> 
 def test_load_checkpoint_refuses_foreign_headers(tmp_path: Path, header: dict[str, str], words: str) -> None:
     run = RunFolder.create(tmp_path, cnn_cfg())
     run.checkpoint_file.write_bytes(st_save(TENSORS, metadata=header))
-    with pytest.raises(CheckpointError, match=words):
-        run.load_checkpoint()
+    for read in (run.load_checkpoint, run.read_meta):
+        with pytest.raises(CheckpointError, match=words):
+            read()
 
 
 @pytest.mark.parametrize("damage", ["truncate", "empty", "header-length", "garbage"])
@@ -205,8 +206,36 @@ def test_load_checkpoint_refuses_damaged_files(tmp_path: Path, damage: str) -> N
 
 
 def test_load_checkpoint_when_there_is_none(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="no checkpoint"):
-        RunFolder.create(tmp_path, cnn_cfg()).load_checkpoint()
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    for read in (run.load_checkpoint, run.read_meta):
+        with pytest.raises(CheckpointError, match="no checkpoint"):
+            read()
+
+
+def test_read_meta_reads_the_header_and_decodes_no_tensor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    run.save_checkpoint(TENSORS, META)
+
+    def no_tensors(blob: bytes) -> dict[str, torch.Tensor]:
+        raise AssertionError("the tensors were decoded")
+
+    monkeypatch.setattr(checkpoint, "st_load", no_tensors)
+    assert RunFolder(tmp_path).read_meta() == META
+    with pytest.raises(AssertionError, match="decoded"):   # the patch is live: the full load does decode
+        RunFolder(tmp_path).load_checkpoint()
+
+
+@pytest.mark.parametrize("damage", ["empty", "short", "header-length", "header-cut", "garbage"])
+def test_read_meta_refuses_a_damaged_header(tmp_path: Path, damage: str) -> None:
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    run.save_checkpoint(TENSORS, META)
+    blob = run.checkpoint_file.read_bytes()
+    n = int.from_bytes(blob[:8], "little")
+    damaged = {"empty": b"", "short": blob[:5], "header-length": (10**12).to_bytes(8, "little") + blob[8:],
+               "header-cut": blob[:8 + n // 2], "garbage": os.urandom(64)}[damage]
+    run.checkpoint_file.write_bytes(damaged)
+    with pytest.raises(CheckpointError, match="not a GenDisc Studio checkpoint"):
+        run.read_meta()
 
 
 # -- open_run -------------------------------------------------------------------------------------------------------
@@ -349,6 +378,7 @@ def test_older_checkpoints_are_migrated_step_by_step(tmp_path: Path, monkeypatch
     _write_version(run, "1")
     tensors, meta = run.load_checkpoint()
     assert meta["seen"] == ["1→2", "2→3"] and meta["loop"] == META["loop"]
+    assert run.read_meta() == meta   # the header alone cannot be migrated: the whole file is
     assert set(tensors) == {"net.w", "rng.torch"} and torch.equal(tensors["net.w"], TENSORS["model.w"])
     assert run.saved_step == 12
 

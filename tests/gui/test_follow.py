@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 from pytestqt.qtbot import QtBot
 
 from engine.checkpoint import RunFolder
@@ -49,3 +51,25 @@ def test_following_a_folder_that_is_not_a_run_says_so(qtbot: QtBot, tmp_path: Pa
     assert follow_run(w, tmp_path) is None
     assert w.message_box is not None and "not a run folder" in w.message_box.text()
     w.message_box.close()
+
+
+def test_follow_takes_the_image_shape_from_the_checkpoint_header_once(qtbot: QtBot, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    run = RunFolder.create(tmp_path / "rgb-run", GanConfig(data=DataConfig(augment=False), n_samples=16))
+    run.save_checkpoint({"G.w": torch.zeros(2)}, {"image_shape": [3, 32, 32], "loop": {"step": 10}})
+    images = np.random.default_rng(1).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    run.save_samples(1, make_grid(images))
+    reads = []
+    read_meta = RunFolder.read_meta
+    monkeypatch.setattr(RunFolder, "read_meta", lambda self: reads.append(1) or read_meta(self))
+    follower = follow_run(w, run.path)
+    assert follower is not None
+    run.save_samples(2, make_grid(images[::-1]))
+    for _ in range(3):
+        follower.poll()
+    assert w.gallery_panel.history_length() == 2
+    np.testing.assert_array_equal(w.gallery_panel.shown_images(), images[::-1])
+    assert len(reads) == 1
+    w.close()
