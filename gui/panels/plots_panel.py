@@ -265,6 +265,8 @@ class PlotsPanel(QWidget):
             _shrinkable_title(plot)
             for side in ("left", "bottom"):   # an axis that did not change is drawn from a pixmap, not re-rendered
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                # losses under 1 read 0.2, not "200" beside "loss (x0.001)"
+                plot.getAxis(side).enableAutoSIPrefix(False)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             # a drag or a wheel zoom stops following on the axes it moved; Reset zoom follows again

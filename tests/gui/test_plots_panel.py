@@ -203,6 +203,21 @@ def test_load_history_replaces_one_model(panel: PlotsPanel) -> None:
     np.testing.assert_array_equal(panel.series("epoch_d_real")[1], [0.7])
 
 
+def test_losses_under_one_read_as_they_are_not_in_thousandths(panel: PlotsPanel, qtbot: QtBot) -> None:
+    """pyqtgraph would label 0.2 as "200" beside "loss (x0.001)" once every value is under 1."""
+    panel.show()
+    panel.load_history("cnn", [{"step": s, "train_loss": 0.7 - s / 1000} for s in range(10, 500, 10)],
+                       [{"epoch": 1, "step": 250, "val_loss": 0.3, "val_acc": 0.95}])
+    panel.redraw()
+    qtbot.wait(10)
+    axis = panel.plot_item("cnn_loss").getAxis("left")
+    assert "loss" in axis.labelString() and "x0.001" not in axis.labelString()
+    low, high = panel.plot_item("cnn_loss").viewRange()[1]
+    assert high <= 1.0
+    ticks = [float(t) for t in axis.tickStrings(np.linspace(low, high, 5), axis.autoSIPrefixScale, 0.1)]
+    assert max(ticks) <= 1.0
+
+
 def test_export_csv_round_trips(panel: PlotsPanel, tmp_path: Path) -> None:
     panel.add_step(gan_step(10, loss_d=1 / 3, d_fake=0.1 + 0.2))
     panel.add_step(cnn_step(7, 2.302585092994046))
