@@ -227,8 +227,8 @@ class RunFolder:
         try:
             with open(file, "rb") as fh:
                 head = fh.read(8)
-                n = int.from_bytes(head, "little") if len(head) == 8 else 0
-                if n > os.fstat(fh.fileno()).st_size - 8:
+                n = int.from_bytes(head, "little")
+                if n > os.fstat(fh.fileno()).st_size - 8:   # before reading: a damaged length asks for terabytes
                     raise ValueError("header length exceeds file size")
                 header = _read_header(head + fh.read(n))
         except (ValueError, json.JSONDecodeError) as exc:
