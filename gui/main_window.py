@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
             text += f"  ·  test {100 * r.metrics['test_acc']:.1f}%"
         self.training_panel.show_message(r.kind, text)
         self.statusBar().showMessage(f"{r.kind.upper()} {text}. Saved in {r.run_dir}", 15000)
+        self.plots_panel.redraw()   # the last points with the word "done", not up to a second later
 
     def _on_failed(self, kind: str, message: str, details: str) -> None:
         self.training_panel.show_message(kind, "failed")

@@ -15,6 +15,7 @@ from engine.checkpoint import RunFolder
 from engine.train.reports import FinishedReport, StepReport
 from gui.main_window import MainWindow
 from gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS
+from tests.gui.test_plots_panel import curve_data
 
 
 @pytest.fixture
@@ -69,6 +70,9 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
 
     QTest.mouseClick(button(window, "Resume"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(steps) > seen, timeout=20_000)
+    drawn_when_finished: list[bool] = []   # connected after the window's slot, so it looks right after it
+    window.session.finished.connect(lambda _r: drawn_when_finished.append(
+        len(curve_data(window.plots_panel, "train_loss")[0]) == len(window.plots_panel.series("train_loss")[0])))
     with qtbot.waitSignal(window.session.finished, timeout=30_000) as finished, \
             qtbot.waitSignal(window.session.stopped, timeout=30_000):
         QTest.mouseClick(button(window, "Stop"), Qt.MouseButton.LeftButton)
@@ -78,6 +82,7 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
     assert window.plots_panel.redraw_interval() == REDRAW_MS
     x, y = window.plots_panel.series("train_loss")
     assert len(x) >= 2 and np.all(np.isfinite(y))
+    assert drawn_when_finished == [True]   # the last points are on screen as the run says it has ended
     run = RunFolder(report.run_dir)
     assert run.path.parent == _runs_dir and run.has_checkpoint()
 
