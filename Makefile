@@ -21,11 +21,8 @@ STAMP_RUN   := $(VENV)/.stamp-run-$(PROJ_TAG)
 STAMP_TEST  := $(VENV)/.stamp-test-$(PROJ_TAG)
 INDEX_OPT   := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-DESKTOP_ID  := io.github.gendisc.GenDiscStudio
 XDG_DATA_HOME ?= $(HOME)/.local/share
 DESKTOP_DIR ?= $(shell xdg-user-dir DESKTOP 2>/dev/null || echo "$(HOME)/Desktop")
-APPS_DIR    := $(XDG_DATA_HOME)/applications
-ICON_DIR    := $(XDG_DATA_HOME)/icons/hicolor/scalable/apps
 
 .PHONY: run test lint train bench clean-venv help install-desktop uninstall-desktop
 
@@ -56,7 +53,7 @@ $(STAMP_TEST): pyproject.toml $(STAMP_RUN)
 	touch $@
 
 run: $(STAMP_RUN)
-	@$(PY) -m gui.platform_check
+	@$(PY) -m gendisc.gui.platform_check
 	$(PY) main.py $(ARGS)
 
 train: $(STAMP_RUN)
@@ -72,19 +69,10 @@ bench: $(STAMP_TEST)
 clean-venv:
 	rm -rf $(VENV)
 
-# A launcher in the user's menu (and on the desktop when there is one) that starts the app from this .venv.
+# A launcher in the user's menu (and on the desktop when there is one) that starts the app from this .venv;
+# the same as `gendisc-studio --install-desktop` after `pipx install .`.
 install-desktop: $(STAMP_RUN)
-	mkdir -p "$(APPS_DIR)" "$(ICON_DIR)"
-	sed 's|^Exec=.*|Exec="$(abspath $(VENV))/bin/gendisc-studio"|' resources/$(DESKTOP_ID).desktop \
-		> "$(APPS_DIR)/$(DESKTOP_ID).desktop"
-	cp resources/icons/gendisc-studio.svg "$(ICON_DIR)/$(DESKTOP_ID).svg"
-	@if [ -d "$(DESKTOP_DIR)" ]; then \
-		install -m 755 "$(APPS_DIR)/$(DESKTOP_ID).desktop" "$(DESKTOP_DIR)/$(DESKTOP_ID).desktop"; \
-		gio set "$(DESKTOP_DIR)/$(DESKTOP_ID).desktop" metadata::trusted true 2>/dev/null || true; \
-	fi
-	-@update-desktop-database "$(APPS_DIR)" 2>/dev/null || true
-	@echo "GenDisc Studio is in your applications menu ($(APPS_DIR)/$(DESKTOP_ID).desktop)"
+	XDG_DATA_HOME="$(XDG_DATA_HOME)" GENDISC_DESKTOP_DIR="$(DESKTOP_DIR)" $(VENV)/bin/gendisc-studio --install-desktop
 
 uninstall-desktop:
-	rm -f "$(APPS_DIR)/$(DESKTOP_ID).desktop" "$(ICON_DIR)/$(DESKTOP_ID).svg" "$(DESKTOP_DIR)/$(DESKTOP_ID).desktop"
-	-@update-desktop-database "$(APPS_DIR)" 2>/dev/null || true
+	XDG_DATA_HOME="$(XDG_DATA_HOME)" GENDISC_DESKTOP_DIR="$(DESKTOP_DIR)" $(VENV)/bin/gendisc-studio --uninstall-desktop

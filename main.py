@@ -1,23 +1,11 @@
-"""GenDisc Studio launcher.
+"""GenDisc Studio from a checkout: ``python main.py`` opens the window, ``python main.py train ...`` runs headless.
 
-``python main.py`` opens the desktop app; ``python main.py train|evaluate|sample ...`` runs headless.
+The same as the installed ``gendisc-studio`` launcher (:mod:`gendisc.launcher`).
 """
-
-from __future__ import annotations
 
 import sys
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args:   # a command (train, resume, evaluate, sample, datasets) or --help: headless, no Qt imported
-        from engine.cli import main as cli_main
-
-        return cli_main(args)
-    from gui.app import main as gui_main
-
-    return gui_main()
-
+from gendisc.launcher import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,14 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's
 import torch
 import torch.nn.functional as F
 
-from engine.config import CnnConfig
-from engine.data import list_datasets, load_dataset
-from engine.data.catalog import recommended_augment
-from engine.data.tensors import TensorData, prepare
-from engine.evaluate.classify import evaluate_classifier
-from engine.models.cnn import build_cnn
-from engine.train.cnn_trainer import train_cnn
-from engine.train.reports import FinishedReport, WeightsReport
+from gendisc.engine.config import CnnConfig
+from gendisc.engine.data import list_datasets, load_dataset
+from gendisc.engine.data.catalog import recommended_augment
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.evaluate.classify import evaluate_classifier
+from gendisc.engine.models.cnn import build_cnn
+from gendisc.engine.train.cnn_trainer import train_cnn
+from gendisc.engine.train.reports import FinishedReport, WeightsReport
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,14 @@ def main() -> int:
     parser.add_argument("--updates", type=int, default=300)
     args = parser.parse_args()
 
-    from engine.config import CnnConfig, TrainBudget
-    from engine.data import load_dataset
-    from engine.data.tensors import prepare
-    from engine.train.cnn_trainer import train_cnn
-    from engine.train.reports import WeightsReport
-    from gui.app import create_app
-    from gui.panels.draw_panel import DrawPanel
-    from gui.widgets.draw_canvas import Stroke
+    from gendisc.engine.config import CnnConfig, TrainBudget
+    from gendisc.engine.data import load_dataset
+    from gendisc.engine.data.tensors import prepare
+    from gendisc.engine.train.cnn_trainer import train_cnn
+    from gendisc.engine.train.reports import WeightsReport
+    from gendisc.gui.app import create_app
+    from gendisc.gui.panels.draw_panel import DrawPanel
+    from gendisc.gui.widgets.draw_canvas import Stroke
 
     cfg = CnnConfig(budget=TrainBudget(epochs=1, max_steps=40))
     raw = load_dataset("mnist-sample")

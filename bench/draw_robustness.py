@@ -93,12 +93,12 @@ def render(digit: np.ndarray, rng: np.random.Generator, ink: str = "pen") -> tup
 
 
 def train(dataset: str, seconds: float | None, save: str | None) -> tuple[Any, Any]:
-    from engine.config import CnnConfig
-    from engine.data import load_dataset
-    from engine.data.tensors import prepare
-    from engine.inference import classifier_from_state
-    from engine.train.cnn_trainer import train_cnn
-    from engine.train.reports import FinishedReport, WeightsReport
+    from gendisc.engine.config import CnnConfig
+    from gendisc.engine.data import load_dataset
+    from gendisc.engine.data.tensors import prepare
+    from gendisc.engine.inference import classifier_from_state
+    from gendisc.engine.train.cnn_trainer import train_cnn
+    from gendisc.engine.train.reports import FinishedReport, WeightsReport
 
     cfg = CnnConfig()
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, dataset=dataset))
@@ -130,11 +130,11 @@ def main() -> int:
     parser.add_argument("--run", help="measure this saved CNN run instead of training one")
     args = parser.parse_args()
 
-    from engine.data import load_dataset
-    from engine.data.tensors import split_indices
-    from engine.evaluate.classify import confusion_matrix
-    from engine.inference import classify, load_classifier
-    from engine.preprocess import canvas_to_mnist
+    from gendisc.engine.data import load_dataset
+    from gendisc.engine.data.tensors import split_indices
+    from gendisc.engine.evaluate.classify import confusion_matrix
+    from gendisc.engine.inference import classify, load_classifier
+    from gendisc.engine.preprocess import canvas_to_mnist
 
     if args.run:
         loaded = load_classifier(args.run)

@@ -41,16 +41,16 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's engine, not an installed one
 
-from engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
-from engine.data import load_dataset
-from engine.data.tensors import TensorData, prepare
-from engine.evaluate.judge import Judge, JudgeScores
-from engine.inference import gan_from_state
-from engine.models.gan import Discriminator, Generator, balanced_labels
-from engine.train.cnn_trainer import train_cnn
-from engine.train.control import Control
-from engine.train.gan_trainer import generate_tensor, train_gan
-from engine.train.reports import EpochReport, FinishedReport, WeightsReport
+from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+from gendisc.engine.data import load_dataset
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.evaluate.judge import Judge, JudgeScores
+from gendisc.engine.inference import gan_from_state
+from gendisc.engine.models.gan import Discriminator, Generator, balanced_labels
+from gendisc.engine.train.cnn_trainer import train_cnn
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.gan_trainer import generate_tensor, train_gan
+from gendisc.engine.train.reports import EpochReport, FinishedReport, WeightsReport
 
 TARGET_CONFIDENT, TARGET_ENTROPY, TARGET_FCD_RATIO, TARGET_JUDGE_SHARE = 0.80, 0.95, 1 / 3, 0.05
 

@@ -71,9 +71,9 @@ def gui_runs(seconds: float, repeats: int) -> tuple[np.ndarray, dict[str, list[f
     """The stalls of the probed runs, and the images/s of each kind of run ("headless", "window", "probed")."""
     from PySide6.QtCore import QEventLoop
 
-    from engine.config import save_json
-    from gui.app import create_app
-    from gui.main_window import MainWindow
+    from gendisc.engine.config import save_json
+    from gendisc.gui.app import create_app
+    from gendisc.gui.main_window import MainWindow
 
     app = create_app([])
     window = MainWindow(runs_root=Path(tempfile.mkdtemp()))
@@ -126,11 +126,11 @@ def headless_in_a_process(cfg_json: str) -> float:
 
 
 def headless_run(cfg_json: str) -> float:
-    from engine.config import load_json
-    from engine.data import load_dataset
-    from engine.data.tensors import prepare
-    from engine.train.cnn_trainer import train_cnn
-    from engine.train.reports import FinishedReport
+    from gendisc.engine.config import load_json
+    from gendisc.engine.data import load_dataset
+    from gendisc.engine.data.tensors import prepare
+    from gendisc.engine.train.cnn_trainer import train_cnn
+    from gendisc.engine.train.reports import FinishedReport
 
     cfg = load_json(cfg_json)
     data = prepare(load_dataset(cfg.data.dataset), cfg.data)

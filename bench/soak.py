@@ -35,7 +35,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.train.allocator import release_memory
+from gendisc.engine.train.allocator import release_memory
 
 STEP_SLACK_S = 0.2
 RSS_BUDGET_MB = 50.0
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QEvent, QSettings, QtMsgType, qInstallMessageHandler
 
-    from gui.app import create_app
+    from gendisc.gui.app import create_app
 
     app = create_app([])
     scratch = Path(tempfile.mkdtemp(prefix="gendisc-soak-"))
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.excepthook = on_exception
 
-    from gui.main_window import MainWindow
+    from gendisc.gui.main_window import MainWindow
 
     window = MainWindow(runs_root=scratch / "runs")
     window.resize(1280, 800)

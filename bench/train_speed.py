@@ -42,13 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's
 import torch
 import torch.nn.functional as F
 
-from engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
-from engine.data import load_dataset
-from engine.data.tensors import TensorData, prepare
-from engine.models.cnn import build_cnn
-from engine.train.cnn_trainer import train_cnn
-from engine.train.gan_trainer import build_gan, train_gan
-from engine.train.reports import StepReport
+from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+from gendisc.engine.data import load_dataset
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.models.cnn import build_cnn
+from gendisc.engine.train.cnn_trainer import train_cnn
+from gendisc.engine.train.gan_trainer import build_gan, train_gan
+from gendisc.engine.train.reports import StepReport
 
 TARGET_RATIO = 1.0
 

@@ -18,7 +18,7 @@ SCRIPT = """
 import os, resource, sys, threading
 sys.path.insert(0, {root!r})
 import torch
-from engine.train.allocator import is_tuned, steady_allocator
+from gendisc.engine.train.allocator import is_tuned, steady_allocator
 
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20

@@ -12,10 +12,10 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from engine import atomic, checkpoint
-from engine.checkpoint import FORMAT, VERSION, RunFolder, atomic_write_bytes, open_run
-from engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
-from engine.errors import CheckpointError
+from gendisc.engine import atomic, checkpoint
+from gendisc.engine.checkpoint import FORMAT, VERSION, RunFolder, atomic_write_bytes, open_run
+from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
+from gendisc.engine.errors import CheckpointError
 
 
 class WritesFile:
@@ -307,8 +307,8 @@ def _disguises(marker: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("disguise", ["torch-zip", "torch-legacy", "pickle", "safetensors-smuggling-a-pickle",
                                       "safetensors-object-dtype"])
 def test_no_loader_runs_a_pickle_payload(tmp_path: Path, disguise: str) -> None:
-    from engine.evaluate.run import evaluate_run
-    from engine.inference import load_classifier, load_gan
+    from gendisc.engine.evaluate.run import evaluate_run
+    from gendisc.engine.inference import load_classifier, load_gan
 
     marker = tmp_path / "pwned"
     run = RunFolder.create(tmp_path / "run", cnn_cfg())
@@ -412,7 +412,7 @@ def test_config_records_its_format_version_and_a_newer_one_is_refused(tmp_path: 
 # -- never a non-finite checkpoint; leftovers of killed saves --------------------------------------------------
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_a_checkpoint_with_nan_or_inf_is_never_written(tmp_path: Path, bad: float) -> None:
-    from engine.errors import TrainingError
+    from gendisc.engine.errors import TrainingError
 
     run = RunFolder.create(tmp_path, cnn_cfg())
     with pytest.raises(TrainingError, match=r"by step 12 \(model.w\).* No checkpoint had been saved yet"):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.config import (
+from gendisc.engine.config import (
     CnnConfig,
     DataConfig,
     GanConfig,
@@ -21,7 +21,7 @@ from engine.config import (
     save_json,
     to_dict,
 )
-from engine.errors import ConfigError
+from gendisc.engine.errors import ConfigError
 
 
 @pytest.mark.parametrize("cls", [OptimizerConfig, DataConfig, TrainBudget, CnnConfig, GanConfig])

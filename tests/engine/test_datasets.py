@@ -15,14 +15,14 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.config import DataConfig
-from engine.data.augment import augment_batch
-from engine.data.catalog import FASHION_CLASSES, SYSTEM_FASHION_DIR, list_datasets, load_dataset
-from engine.data.dataset import RawDataset
-from engine.data.idx import write_idx
-from engine.data.npz import read_npz
-from engine.data.tensors import normalize, prepare, split_indices, to_uint8
-from engine.errors import DatasetError
+from gendisc.engine.config import DataConfig
+from gendisc.engine.data.augment import augment_batch
+from gendisc.engine.data.catalog import FASHION_CLASSES, SYSTEM_FASHION_DIR, list_datasets, load_dataset
+from gendisc.engine.data.dataset import RawDataset
+from gendisc.engine.data.idx import write_idx
+from gendisc.engine.data.npz import read_npz
+from gendisc.engine.data.tensors import normalize, prepare, split_indices, to_uint8
+from gendisc.engine.errors import DatasetError
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])

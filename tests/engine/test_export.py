@@ -11,14 +11,14 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
-from engine.data import load_dataset
-from engine.data.tensors import prepare
-from engine.export import export_run
-from engine.inference import load_classifier, load_gan
-from engine.report import write_report
-from engine.train.cnn_trainer import train_cnn
-from engine.train.gan_trainer import train_gan
+from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+from gendisc.engine.data import load_dataset
+from gendisc.engine.data.tensors import prepare
+from gendisc.engine.export import export_run
+from gendisc.engine.inference import load_classifier, load_gan
+from gendisc.engine.report import write_report
+from gendisc.engine.train.cnn_trainer import train_cnn
+from gendisc.engine.train.gan_trainer import train_gan
 
 ROOT = Path(__file__).resolve().parents[2]
 

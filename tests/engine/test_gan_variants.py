@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoint import RunFolder
-from engine.config import GAN_PRESETS, DataConfig, GanConfig, OptimizerConfig, TrainBudget, from_dict, to_dict
-from engine.data.catalog import load_dataset
-from engine.data.tensors import TensorData, prepare
-from engine.errors import ConfigError
-from engine.inference import gan_from_state, generate, load_gan, realness
-from engine.models.gan import Discriminator, Generator, balanced_labels, one_hot
-from engine.train.control import Control
-from engine.train.gan_trainer import build_gan, ema_decay, ema_update, sample_images, train_gan
-from engine.train.reports import FinishedReport, StepReport, WeightsReport
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import GAN_PRESETS, DataConfig, GanConfig, OptimizerConfig, TrainBudget, from_dict, to_dict
+from gendisc.engine.data.catalog import load_dataset
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.errors import ConfigError
+from gendisc.engine.inference import gan_from_state, generate, load_gan, realness
+from gendisc.engine.models.gan import Discriminator, Generator, balanced_labels, one_hot
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.gan_trainer import build_gan, ema_decay, ema_update, sample_images, train_gan
+from gendisc.engine.train.reports import FinishedReport, StepReport, WeightsReport
 
 
 @pytest.fixture(scope="module", autouse=True)

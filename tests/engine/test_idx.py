@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.data.idx import IDX_DTYPES, read_idx, write_idx
-from engine.data.idx_folder import find_idx_files, read_idx_folder
-from engine.errors import DatasetError
+from gendisc.engine.data.idx import IDX_DTYPES, read_idx, write_idx
+from gendisc.engine.data.idx_folder import find_idx_files, read_idx_folder
+from gendisc.engine.errors import DatasetError
 
 # modest, reproducible fuzzing: the same examples on every run, nothing remembered between runs
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,

@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from engine.data import catalog, registry
-from engine.data.catalog import list_datasets, load_dataset
-from engine.data.cifar import RECORD, parse_batch, read_cifar_archive, read_cifar_folder
-from engine.data.dataset import Cancelled, RawDataset
-from engine.data.idx import write_idx
-from engine.data.idx_folder import read_idx_folder
-from engine.data.image_folder import read_image_folder
-from engine.errors import DatasetError
+from gendisc.engine.data import catalog, registry
+from gendisc.engine.data.catalog import list_datasets, load_dataset
+from gendisc.engine.data.cifar import RECORD, parse_batch, read_cifar_archive, read_cifar_folder
+from gendisc.engine.data.dataset import Cancelled, RawDataset
+from gendisc.engine.data.idx import write_idx
+from gendisc.engine.data.idx_folder import read_idx_folder
+from gendisc.engine.data.image_folder import read_image_folder
+from gendisc.engine.errors import DatasetError
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -457,9 +457,9 @@ def test_fuzz_idx_folder_mutated(tmp_path_factory: pytest.TempPathFactory, mutat
 def test_models_adapt_to_channels_and_size(shape: tuple[int, int, int]) -> None:
     import torch
 
-    from engine.models.cnn import build_cnn
-    from engine.models.gan import Discriminator, Generator
-    from engine.models.shapes import check_cnn_shape, check_gan_shape
+    from gendisc.engine.models.cnn import build_cnn
+    from gendisc.engine.models.gan import Discriminator, Generator
+    from gendisc.engine.models.shapes import check_cnn_shape, check_gan_shape
 
     x = torch.zeros(2, *shape)
     for arch in ("bn", "classic"):
@@ -472,7 +472,7 @@ def test_models_adapt_to_channels_and_size(shape: tuple[int, int, int]) -> None:
 
 
 def test_shapes_a_model_cannot_take_are_refused_with_a_reason() -> None:
-    from engine.models.shapes import check_cnn_shape, check_gan_shape
+    from gendisc.engine.models.shapes import check_cnn_shape, check_gan_shape
 
     assert "at least 2 classes" in (check_cnn_shape((1, 28, 28), 1) or "")
     assert "1 or 3 channels" in (check_cnn_shape((4, 28, 28), 10) or "")

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.evaluate.inspect import (
+from gendisc.engine.evaluate.inspect import (
     cell_indices,
     features_and_logits,
     fit_pca,
@@ -16,7 +16,7 @@ from engine.evaluate.inspect import (
     per_class_accuracy,
     worst_mistakes,
 )
-from engine.models.cnn import build_cnn
+from gendisc.engine.models.cnn import build_cnn
 
 
 class Scripted(nn.Module):

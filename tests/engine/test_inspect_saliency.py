@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from engine.evaluate.activations import activations, conv_blocks, first_layer_filters
-from engine.evaluate.saliency import feature_grid, saliency, to_input_grid
-from engine.models.cnn import build_cnn
+from gendisc.engine.evaluate.activations import activations, conv_blocks, first_layer_filters
+from gendisc.engine.evaluate.saliency import feature_grid, saliency, to_input_grid
+from gendisc.engine.models.cnn import build_cnn
 
 
 def digit(seed: int = 0, shape: tuple[int, ...] = (1, 1, 28, 28)) -> torch.Tensor:

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from engine.evaluate.summary import summarize
-from engine.models.cnn import build_cnn
+from gendisc.engine.evaluate.summary import summarize
+from gendisc.engine.models.cnn import build_cnn
 
 
 class WithOwnParameter(nn.Module):

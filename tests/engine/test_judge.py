@@ -12,13 +12,13 @@ import pytest
 import scipy.linalg
 import torch
 
-from engine.checkpoint import RunFolder
-from engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
-from engine.data.catalog import load_dataset
-from engine.data.tensors import TensorData, prepare
-from engine.errors import ConfigError
-from engine.evaluate import judge as judge_mod
-from engine.evaluate.judge import (
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+from gendisc.engine.data.catalog import load_dataset
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.errors import ConfigError
+from gendisc.engine.evaluate import judge as judge_mod
+from gendisc.engine.evaluate.judge import (
     Judge,
     auto_judge_dir,
     class_histogram,
@@ -28,11 +28,11 @@ from engine.evaluate.judge import (
     normalized_entropy,
     prepare_judge,
 )
-from engine.models.cnn import build_cnn
-from engine.train.cnn_trainer import train_cnn
-from engine.train.control import Control
-from engine.train.gan_trainer import N_HARDEST, train_gan
-from engine.train.reports import JUDGE_PROGRESS_KEY, EpochReport, FinishedReport, JudgeReport, StepReport
+from gendisc.engine.models.cnn import build_cnn
+from gendisc.engine.train.cnn_trainer import train_cnn
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.gan_trainer import N_HARDEST, train_gan
+from gendisc.engine.train.reports import JUDGE_PROGRESS_KEY, EpochReport, FinishedReport, JudgeReport, StepReport
 
 
 @pytest.fixture(scope="module", autouse=True)

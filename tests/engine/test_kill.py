@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoint import RunFolder
-from engine.config import CnnConfig, TrainBudget
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import CnnConfig, TrainBudget
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 40
@@ -34,8 +34,8 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from engine.checkpoint import RunFolder
-from engine.config import TrainBudget
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import TrainBudget
 
 torch.set_num_threads(1)
 run = RunFolder(sys.argv[2])

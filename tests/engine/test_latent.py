@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.imageio import encode_apng, encode_png, upscale
-from engine.latent import (
+from gendisc.engine.imageio import encode_apng, encode_png, upscale
+from gendisc.engine.latent import (
     LatentRenderer,
     circle_walk,
     class_mix,
@@ -23,7 +23,7 @@ from engine.latent import (
     slerp,
     with_coordinates,
 )
-from engine.models.gan import Generator
+from gendisc.engine.models.gan import Generator
 
 
 def test_lerp_and_slerp_start_and_end_at_the_samples() -> None:

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ENGINE = ROOT / "engine"
-BANNED = ("PySide6", "PySide2", "PyQt5", "PyQt6", "pyqtgraph", "shiboken6", "shiboken2", "qtpy", "gui")
+ENGINE = ROOT / "gendisc" / "engine"
+BANNED = ("PySide6", "PySide2", "PyQt5", "PyQt6", "pyqtgraph", "shiboken6", "shiboken2", "qtpy", "gendisc.gui")
 
 
 def _banned(module: str) -> bool:
-    return module.split(".")[0] in BANNED
+    return any(module == b or module.startswith(b + ".") for b in BANNED)
 
 
 def qt_imports(source: str, filename: str = "<source>") -> list[str]:
@@ -45,11 +45,11 @@ def engine_modules() -> list[str]:
 
 
 def test_the_checker_finds_qt_imports() -> None:
-    sample = ("import os\nimport PySide6.QtCore\nfrom pyqtgraph import PlotWidget\nfrom gui.worker import W\n"
-              "from engine.gui_free import x\nimport importlib\nimportlib.import_module('PyQt6')\n"
+    sample = ("import os\nimport PySide6.QtCore\nfrom pyqtgraph import PlotWidget\nfrom gendisc.gui.worker import W\n"
+              "from gendisc.engine.gui_free import x\nimport importlib\nimportlib.import_module('PyQt6')\n"
               "__import__('shiboken6')\nfrom . import gui\n")
     assert [hit.split(": ")[1] for hit in qt_imports(sample)] == [
-        "PySide6.QtCore", "pyqtgraph", "gui.worker", "PyQt6", "shiboken6"]
+        "PySide6.QtCore", "pyqtgraph", "gendisc.gui.worker", "PyQt6", "shiboken6"]
 
 
 def test_engine_sources_import_no_qt() -> None:
@@ -62,17 +62,21 @@ def test_engine_sources_import_no_qt() -> None:
 HOOK = r"""
 import importlib, importlib.abc, sys
 
-BANNED = set(sys.argv[1].split(","))
+BANNED = sys.argv[1].split(",")
+
+
+def banned(name):
+    return any(name == b or name.startswith(b + ".") for b in BANNED)
 
 
 class NoQt(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BANNED:
+        if banned(name):
             raise ImportError(f"{name} must not be imported by the engine")
         return None
 
 
-assert not [m for m in sys.modules if m.split(".")[0] in BANNED]
+assert not [m for m in sys.modules if banned(m)]
 sys.meta_path.insert(0, NoQt())
 try:
     import PySide6  # noqa: F401
@@ -84,7 +88,7 @@ else:
 modules = sys.argv[2].split(",")
 for name in modules:
     importlib.import_module(name)
-leaked = sorted(m for m in sys.modules if m.split(".")[0] in BANNED)
+leaked = sorted(m for m in sys.modules if banned(m))
 assert not leaked, leaked
 print("imported", len(modules))
 """
@@ -92,7 +96,7 @@ print("imported", len(modules))
 
 def test_engine_imports_in_a_python_without_qt() -> None:
     modules = engine_modules()
-    assert "engine.train.cnn_trainer" in modules and "engine.data.catalog" in modules
+    assert "gendisc.engine.train.cnn_trainer" in modules and "gendisc.engine.data.catalog" in modules
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run([sys.executable, "-c", HOOK, ",".join(BANNED), ",".join(modules)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=90)

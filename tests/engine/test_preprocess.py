@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.preprocess import area_weights, canvas_to_mnist, ink_fraction
+from gendisc.engine.preprocess import area_weights, canvas_to_mnist, ink_fraction
+from gendisc.resources import MNIST_SAMPLE, resource_file
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "datasets" / "mnist-sample-5k.npz"
+SAMPLE = resource_file(MNIST_SAMPLE)
 
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
@@ -132,8 +133,8 @@ def test_ink_fraction() -> None:
 def test_imports_only_numpy() -> None:
     # A fresh interpreter, because other tests in the session may already have loaded Qt or SciPy.
     code = (
-        "import sys, engine.preprocess; "
-        "bad = [m for m in ('PySide6', 'pyqtgraph', 'gui', 'scipy', 'PIL', 'cv2') if m in sys.modules]; "
+        "import sys, gendisc.engine.preprocess; "
+        "bad = [m for m in ('PySide6', 'pyqtgraph', 'gendisc.gui', 'scipy', 'PIL', 'cv2') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     root = Path(__file__).resolve().parents[2]

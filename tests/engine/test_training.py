@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoint import RunFolder
-from engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
-from engine.data.catalog import load_dataset
-from engine.data.tensors import TensorData, prepare
-from engine.errors import CheckpointError, ConfigError, TrainingError
-from engine.train.cnn_trainer import train_cnn
-from engine.train.control import Control
-from engine.train.gan_trainer import LOSS_NAMES, train_gan
-from engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
+from gendisc.engine.data.catalog import load_dataset
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.errors import CheckpointError, ConfigError, TrainingError
+from gendisc.engine.train.cnn_trainer import train_cnn
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.gan_trainer import LOSS_NAMES, train_gan
+from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
 
 Trainer = Callable[..., Iterator[Report]]
 
@@ -453,7 +453,7 @@ def test_a_crash_during_epoch_end_bookkeeping_loses_no_epoch(sample: TensorData,
 def poison_weights_after(monkeypatch: pytest.MonkeyPatch, step: int) -> None:
     """The CNN's optimizer writes infinity into a weight after its ``step``-th update (the loss of that step is
     still finite): only the weights check can notice before the next step."""
-    from engine.train import cnn_trainer
+    from gendisc.engine.train import cnn_trainer
 
     real = cnn_trainer.make_optimizer
 

@@ -15,10 +15,10 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from engine.data import download as dl
-from engine.data import registry
-from engine.data.sources import REMOTE, RemoteDataset
-from gui.panels.dataset_panel import DatasetPanel, install_dataset_actions
+from gendisc.engine.data import download as dl
+from gendisc.engine.data import registry
+from gendisc.engine.data.sources import REMOTE, RemoteDataset
+from gendisc.gui.panels.dataset_panel import DatasetPanel, install_dataset_actions
 from tests.engine.test_downloads import FileServer, remote_for, tiny_idx_files
 
 LOAD_MS = 15_000

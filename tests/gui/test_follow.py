@@ -9,11 +9,11 @@ import pytest
 import torch
 from pytestqt.qtbot import QtBot
 
-from engine.checkpoint import RunFolder
-from engine.config import DataConfig, GanConfig
-from engine.imageio import make_grid
-from gui.follow import follow_run
-from gui.main_window import MainWindow
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import DataConfig, GanConfig
+from gendisc.engine.imageio import make_grid
+from gendisc.gui.follow import follow_run
+from gendisc.gui.main_window import MainWindow
 
 
 def test_follow_picks_up_new_metrics_and_samples(qtbot: QtBot, tmp_path: Path) -> None:

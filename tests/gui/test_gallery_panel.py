@@ -11,9 +11,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from engine.train.reports import EpochReport
-from gui.panels.gallery_panel import ENLARGE, GalleryPanel
-from gui.widgets.qimage import qimage_to_gray
+from gendisc.engine.train.reports import EpochReport
+from gendisc.gui.panels.gallery_panel import ENLARGE, GalleryPanel
+from gendisc.gui.widgets.qimage import qimage_to_gray
 
 
 def batch(epoch: int, n: int = 16, size: int = 8) -> np.ndarray:
@@ -193,7 +193,7 @@ def test_clicking_a_tile_enlarges_that_sample(panel: GalleryPanel, qtbot: QtBot)
 
 # -- the hardest samples ---------------------------------------------------------------------------------------------
 def verdict_report(epoch: int) -> EpochReport:
-    from engine.train.reports import JudgeReport
+    from gendisc.engine.train.reports import JudgeReport
 
     hardest = batch(epoch + 50, n=16)
     verdict = JudgeReport("test judge", tuple("0123456789"), np.array([30, 20, 0, 0, 0, 0, 0, 0, 0, 50]), hardest,
@@ -203,7 +203,7 @@ def verdict_report(epoch: int) -> EpochReport:
 
 
 def test_hardest_samples_view_follows_the_slider(panel: GalleryPanel, qtbot: QtBot, tmp_path: Path) -> None:
-    from gui.panels.gallery_panel import HARDEST_VIEW, SAMPLES_VIEW, hardest_captions
+    from gendisc.gui.panels.gallery_panel import HARDEST_VIEW, SAMPLES_VIEW, hardest_captions
 
     panel.add_epoch(verdict_report(1))
     panel.add_epoch(EpochReport("gan", 2, 20, {"loss_d": 1.0}, 1.0, samples=batch(2)))   # a run without a judge

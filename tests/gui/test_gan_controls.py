@@ -12,12 +12,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from engine.config import DataConfig, GanConfig
-from engine.train.gan_trainer import build_gan
-from engine.train.reports import JUDGE_LOSS_KEY, JUDGE_PROGRESS_KEY, StepReport, WeightsReport
-from engine.train.state import numpy_state
-from gui.panels.draw_panel import DrawPanel
-from gui.panels.training_panel import TrainingPanel
+from gendisc.engine.config import DataConfig, GanConfig
+from gendisc.engine.train.gan_trainer import build_gan
+from gendisc.engine.train.reports import JUDGE_LOSS_KEY, JUDGE_PROGRESS_KEY, StepReport, WeightsReport
+from gendisc.engine.train.state import numpy_state
+from gendisc.gui.panels.draw_panel import DrawPanel
+from gendisc.gui.panels.training_panel import TrainingPanel
 
 NAMES = tuple(str(i) for i in range(10))
 
@@ -118,9 +118,9 @@ def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: 
     assert ("(best as a " in panel.realness.format()) == conditional   # no CNN: its most plausible class
     assert ("discriminator finds most plausible" in panel.realness.toolTip()) == conditional
     if conditional:   # with a CNN too, D reads the drawing as the digit the CNN sees
-        from engine.config import CnnConfig
-        from engine.inference import realness
-        from engine.models.cnn import build_cnn
+        from gendisc.engine.config import CnnConfig
+        from gendisc.engine.inference import realness
+        from gendisc.engine.models.cnn import build_cnn
 
         cnn = CnnConfig(arch="classic")
         panel.set_model_spec(cnn, (1, 28, 28), NAMES)
@@ -135,11 +135,11 @@ def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: 
 
 
 def test_draw_panel_loads_a_gan_run(qtbot: QtBot, tmp_path: Path) -> None:
-    from engine.config import TrainBudget
-    from engine.data.catalog import load_dataset
-    from engine.data.tensors import prepare
-    from engine.train.control import Control
-    from engine.train.gan_trainer import train_gan
+    from gendisc.engine.config import TrainBudget
+    from gendisc.engine.data.catalog import load_dataset
+    from gendisc.engine.data.tensors import prepare
+    from gendisc.engine.train.control import Control
+    from gendisc.engine.train.gan_trainer import train_gan
 
     panel = DrawPanel()
     qtbot.addWidget(panel)

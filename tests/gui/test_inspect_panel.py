@@ -10,14 +10,14 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from engine.config import CnnConfig, DataConfig
-from engine.data import RawDataset, load_dataset
-from engine.data.tensors import normalize, split_indices
-from engine.models.cnn import build_cnn
-from engine.train.reports import WeightsReport
-from engine.train.state import numpy_state
-from gui.panels.inspect_panel import CELL_LIMIT, MISTAKES, InspectPanel, install_inspect_panel
-from gui.widgets.qimage import qimage_to_gray
+from gendisc.engine.config import CnnConfig, DataConfig
+from gendisc.engine.data import RawDataset, load_dataset
+from gendisc.engine.data.tensors import normalize, split_indices
+from gendisc.engine.models.cnn import build_cnn
+from gendisc.engine.train.reports import WeightsReport
+from gendisc.engine.train.state import numpy_state
+from gendisc.gui.panels.inspect_panel import CELL_LIMIT, MISTAKES, InspectPanel, install_inspect_panel
+from gendisc.gui.widgets.qimage import qimage_to_gray
 
 DATA = DataConfig(val_fraction=0.05)   # mnist-sample, 250 validation images: a quick pass on one thread
 
@@ -194,7 +194,7 @@ def test_a_classifier_for_other_classes_is_explained_not_measured(
 
 
 def test_installed_in_the_main_window(qtbot: QtBot, raw: RawDataset, model: torch.nn.Module) -> None:
-    from gui.main_window import MainWindow
+    from gendisc.gui.main_window import MainWindow
 
     w = MainWindow()
     qtbot.addWidget(w)

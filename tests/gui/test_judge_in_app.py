@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
-from engine.data.catalog import load_dataset
-from engine.data.tensors import prepare
-from engine.evaluate.judge import Judge
-from engine.train.cnn_trainer import train_cnn
-from engine.train.control import Control
-from engine.train.reports import EpochReport, FinishedReport, JudgeReport, StepReport, WeightsReport
-from gui.panels.gallery_panel import HARDEST_VIEW, GalleryPanel
-from gui.panels.latent_panel import LatentPanel, install_latent_panel
-from gui.panels.plots_panel import PlotsPanel
-from gui.session import TrainingSession
-from gui.worker import TrainingJob
+from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+from gendisc.engine.data.catalog import load_dataset
+from gendisc.engine.data.tensors import prepare
+from gendisc.engine.evaluate.judge import Judge
+from gendisc.engine.train.cnn_trainer import train_cnn
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeReport, StepReport, WeightsReport
+from gendisc.gui.panels.gallery_panel import HARDEST_VIEW, GalleryPanel
+from gendisc.gui.panels.latent_panel import LatentPanel, install_latent_panel
+from gendisc.gui.panels.plots_panel import PlotsPanel
+from gendisc.gui.session import TrainingSession
+from gendisc.gui.worker import TrainingJob
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_judging_runs_in_the_worker_and_reaches_the_gui_as_signals(qtbot: QtBot,
 
 
 def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, cnn_run: Path) -> None:
-    from gui.main_window import MainWindow
+    from gendisc.gui.main_window import MainWindow
 
     w = MainWindow()
     qtbot.addWidget(w)

@@ -13,11 +13,11 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from engine.config import GanConfig, TrainBudget
-from engine.train.gan_trainer import build_gan
-from engine.train.reports import WeightsReport
-from engine.train.state import numpy_state
-from gui.panels.latent_panel import EXPORT_SCALE, PLACEHOLDER, LatentPanel
+from gendisc.engine.config import GanConfig, TrainBudget
+from gendisc.engine.train.gan_trainer import build_gan
+from gendisc.engine.train.reports import WeightsReport
+from gendisc.engine.train.state import numpy_state
+from gendisc.gui.panels.latent_panel import EXPORT_SCALE, PLACEHOLDER, LatentPanel
 
 NAMES = tuple(str(i) for i in range(10))
 
@@ -175,11 +175,11 @@ def test_exports_png_and_animated_png(panel: LatentPanel, tmp_path: Path) -> Non
 
 
 def test_load_run_and_a_bad_folder(panel: LatentPanel, tmp_path: Path) -> None:
-    from engine.config import DataConfig
-    from engine.data.catalog import load_dataset
-    from engine.data.tensors import prepare
-    from engine.train.control import Control
-    from engine.train.gan_trainer import train_gan
+    from gendisc.engine.config import DataConfig
+    from gendisc.engine.data.catalog import load_dataset
+    from gendisc.engine.data.tensors import prepare
+    from gendisc.engine.train.control import Control
+    from gendisc.engine.train.gan_trainer import train_gan
 
     data = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.02), "cpu")
     cfg = tiny_cfg(device="cpu", batch_size=32, budget=TrainBudget(epochs=1, max_steps=2))

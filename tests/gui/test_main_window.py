@@ -11,10 +11,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QToolButton
 from pytestqt.qtbot import QtBot
 
-from engine.checkpoint import RunFolder
-from engine.train.reports import FinishedReport, StepReport
-from gui.main_window import MainWindow
-from gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.train.reports import FinishedReport, StepReport
+from gendisc.gui.main_window import MainWindow
+from gendisc.gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS
 from tests.gui.test_plots_panel import curve_data
 
 
@@ -198,7 +198,7 @@ def test_open_and_continue_a_finished_run(window: MainWindow, qtbot: QtBot) -> N
     first_steps = {r.kind: r.step for r in finished}
 
     # a fresh window (as after a restart) shows the saved GAN run: curves and the sample history
-    from gui.open_run import continue_run, open_run
+    from gendisc.gui.open_run import continue_run, open_run
 
     window.plots_panel.reset("gan")
     window.gallery_panel.reset()
@@ -219,7 +219,7 @@ def test_open_and_continue_a_finished_run(window: MainWindow, qtbot: QtBot) -> N
 
 
 def test_opening_a_folder_that_is_not_a_run_says_so(window: MainWindow, tmp_path: Path) -> None:
-    from gui.open_run import open_run
+    from gendisc.gui.open_run import open_run
 
     assert not open_run(window, tmp_path)
     assert window.message_box is not None and "not a run folder" in window.message_box.text()

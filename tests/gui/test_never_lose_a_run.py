@@ -16,12 +16,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QMessageBox, QSpinBox, QToolButton
 from pytestqt.qtbot import QtBot
 
-from engine.checkpoint import RunFolder
-from engine.config import CnnConfig, ConfigError
-from engine.train.reports import FinishedReport, StepReport
-from gui import preferences
-from gui.main_window import MainWindow
-from gui.worker import TrainingJob
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import CnnConfig, ConfigError
+from gendisc.engine.train.reports import FinishedReport, StepReport
+from gendisc.gui import preferences
+from gendisc.gui.main_window import MainWindow
+from gendisc.gui.worker import TrainingJob
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ def test_a_damaged_autosave_setting_falls_back_to_the_default(stored: str) -> No
 
 def test_the_worker_gives_the_trainer_the_autosave_interval(window: MainWindow, qtbot: QtBot,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.train import cnn_trainer
+    from gendisc.engine.train import cnn_trainer
 
     seen: list[float | None] = []
     real = cnn_trainer.train_cnn
@@ -164,7 +164,7 @@ def test_out_of_memory_becomes_a_dialog_and_the_app_keeps_running(window: MainWi
 def test_running_out_of_memory_outside_a_step_is_explained_too(window: MainWindow, qtbot: QtBot,
                                                                 monkeypatch: pytest.MonkeyPatch,
                                                                 error: Exception) -> None:
-    from engine.data import tensors
+    from gendisc.engine.data import tensors
 
     def prepare(*args: object, **kwargs: object) -> object:
         raise error
@@ -295,8 +295,8 @@ def test_a_job_reads_its_default_autosave_when_it_is_made(tmp_path: Path) -> Non
 
 
 def test_session_shutdown_can_wait_as_long_as_a_step_takes(qtbot: QtBot, tmp_path: Path) -> None:
-    from engine.config import DataConfig, TrainBudget
-    from gui.session import TrainingSession
+    from gendisc.engine.config import DataConfig, TrainBudget
+    from gendisc.gui.session import TrainingSession
 
     session = TrainingSession()
     cfg = CnnConfig(device="cpu", arch="classic", batch_size=32, data=DataConfig(val_fraction=0.1, augment=False),

@@ -14,8 +14,8 @@ from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from engine.train.reports import EpochReport, StepReport
-from gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS, PlotsPanel
+from gendisc.engine.train.reports import EpochReport, StepReport
+from gendisc.gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS, PlotsPanel
 
 
 def gan_step(
@@ -350,7 +350,7 @@ def test_a_new_run_fits_its_plots_afresh(panel: PlotsPanel) -> None:
 
 # -- the judge's verdict -------------------------------------------------------------------------------------------
 def judged_epoch(epoch: int, step: int, confident: float, entropy: float, fcd: float) -> EpochReport:
-    from engine.train.reports import JudgeReport
+    from gendisc.engine.train.reports import JudgeReport
 
     verdict = JudgeReport("the automatic CNN (the default CNN) · 98.9% validation accuracy", tuple("0123456789"),
                           np.full(10, 25), np.zeros((16, 28, 28, 1), np.uint8), np.zeros(16, np.int64),

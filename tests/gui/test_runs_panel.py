@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from engine.checkpoint import RunFolder
-from engine.config import CnnConfig
-from gui.panels.runs_panel import RunsPanel
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import CnnConfig
+from gendisc.gui.panels.runs_panel import RunsPanel
 
 
 def make_cnn_run(root: Path, name: str, accs: list[float]) -> Path:

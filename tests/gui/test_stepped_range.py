@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from gui.widgets.stepped_range import fit_range, follow_range, nice_step
+from gendisc.gui.widgets.stepped_range import fit_range, follow_range, nice_step
 
 
 @pytest.mark.parametrize(("x", "step"), [(0.7, 1.0), (1.0, 1.0), (1.3, 2.0), (2.2, 2.5), (3.0, 5.0), (7.0, 10.0),

@@ -9,9 +9,9 @@ import pytest
 import torch
 from pytestqt.qtbot import QtBot
 
-from engine.train.reports import FinishedReport
-from gui import torch_threads
-from gui.main_window import MainWindow
+from gendisc.engine.train.reports import FinishedReport
+from gendisc.gui import torch_threads
+from gendisc.gui.main_window import MainWindow
 
 
 def in_thread(fn: Callable[[], object]) -> object:

@@ -12,10 +12,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from gui.widgets.draw_canvas import DrawCanvas
-from gui.widgets.image_grid import ImageGrid, grid_shape
-from gui.widgets.prob_bars import ProbabilityBars
-from gui.widgets.qimage import numpy_to_qimage, qimage_to_gray
+from gendisc.gui.widgets.draw_canvas import DrawCanvas
+from gendisc.gui.widgets.image_grid import ImageGrid, grid_shape
+from gendisc.gui.widgets.prob_bars import ProbabilityBars
+from gendisc.gui.widgets.qimage import numpy_to_qimage, qimage_to_gray
 
 LEFT = Qt.MouseButton.LeftButton
 NONE = Qt.MouseButton.NoButton

@@ -1,0 +1,299 @@
+"""Frozen configuration dataclasses for data, the CNN and the GAN, with validation and JSON round-trips.
+
+Every value is checked when a config is built, so the CLI, the GUI and a script all get the same clear
+message for a bad value (``ConfigError``), before any training starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gendisc.engine.errors import ConfigError
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+SCHEDULES = ("constant", "onecycle", "cosine", "step")
+CNN_ARCHS = ("bn", "classic")
+GAN_LOSSES = ("bce", "hinge")
+GAN_JUDGES = ("auto", "off")   # or the path of a CNN run folder
+GAN_PRESETS = ("recommended", "seed", "dcgan")
+GAN_PRESET_TITLES = {"recommended": "Recommended: conditional, spectral norm, EMA of G",
+                     "seed": "Seed's original pairing: G Adam, D RMSprop",
+                     "dcgan": "Plain DCGAN (2016): BCE, Adam 2e-4, β1 0.5"}
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:
+    _check(value in choices, f"{name} must be one of {', '.join(choices)} (got {value!r})")
+
+
+def _finite_positive(name: str, value: float) -> None:
+    _check(isinstance(value, (int, float)) and math.isfinite(value) and value > 0,
+           f"{name} must be a finite number > 0 (got {value!r})")
+
+
+def _in_range(name: str, value: float, lo: float, hi: float, *, hi_open: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and math.isfinite(value) and lo <= value and (
+        value < hi if hi_open else value <= hi)
+    _check(ok, f"{name} must be between {lo} and {hi}{' (exclusive)' if hi_open else ''} (got {value!r})")
+
+
+def _int_at_least(name: str, value: int | None, lo: int, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= lo
+    _check(ok, f"{name} must be a whole number ≥ {lo} (got {value!r})")
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """One optimizer. ``momentum`` is Adam's β1, RMSprop's and SGD's momentum; ``beta2`` is Adam's β2."""
+
+    name: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    beta2: float = 0.999
+
+    def __post_init__(self) -> None:
+        _one_of("optimizer", self.name, OPTIMIZERS)
+        _finite_positive("learning rate", self.lr)
+        _check(self.lr <= 10, f"learning rate {self.lr} is far too high (at most 10)")
+        _in_range("momentum", self.momentum, 0.0, 1.0, hi_open=True)
+        _in_range("beta2", self.beta2, 0.0, 1.0, hi_open=True)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which dataset, how it is split, and the batch-level augmentation applied while training."""
+
+    dataset: str = "mnist-sample"
+    val_fraction: float = 0.1
+    split_seed: int = 0
+    augment: bool = True
+    shift: float = 0.1          # largest translation, as a fraction of the image size
+    rotate_deg: float = 12.0    # largest rotation, in degrees
+    scale: float = 0.12         # largest zoom in or out, as a fraction
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.dataset, str) and self.dataset.strip() != "", "dataset must be named")
+        _in_range("validation fraction", self.val_fraction, 0.0, 0.9)
+        _int_at_least("split seed", self.split_seed, 0)
+        _in_range("augmentation shift", self.shift, 0.0, 0.5)
+        _in_range("augmentation rotation", self.rotate_deg, 0.0, 180.0)
+        _in_range("augmentation scale", self.scale, 0.0, 0.5)
+
+
+@dataclass(frozen=True)
+class TrainBudget:
+    """How long to train: whichever of epochs, steps and seconds runs out first ends the run."""
+
+    epochs: int = 10
+    max_steps: int | None = None
+    max_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        _int_at_least("epochs", self.epochs, 1)
+        _int_at_least("max steps", self.max_steps, 1, optional=True)
+        if self.max_seconds is not None:
+            _finite_positive("max seconds", self.max_seconds)
+
+
+@dataclass(frozen=True)
+class CnnConfig:
+    """A classifier run. ``l2`` is weight decay added to the gradient; ``l1`` adds λ·Σ|w| to the loss."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=15))
+    arch: str = "bn"
+    optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 3e-3))
+    schedule: str = "onecycle"
+    batch_size: int = 128
+    dropout: float = 0.25
+    l1: float = 0.0
+    l2: float = 1e-4
+    label_smoothing: float = 0.05
+    early_stopping: int = 0     # epochs without a better validation loss before stopping; 0 = never
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 10         # steps between two step reports
+
+    def __post_init__(self) -> None:
+        _one_of("CNN architecture", self.arch, CNN_ARCHS)
+        _one_of("schedule", self.schedule, SCHEDULES)
+        _int_at_least("batch size", self.batch_size, 1)
+        _check(self.batch_size <= 65536, f"batch size {self.batch_size} is too large (at most 65536)")
+        _in_range("dropout", self.dropout, 0.0, 1.0, hi_open=True)
+        _in_range("L1", self.l1, 0.0, 1.0)
+        _in_range("L2", self.l2, 0.0, 1.0)
+        _in_range("label smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
+        _int_at_least("early stopping patience", self.early_stopping, 0)
+        _int_at_least("seed", self.seed, 0)
+        _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")
+        _int_at_least("log interval", self.log_every, 1)
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    """A GAN run. Generator and discriminator have their own optimizer; ``n_samples`` images are drawn
+    from one fixed noise batch at every epoch end so the gallery shows the same latent points evolving.
+
+    The defaults are tuned for a laptop CPU (``bench/gan_quality.py``): a class-conditional DCGAN (labels
+    one-hot into G, a projection term in D) with hinge loss, spectral normalisation in D and an exponential
+    moving average of G's weights for sampling. ``conditional=False``, ``spectral_norm=False``, ``ema=0`` and
+    ``loss="bce"`` give back the plain DCGAN. ``judge`` names the CNN that scores every epoch's samples:
+    ``off``, ``auto`` (a default CNN trained once per dataset and cached) or a CNN run folder.
+    """
+
+    data: DataConfig = field(default_factory=lambda: DataConfig(augment=False))
+    budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
+    latent_dim: int = 64
+    g_width: int = 32
+    d_width: int = 32
+    g_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 1e-3, 0.0, 0.9))
+    d_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 1e-3, 0.0, 0.9))
+    schedule: str = "constant"
+    loss: str = "bce"
+    batch_size: int = 64
+    label_smoothing: float = 0.0   # one-sided: real targets become 1 - smoothing (BCE loss only)
+    dropout: float = 0.0           # in the discriminator
+    l1: float = 0.0
+    l2: float = 0.0
+    n_samples: int = 64
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 10
+    conditional: bool = True       # class-conditional G and D; samples are class-balanced
+    spectral_norm: bool = True     # in the discriminator (which then has no batch norm)
+    ema: float = 0.999             # decay of the moving average of G's weights used for sampling; 0 = off
+    judge: str = "off"
+    judge_samples: int = 256       # generated images the judge scores at every epoch end
+
+    def __post_init__(self) -> None:
+        _int_at_least("latent size", self.latent_dim, 1)
+        _check(self.latent_dim <= 4096, f"latent size {self.latent_dim} is too large (at most 4096)")
+        _int_at_least("generator width", self.g_width, 4)
+        _int_at_least("discriminator width", self.d_width, 4)
+        _one_of("schedule", self.schedule, SCHEDULES)
+        _one_of("GAN loss", self.loss, GAN_LOSSES)
+        _int_at_least("batch size", self.batch_size, 1)
+        _check(self.batch_size <= 65536, f"batch size {self.batch_size} is too large (at most 65536)")
+        _in_range("label smoothing", self.label_smoothing, 0.0, 0.5)
+        _in_range("dropout", self.dropout, 0.0, 1.0, hi_open=True)
+        _in_range("L1", self.l1, 0.0, 1.0)
+        _in_range("L2", self.l2, 0.0, 1.0)
+        _int_at_least("number of samples", self.n_samples, 1)
+        _check(self.n_samples <= 1024, f"number of samples {self.n_samples} is too large (at most 1024)")
+        _int_at_least("seed", self.seed, 0)
+        _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")
+        _int_at_least("log interval", self.log_every, 1)
+        _check(isinstance(self.conditional, bool), f"conditional must be true or false (got {self.conditional!r})")
+        _check(isinstance(self.spectral_norm, bool),
+               f"spectral_norm must be true or false (got {self.spectral_norm!r})")
+        _in_range("EMA decay", self.ema, 0.0, 1.0, hi_open=True)
+        _check(isinstance(self.judge, str) and self.judge.strip() != "",
+               "judge must be auto, off or the folder of a CNN run")
+        _int_at_least("judge samples", self.judge_samples, 16)
+        _check(self.judge_samples <= 10_000, f"judge samples {self.judge_samples} is too large (at most 10000)")
+
+    @classmethod
+    def preset(cls, name: str, base: GanConfig | None = None) -> GanConfig:
+        """``base`` (default: the defaults) with the model and optimisation settings of preset ``name``.
+
+        ``recommended`` is the defaults; ``seed`` keeps them but pairs an Adam generator with an RMSprop
+        discriminator, as the project's seed did; ``dcgan`` is the plain DCGAN of Radford et al. (2016).
+        Data, budget, seed, device, samples and judge stay those of ``base``.
+        """
+        _one_of("GAN preset", name, GAN_PRESETS)
+        base = base or cls()
+        d = cls()
+        model = {"latent_dim": d.latent_dim, "g_width": d.g_width, "d_width": d.d_width, "loss": d.loss,
+                 "g_optimizer": d.g_optimizer, "d_optimizer": d.d_optimizer, "schedule": d.schedule,
+                 "batch_size": d.batch_size, "label_smoothing": d.label_smoothing, "dropout": d.dropout,
+                 "l1": d.l1, "l2": d.l2, "conditional": d.conditional, "spectral_norm": d.spectral_norm,
+                 "ema": d.ema}
+        if name == "seed":
+            model["d_optimizer"] = OptimizerConfig("rmsprop", 2e-4, 0.0)
+        elif name == "dcgan":
+            adam = OptimizerConfig("adam", 2e-4, 0.5)
+            model.update(latent_dim=100, g_width=64, d_width=64, loss="bce", g_optimizer=adam, d_optimizer=adam,
+                         conditional=False, spectral_norm=False, ema=0.0)
+        return dataclasses.replace(base, **model)
+
+
+RunConfig = CnnConfig | GanConfig
+KINDS: dict[str, type] = {"cnn": CnnConfig, "gan": GanConfig}
+C = TypeVar("C")
+
+
+def kind_of(cfg: RunConfig) -> str:
+    """``"cnn"`` or ``"gan"``."""
+    return "cnn" if isinstance(cfg, CnnConfig) else "gan"
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+    """Build ``cls`` from a plain dict, recursing into nested configs; unknown keys are refused."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__} expects a JSON object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} option(s): {', '.join(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = from_dict(hint, value)
+        else:
+            kwargs[name] = _coerce(name, hint, value)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a wrong type deep inside a check
+        raise ConfigError(f"{cls.__name__}: {exc}") from None
+
+
+def _coerce(name: str, hint: Any, value: Any) -> Any:
+    """JSON has no int/float distinction worth trusting: accept 1 for a float field, refuse 1.5 for an int."""
+    args = typing.get_args(hint)
+    optional = type(None) in args and (typing.get_origin(hint) in (typing.Union, types.UnionType))
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{name} must not be empty")
+    base = next((a for a in args if a is not type(None)), hint) if optional else hint
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if base is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if base in (int, float, str, bool) and not isinstance(value, base):
+        raise ConfigError(f"{name} must be of type {base.__name__} (got {value!r})")
+    return value
+
+
+def save_json(cfg: RunConfig) -> str:
+    return json.dumps({"kind": kind_of(cfg), "config": to_dict(cfg)}, indent=2)
+
+
+def load_json(text: str, source: str | Path = "config") -> RunConfig:
+    """Parse a config written by :func:`save_json`."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(obj, dict) or obj.get("kind") not in KINDS or "config" not in obj:
+        raise ConfigError(f"{source}: not a GenDisc Studio run config (needs 'kind' cnn|gan and 'config')")
+    return from_dict(KINDS[obj["kind"]], obj["config"])

@@ -1,0 +1,95 @@
+"""A dataset as resident float tensors: split, normalised, on the training device when it fits.
+
+No DataLoader and no worker processes: for MNIST-sized data, slicing one tensor already in memory is several
+times faster than collating batches from Python objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gendisc.engine.config import DataConfig
+from gendisc.engine.data.dataset import RawDataset
+
+
+def normalize(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 ``N×H×W×C`` (or ``N×C×H×W`` tensor) → float ``N×C×H×W`` in [-1, 1]; background is -1.
+
+    One scaling for both networks: the GAN's tanh output and the CNN's input live in the same space, so the
+    CNN can judge generated images as they are.
+    """
+    # a copy: cached dataset arrays are read-only, and the caller's array must never change
+    t = torch.tensor(images) if isinstance(images, np.ndarray) else images
+    if t.ndim == 3:
+        t = t.unsqueeze(-1)
+    if t.shape[-1] in (1, 3) and t.shape[1] not in (1, 3):
+        t = t.permute(0, 3, 1, 2)
+    return t.contiguous().float().div(127.5).sub_(1.0)
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """float ``N×C×H×W`` in [-1, 1] → uint8 ``N×H×W×C`` NumPy array (CPU)."""
+    y = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return y.permute(0, 2, 3, 1).cpu().numpy()
+
+
+@dataclass
+class TensorData:
+    """Training, validation and (when the dataset has one) test tensors, plus what the models need to know."""
+
+    name: str
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor | None
+    test_y: torch.Tensor | None
+    class_names: tuple[str, ...]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.train_x.shape[1:]
+        return (int(c), int(h), int(w))
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def device(self) -> torch.device:
+        return self.train_x.device
+
+
+def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded shuffle, cut into train and validation indices (validation at least one image if asked)."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = 0 if val_fraction <= 0 else min(n - 1, max(1, round(n * val_fraction)))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def _fits(nbytes: int, device: torch.device) -> bool:
+    if device.type != "cuda":
+        return True
+    free, _ = torch.cuda.mem_get_info(device)
+    return nbytes * 2 < free  # leave room for the models and activations
+
+
+def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu") -> TensorData:
+    """Split ``raw`` as ``cfg`` says and hold it as normalised tensors on ``device`` (or CPU if it won't fit)."""
+    device = torch.device(device)
+    train_idx, val_idx = split_indices(len(raw.train_labels), cfg.val_fraction, cfg.split_seed)
+    total = raw.train_images.nbytes * 4 + (0 if raw.test_images is None else raw.test_images.nbytes * 4)
+    target = device if _fits(total, device) else torch.device("cpu")
+
+    def put(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        return normalize(images).to(target), torch.tensor(labels, dtype=torch.long).to(target)
+
+    train_x, train_y = put(raw.train_images[train_idx], raw.train_labels[train_idx])
+    val_x, val_y = put(raw.train_images[val_idx], raw.train_labels[val_idx])
+    test_x = test_y = None
+    if raw.test_images is not None and raw.test_labels is not None:
+        test_x, test_y = put(raw.test_images, raw.test_labels)
+    return TensorData(raw.name, train_x, train_y, val_x, val_y, test_x, test_y, raw.class_names)

@@ -1,0 +1,38 @@
+"""Measuring a saved run: a CNN on its validation and test sets, a GAN by its discriminator's view."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.config import CnnConfig, kind_of
+from gendisc.engine.data import load_dataset
+from gendisc.engine.data.tensors import normalize, prepare
+from gendisc.engine.evaluate.classify import evaluate_classifier, predict_logits
+from gendisc.engine.inference import generate, load_classifier, load_gan
+
+
+def evaluate_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Plain numbers describing how good the run's model is, with the split it was trained with."""
+    cfg = RunFolder(run_dir).config()
+    if isinstance(cfg, CnnConfig):
+        loaded = load_classifier(run_dir)
+        data = prepare(load_dataset(cfg.data.dataset), cfg.data)
+        out: dict[str, Any] = {"kind": "cnn", "dataset": data.name, "step": loaded.step}
+        for split, x, y in (("val", data.val_x, data.val_y), ("test", data.test_x, data.test_y)):
+            if x is not None and len(x):
+                ev = evaluate_classifier(loaded.model, x, y, data.n_classes)
+                out.update({f"{split}_images": ev.n, f"{split}_loss": round(ev.loss, 5),
+                            f"{split}_acc": round(ev.accuracy, 5)})
+        return out
+    gan = load_gan(run_dir)
+    data = prepare(load_dataset(cfg.data.dataset), cfg.data)
+    real = data.val_x if len(data.val_x) else data.train_x[:1000]
+    fake = normalize(generate(gan.generator, len(real), seed=1))
+    d_real = torch.sigmoid(predict_logits(gan.discriminator, real)).mean()
+    d_fake = torch.sigmoid(predict_logits(gan.discriminator, fake)).mean()
+    return {"kind": kind_of(cfg), "dataset": data.name, "step": gan.step, "images": len(real),
+            "d_real": round(float(d_real), 5), "d_fake": round(float(d_fake), 5)}

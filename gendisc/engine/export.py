@@ -1,0 +1,94 @@
+"""Exporting a trained run's models: ONNX (checked with onnxruntime when it is installed) and TorchScript.
+
+The CNN takes images ``N×C×H×W`` in [-1, 1] (``x / 127.5 - 1`` of the uint8 pixels) and returns class logits;
+the generator takes noise ``N×latent_dim`` and returns images in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gendisc.engine.checkpoint import RunFolder, atomic_write_bytes
+from gendisc.engine.config import CnnConfig
+from gendisc.engine.errors import GenDiscError
+from gendisc.engine.inference import load_classifier, load_gan
+
+FORMATS = ("onnx", "torchscript")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    format: str
+    model: str                        # "classifier" | "generator"
+    max_abs_diff: float | None        # onnxruntime vs PyTorch on a test batch; None if onnxruntime is missing
+
+
+class _ImagesOnly(nn.Module):
+    """Wraps a model so the exported graph has exactly one input and one output."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+def _model_and_input(run_dir: str | os.PathLike[str]) -> tuple[nn.Module, torch.Tensor, str, tuple[str, str]]:
+    cfg = RunFolder(run_dir).config()
+    g = torch.Generator().manual_seed(0)
+    if isinstance(cfg, CnnConfig):
+        loaded = load_classifier(run_dir)
+        x = torch.rand(4, *loaded.image_shape, generator=g) * 2 - 1
+        return _ImagesOnly(loaded.model).eval(), x, "classifier", ("images", "logits")
+    gan = load_gan(run_dir)
+    z = torch.randn(4, gan.generator.latent_dim, generator=g)
+    return _ImagesOnly(gan.generator).eval(), z, "generator", ("noise", "images")
+
+
+def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str], fmt: str) -> ExportResult:
+    """Export the run's CNN (or GAN generator) to ``out`` as ``onnx`` or ``torchscript``."""
+    if fmt not in FORMATS:
+        raise GenDiscError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    model, example, what, (input_name, output_name) = _model_and_input(run_dir)
+    out = Path(out)
+    buf = io.BytesIO()
+    with torch.no_grad():
+        if fmt == "torchscript":
+            traced = torch.jit.trace(model, example)
+            torch.jit.save(traced, buf)
+            atomic_write_bytes(out, buf.getvalue())
+            return ExportResult(out, fmt, what, None)
+        try:
+            import onnx  # noqa: F401 - the exporter needs it; say so clearly if it is missing
+        except ImportError:
+            raise GenDiscError("ONNX export needs the 'onnx' package: pip install onnx") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # the TorchScript-based exporter: no onnxscript
+            torch.onnx.export(model, (example,), buf, dynamo=False, input_names=[input_name],
+                              output_names=[output_name], dynamic_axes={input_name: {0: "batch"},
+                                                                        output_name: {0: "batch"}})
+    atomic_write_bytes(out, buf.getvalue())
+    return ExportResult(out, fmt, what, check_onnx(out, model, example))
+
+
+def check_onnx(path: Path, model: nn.Module, example: torch.Tensor) -> float | None:
+    """Largest absolute difference between onnxruntime's and PyTorch's outputs; None without onnxruntime."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: example.numpy()})
+    with torch.no_grad():
+        want = model(example).numpy()
+    return float(np.max(np.abs(got - want)))

@@ -1,0 +1,55 @@
+"""A terminal progress bar for headless training: rate, ETA and the latest losses, on one line."""
+
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+from gendisc.engine.durations import eta_seconds, format_duration
+from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, StepReport
+
+
+class ProgressPrinter:
+    """Redraws one line on a terminal (at most 5 times a second); on a pipe, prints a line per epoch."""
+
+    def __init__(self, stream: TextIO, enabled: bool = True, width: int = 24) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.width = width
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self._last_draw = 0.0
+        self._line = ""
+
+    def show(self, report: Report) -> None:
+        if not self.enabled:
+            return
+        if isinstance(report, StepReport):
+            self._line = self._step_line(report)
+            if self.tty and time.monotonic() - self._last_draw > 0.2:
+                self._last_draw = time.monotonic()
+                self.stream.write("\r" + self._line + "\x1b[K")
+                self.stream.flush()
+        elif isinstance(report, EpochReport):
+            metrics = "  ".join(f"{k} {v:.4f}" for k, v in report.metrics.items())
+            self._write_line(f"epoch {report.epoch}: {metrics}")
+        elif isinstance(report, FinishedReport):
+            self._write_line(self._line)
+
+    def _step_line(self, r: StepReport) -> str:
+        filled = round(self.width * r.progress)
+        bar = "█" * filled + "·" * (self.width - filled)
+        eta = eta_seconds(r.progress, r.elapsed_s)
+        losses = " ".join(f"{k} {v:.3f}" for k, v in r.losses.items())
+        return (f"{bar} {100 * r.progress:3.0f}%  step {r.step}/{r.total_steps}  epoch {r.epoch}  {losses}  "
+                f"{r.images_per_s:,.0f} img/s  {format_duration(r.elapsed_s)} elapsed"
+                f"{'' if eta is None else f', ETA {format_duration(eta)}'}")
+
+    def _write_line(self, text: str) -> None:
+        if not text:
+            return
+        self.stream.write(("\r" + text + "\x1b[K\n") if self.tty else text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.flush()

@@ -1,0 +1,434 @@
+"""The GAN's samples from its fixed noise batch, epoch by epoch: a grid, a slider through the history, and an
+enlarged view of any one sample; and, when a judge CNN scores the samples, the "hardest samples" view — the
+generated images the judge is least sure about — with the class histogram of everything it scored.
+
+Because the noise is fixed, scrubbing the slider shows the same latent points as training goes on — the clearest
+picture of what the generator has learned.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QCloseEvent, QColor, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QStackedWidget,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gendisc.engine.imageio import encode_png, make_grid
+from gendisc.engine.train.reports import EpochReport, JudgeReport
+from gendisc.gui.widgets.image_grid import ImageGrid
+from gendisc.gui.widgets.qimage import numpy_to_qimage
+
+__all__ = ["EnlargedImageDialog", "GalleryPanel"]
+
+MAX_HISTORY = 500  # 500 × 64 MNIST samples is about 25 MB; RGB 32×32 samples about 100 MB
+ENLARGE = 10
+PLACEHOLDER = "Train the GAN to see its samples here"
+JUDGE_PLACEHOLDER = ("No judge yet: with Training → GAN → Judge on, a CNN scores every epoch's samples and "
+                     "the ones it is least sure about appear here")
+SAMPLES_VIEW, HARDEST_VIEW = 0, 1
+
+
+def hardest_captions(report: JudgeReport) -> list[str]:
+    """One short caption per hardest sample: the class asked for (conditional GAN) → the judge's class, and its
+    confidence: ``3→5 41%``, or ``5? 41%`` for an unconditional GAN."""
+    names = report.class_names
+
+    def name(i: int) -> str:
+        return names[i] if 0 <= i < len(names) else str(i)
+
+    out = []
+    for i, (pred, conf) in enumerate(zip(report.hardest_pred, report.hardest_conf, strict=True)):
+        guess = f"{100 * float(conf):.0f}%"
+        if report.hardest_asked is not None:
+            out.append(f"{name(int(report.hardest_asked[i]))}→{name(int(pred))} {guess}")
+        else:
+            out.append(f"{name(int(pred))}? {guess}")
+    return out
+
+
+class ClassHistogram(QWidget):
+    """Vertical bars, one per class: how the judged samples spread over the classes, with a dashed line where every
+    bar would stand if they spread evenly. The mode-collapse meter: one tall bar and flat others is collapse."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._counts: np.ndarray | None = None
+        self._names: list[str] = []
+        self.setMinimumHeight(90)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(110)
+
+    def set_counts(self, counts: np.ndarray | None, names: list[str] | None = None) -> None:
+        self._counts = None if counts is None else np.asarray(counts, dtype=np.float64)
+        self._names = list(names) if names is not None else [str(i) for i in range(len(self._counts or []))]
+        if self._counts is not None and self._counts.sum() > 0:
+            shares = self._counts / self._counts.sum()
+            self.setToolTip("\n".join(f"{n}: {100 * s:.1f}%" for n, s in zip(self._names, shares, strict=False)))
+        self.update()
+
+    def shares(self) -> np.ndarray | None:
+        """The share of each class (sums to 1), or None."""
+        if self._counts is None or self._counts.sum() <= 0:
+            return None
+        return self._counts / self._counts.sum()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        pal = self.palette()
+        shares = self.shares()
+        fm = self.fontMetrics()
+        if shares is None:
+            painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No judge yet")
+            painter.end()
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        n = len(shares)
+        label_h = fm.height()
+        top, bottom = 4.0, self.height() - label_h - 2.0
+        width = self.width() / n
+        peak = max(float(shares.max()), 2.0 / n)   # an even spread fills half the height
+        bar = QColor(pal.color(QPalette.ColorRole.Highlight))
+        for i, share in enumerate(shares):
+            h = (bottom - top) * float(share) / peak
+            rect = QRectF(i * width + width * 0.15, bottom - h, width * 0.7, h)
+            painter.fillRect(rect, bar)
+            painter.setPen(pal.color(QPalette.ColorRole.WindowText))
+            painter.drawText(QRectF(i * width, bottom + 1, width, label_h), Qt.AlignmentFlag.AlignHCenter,
+                             fm.elidedText(self._names[i] if i < len(self._names) else str(i),
+                                           Qt.TextElideMode.ElideRight, int(width)))
+        even = bottom - (bottom - top) * (1.0 / n) / peak
+        line = QColor(pal.color(QPalette.ColorRole.WindowText))
+        line.setAlpha(140)
+        painter.setPen(QPen(line, 1, Qt.PenStyle.DashLine))
+        painter.drawLine(QPointF(0, even), QPointF(self.width(), even))
+        painter.end()
+
+
+class JudgeView(QWidget):
+    """The judge's verdict on one epoch: a summary line, the hardest samples with captions, the class histogram."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.report: JudgeReport | None = None
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.grid = ImageGrid()
+        self.grid.set_placeholder(JUDGE_PLACEHOLDER)
+        self.grid.setToolTip("The generated images the judge CNN is least sure about, least sure first.\n"
+                             "Caption: the class the generator was asked for → the judge's guess and its "
+                             "confidence. Click one to enlarge it.")
+        self.histogram_label = QLabel("Samples per class, as the judge reads them (dashed: an even spread)")
+        self.histogram_label.setWordWrap(True)
+        self.histogram = ClassHistogram()
+        self.histogram.setWhatsThis("The mode-collapse meter: how the scored samples spread over the classes. "
+                                    "Even bars (entropy near 1) mean the GAN draws every class; one tall bar means "
+                                    "it collapsed to one kind of image.")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.histogram_label)
+        layout.addWidget(self.histogram)
+        self.show_verdict(None)
+
+    def show_verdict(self, report: JudgeReport | None, metrics: dict[str, float] | None = None,
+                     epoch: int | None = None) -> None:
+        self.report = report
+        if report is None:
+            self.grid.clear()
+            self.histogram.set_counts(None)
+            self.summary.setText("The judge is a CNN trained on the same images; it scores the samples after every "
+                                 "epoch.")
+            return
+        self.grid.set_images(_for_display(report.hardest), hardest_captions(report))
+        self.histogram.set_counts(report.histogram, list(report.class_names))
+        m = metrics or {}
+        parts = [f"<b>Epoch {epoch}</b>" if epoch is not None else "",
+                 f"{100 * m['judge_confident']:.0f}% recognised with ≥ 90% confidence" if "judge_confident" in m
+                 else "", f"class entropy {m['judge_entropy']:.2f}" if "judge_entropy" in m else "",
+                 f"FCD {m['judge_fcd']:.2f}" if "judge_fcd" in m else ""]
+        text = " · ".join(p for p in parts if p)
+        self.summary.setText(f"{text}<br><span style='font-size:small'>{report.n_scored} samples scored by the "
+                             f"judge: {report.judge}</span>")
+
+
+def _as_batch(images: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Normalise samples to uint8 ``N×H×W×C`` (C = 1 or 3); returns ``(array, tiled)``.
+
+    A 4-D array is a batch. A 2-D array, or a 3-D one whose last axis is 3, is one already-tiled grid (as saved in
+    a run folder's ``samples/``), kept as a batch of one. Any other 3-D array is a batch of gray images.
+    """
+    arr = np.asarray(images)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"expected uint8 samples, got dtype {arr.dtype}")
+    if arr.ndim == 4 and arr.shape[3] in (1, 3):
+        return arr.copy(), False
+    if arr.ndim == 2:
+        return arr[None, :, :, None].copy(), True
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return arr[None].copy(), True
+    if arr.ndim == 3:
+        return arr[..., None].copy(), False
+    raise ValueError(f"expected N×H×W×C samples (C = 1 or 3) or one H×W(×3) grid, got shape {arr.shape}")
+
+
+def _for_display(batch: np.ndarray) -> np.ndarray:
+    """``N×H×W×1`` → ``N×H×W`` (what ImageGrid and QImage take for gray); RGB unchanged."""
+    return batch[..., 0] if batch.shape[3] == 1 else batch
+
+
+class EnlargedImageDialog(QDialog):
+    """One sample scaled up with crisp nearest-neighbour pixels; its epoch and index are in the title."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.epoch = 0
+        self.index = 0
+        self.image = np.zeros((0, 0), dtype=np.uint8)
+        self.label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.label)
+
+    def show_image(self, image: np.ndarray, epoch: int, index: int, count: int) -> None:
+        """Show ``image`` (``H×W`` or ``H×W×3`` uint8) enlarged ×10, sample ``index`` (0-based) of ``count``."""
+        self.epoch, self.index, self.image = epoch, index, np.array(image, copy=True)
+        qimg = numpy_to_qimage(self.image)
+        self.label.setPixmap(QPixmap.fromImage(qimg.scaled(
+            qimg.width() * ENLARGE, qimg.height() * ENLARGE,
+            Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation,
+        )))
+        self.setWindowTitle(f"Epoch {epoch} · sample {index + 1} of {count}")
+        self.adjustSize()
+
+
+class GalleryPanel(QWidget):
+    """Sample grids from the GAN's fixed noise, one per epoch, with a slider through the history.
+
+    With the slider at its right end the panel follows new epochs live; moved back, it stays on the epoch chosen.
+    """
+
+    def __init__(self, parent: QWidget | None = None, max_history: int = MAX_HISTORY) -> None:
+        super().__init__(parent)
+        self._history: deque[tuple[int, np.ndarray, bool]] = deque(maxlen=max_history)  # (epoch, N×H×W×C, tiled)
+        self._verdicts: dict[int, tuple[JudgeReport, dict[str, float]]] = {}   # epoch → the judge's verdict
+        self._shown: int | None = None
+        self.enlarged_dialog: EnlargedImageDialog | None = None
+
+        self.grid = ImageGrid()
+        self.grid.set_placeholder(PLACEHOLDER)
+        self.grid.setToolTip("Samples from the same fixed noise at every epoch. Click one to enlarge it.")
+        self.grid.image_clicked.connect(self.enlarge)
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Scrub through the epochs; at the right end the gallery follows training live")
+        self.slider.setPageStep(5)
+        self.slider.valueChanged.connect(self._on_slider_moved)
+        self.epoch_label = QLabel()
+        self.epoch_label.setMinimumWidth(self.epoch_label.fontMetrics().horizontalAdvance("Epoch 0000 / 0000"))
+        self.epoch_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.save_button = QPushButton("Save PNG…")
+        self.save_button.setToolTip("Save the grid shown as a PNG image")
+        self.save_button.clicked.connect(self._ask_save_png)
+
+        self.judge_view = JudgeView()
+        self.judge_view.grid.image_clicked.connect(self._enlarge_hardest)
+        self.views = QTabBar()
+        self.views.setDocumentMode(True)
+        self.views.setExpanding(False)
+        self.views.addTab("Samples")
+        self.views.addTab("Hardest for the judge")
+        self.views.setTabToolTip(SAMPLES_VIEW, "The GAN's samples from its fixed noise batch")
+        self.views.setTabToolTip(HARDEST_VIEW, "The samples the judge CNN is least sure about, and how all the "
+                                               "samples it scored spread over the classes")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.judge_view)
+        self.views.currentChanged.connect(self.stack.setCurrentIndex)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.slider, 1)
+        bar.addWidget(self.epoch_label)
+        bar.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.views)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(bar)
+        self._sync_controls()
+
+    # ----------------------------------------------------------------- public API
+    def add_samples(self, epoch: int, images: np.ndarray) -> None:
+        """Add one epoch's samples: uint8 ``N×H×W×C`` (or ``N×H×W``), or one pre-tiled ``H×W(×3)`` grid.
+
+        An epoch at or before the latest one replaces the history from there on (a resumed run repeats epochs).
+        """
+        batch, tiled = _as_batch(images)
+        follow = self._shown is None or self._shown == len(self._history) - 1
+        shown_epoch = None if follow else self._history[self._shown][0]
+        while self._history and self._history[-1][0] >= epoch:
+            self._history.pop()
+        for old in [e for e in self._verdicts if e > epoch]:
+            del self._verdicts[old]
+        self._history.append((int(epoch), batch, tiled))
+        if follow:
+            self._show(len(self._history) - 1)
+        else:
+            # Keep the epoch the user chose, wherever it now sits (the oldest entry may have been dropped).
+            epochs = [e for e, _b, _t in self._history]
+            self._show(epochs.index(shown_epoch) if shown_epoch in epochs else len(self._history) - 1)
+
+    def add_epoch(self, report: EpochReport) -> None:
+        """Add an epoch report's samples (and the judge's verdict on them); reports without samples (the CNN's)
+        are ignored."""
+        if report.samples is None:
+            return
+        verdict = getattr(report, "judge", None)
+        if verdict is not None:
+            self._verdicts[int(report.epoch)] = (verdict, dict(report.metrics))
+        else:
+            self._verdicts.pop(int(report.epoch), None)
+        self.add_samples(report.epoch, report.samples)
+
+    def verdict(self, epoch: int | None = None) -> JudgeReport | None:
+        """The judge's verdict on ``epoch`` (default: the epoch shown), or None."""
+        epoch = self.current_epoch() if epoch is None else epoch
+        entry = self._verdicts.get(epoch) if epoch is not None else None
+        return entry[0] if entry else None
+
+    def show_view(self, index: int) -> None:
+        """``SAMPLES_VIEW`` (0) or ``HARDEST_VIEW`` (1), as clicking the tabs does."""
+        self.views.setCurrentIndex(index)
+
+    def load_history(self, entries: list[tuple[int, np.ndarray]]) -> None:
+        """Replace the history with saved ``(epoch, samples)`` pairs and show the latest."""
+        self.reset()
+        for epoch, images in sorted(entries, key=lambda entry: entry[0]):
+            self.add_samples(epoch, images)
+
+    def reset(self) -> None:
+        """Forget every epoch and show the placeholder."""
+        self._history.clear()
+        self._verdicts.clear()
+        self._shown = None
+        self.grid.clear()
+        self.judge_view.show_verdict(None)
+        self._sync_controls()
+
+    def history_length(self) -> int:
+        return len(self._history)
+
+    def current_epoch(self) -> int | None:
+        """Epoch of the samples shown, or ``None`` while empty."""
+        return None if self._shown is None else self._history[self._shown][0]
+
+    def shown_images(self) -> np.ndarray | None:
+        """The samples shown as uint8 ``N×H×W×C`` (``1×H×W×C`` for a pre-tiled grid), or ``None`` while empty."""
+        return None if self._shown is None else self._history[self._shown][1]
+
+    def show_epoch_index(self, index: int) -> None:
+        """Show history entry ``index`` (0 = oldest kept), as moving the slider does."""
+        self.slider.setValue(index)
+
+    def save_png(self, path: str | Path) -> None:
+        """Write the grid shown as a PNG (2-pixel black gaps between samples, as in the run folder's samples);
+        in the hardest-samples view, those samples."""
+        if self._shown is None:
+            raise ValueError("no samples to save yet")
+        _epoch, batch, tiled = self._history[self._shown]
+        image = batch[0] if tiled else make_grid(batch)
+        if self.views.currentIndex() == HARDEST_VIEW:
+            verdict = self.verdict()
+            if verdict is None:
+                raise ValueError("no judge's verdict for this epoch")
+            image = make_grid(verdict.hardest)
+        Path(path).write_bytes(encode_png(image))
+
+    def enlarge(self, index: int) -> None:
+        """Open (or update) the enlarged view of sample ``index`` of the epoch shown."""
+        if self._shown is None:
+            return
+        epoch, batch, tiled = self._history[self._shown]
+        if tiled or not 0 <= index < len(batch):
+            return
+        if self.enlarged_dialog is None:
+            self.enlarged_dialog = EnlargedImageDialog(self)
+        self.enlarged_dialog.show_image(_for_display(batch)[index], epoch, index, len(batch))
+        self.enlarged_dialog.show()
+        self.enlarged_dialog.raise_()
+
+    # ----------------------------------------------------------------- internals
+    def _show(self, index: int) -> None:
+        self._shown = index
+        epoch, batch, tiled = self._history[index]
+        if tiled:
+            self.grid.set_grid(_for_display(batch)[0])
+        else:
+            self.grid.set_images(_for_display(batch))
+        entry = self._verdicts.get(epoch)
+        self.judge_view.show_verdict(entry[0] if entry else None, entry[1] if entry else None, epoch)
+        self._sync_controls()
+
+    def _enlarge_hardest(self, index: int) -> None:
+        verdict = self.verdict()
+        if verdict is None or not 0 <= index < len(verdict.hardest):
+            return
+        if self.enlarged_dialog is None:
+            self.enlarged_dialog = EnlargedImageDialog(self)
+        epoch = self.current_epoch() or 0
+        self.enlarged_dialog.show_image(_for_display(verdict.hardest)[index], epoch, index, len(verdict.hardest))
+        self.enlarged_dialog.setWindowTitle(f"Epoch {epoch} · hardest sample {index + 1}: "
+                                            f"{hardest_captions(verdict)[index]}")
+        self.enlarged_dialog.show()
+        self.enlarged_dialog.raise_()
+
+    def _on_slider_moved(self, value: int) -> None:
+        if self._history and value != self._shown:
+            self._show(value)
+
+    def _sync_controls(self) -> None:
+        n = len(self._history)
+        self.slider.blockSignals(True)  # the range and value follow the history; only the user's moves are events
+        self.slider.setRange(0, max(0, n - 1))
+        self.slider.setValue(self._shown or 0)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(n > 1)
+        self.save_button.setEnabled(n > 0)
+        if self._shown is None:
+            self.epoch_label.setText("No epochs yet")
+        else:
+            self.epoch_label.setText(f"Epoch {self._history[self._shown][0]} / {self._history[-1][0]}")
+
+    def _ask_save_png(self) -> None:
+        epoch = self.current_epoch()
+        if epoch is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save samples as PNG", f"samples-epoch-{epoch:04d}.png",
+                                              "PNG image (*.png)")
+        if path:
+            try:
+                self.save_png(path)
+            except OSError as exc:
+                QMessageBox.warning(self, "Save failed", f"Could not write {path}:\n{exc}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.enlarged_dialog is not None:
+            self.enlarged_dialog.close()
+        super().closeEvent(event)

@@ -1,0 +1,79 @@
+"""Edit → Preferences: settings of the app rather than of a run (how often to autosave), kept in QSettings."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+
+AUTOSAVE_KEY = "run/autosave_minutes"
+AUTOSAVE_DEFAULT_MIN = 5.0
+AUTOSAVE_MAX_MIN = 24 * 60.0
+
+
+def autosave_minutes() -> float:
+    """Minutes between autosaves; 0 means only at epoch ends, on stop and when the window closes."""
+    value = QSettings().value(AUTOSAVE_KEY, AUTOSAVE_DEFAULT_MIN)
+    try:
+        minutes = float(value)   # QSettings' INI files give strings back
+    except (TypeError, ValueError):
+        return AUTOSAVE_DEFAULT_MIN
+    return minutes if math.isfinite(minutes) and 0 <= minutes <= AUTOSAVE_MAX_MIN else AUTOSAVE_DEFAULT_MIN
+
+
+def set_autosave_minutes(minutes: float) -> None:
+    if not (math.isfinite(minutes) and 0 <= minutes <= AUTOSAVE_MAX_MIN):
+        raise ValueError(f"autosave interval must be between 0 and {AUTOSAVE_MAX_MIN:g} minutes (got {minutes!r})")
+    QSettings().setValue(AUTOSAVE_KEY, float(minutes))
+
+
+def autosave_seconds() -> float | None:
+    """What the trainers' ``autosave_s`` gets: seconds between autosaves, or None for none between epochs."""
+    minutes = autosave_minutes()
+    return minutes * 60 if minutes > 0 else None
+
+
+class PreferencesDialog(QDialog):
+    """The autosave interval, and where the app writes its log (for bug reports)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.autosave = QDoubleSpinBox()
+        self.autosave.setRange(0.0, AUTOSAVE_MAX_MIN)
+        self.autosave.setDecimals(1)
+        self.autosave.setSingleStep(1.0)
+        self.autosave.setSuffix(" min")
+        self.autosave.setSpecialValueText("only at epoch ends")
+        self.autosave.setValue(autosave_minutes())
+        self.autosave.setToolTip("A running training also writes a checkpoint this often, so a crash or a power cut "
+                                 "loses at most this much work. Checkpoints are always written at every epoch end, "
+                                 "on Stop, on File → Save checkpoint and when the window is closed. Applies to runs "
+                                 "started from now on.")
+        from gendisc.gui.crash import log_file
+
+        log = QLabel(f"Errors are logged to<br><code>{log_file()}</code>")
+        log.setWordWrap(True)
+        log.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("Autosave every", self.autosave)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(log)
+        layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        set_autosave_minutes(self.autosave.value())
+        super().accept()
+
+
+def show_preferences(parent: QWidget | None = None) -> PreferencesDialog:
+    """Open the dialog window-modally (non-blocking: training signals keep flowing); returns it for tests."""
+    dialog = PreferencesDialog(parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
