@@ -29,7 +29,7 @@ DESKTOP_DIR ?= $(shell xdg-user-dir DESKTOP 2>/dev/null || echo "$(HOME)/Desktop
 help:
 	@echo "make run    - set up .venv and open GenDisc Studio on the bundled MNIST sample"
 	@echo "              (Linux needs a display and: libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0)"
-	@echo "make test   - set up .venv and run ruff + the test suite (GUI tests offscreen)"
+	@echo "make test   - set up .venv and run ruff, the import layers and the test suite (GUI tests offscreen)"
 	@echo "make train  - headless CNN training on the bundled sample (ARGS='...' for more options)"
 	@echo "make bench  - run the performance scripts in bench/ and print their figures"
 	@echo "make install-desktop / uninstall-desktop - add or remove the app in your menu and on your desktop"
@@ -61,6 +61,7 @@ train: $(STAMP_RUN)
 
 test: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q $(ARGS)
 
 bench: $(STAMP_TEST)

@@ -96,7 +96,8 @@ def train(dataset: str, seconds: float | None, save: str | None) -> tuple[Any, A
     from gendisc.engine.config import CnnConfig
     from gendisc.engine.data import load_dataset
     from gendisc.engine.data.tensors import prepare
-    from gendisc.engine.inference import classifier_from_state
+    from gendisc.engine.inference.loading import classifier_from_state
+    from gendisc.engine.models.build import ModelSpec
     from gendisc.engine.train.cnn_trainer import train_cnn
     from gendisc.engine.train.reports import FinishedReport, WeightsReport
 
@@ -116,7 +117,7 @@ def train(dataset: str, seconds: float | None, save: str | None) -> tuple[Any, A
     print(f"trained default CnnConfig ({cfg.arch}, augment={cfg.data.augment}, shift={cfg.data.shift}, "
           f"rotate={cfg.data.rotate_deg}°, scale={cfg.data.scale}) on {dataset}: {finished.epoch} epochs, "
           f"{finished.step} steps in {time.perf_counter() - t0:.1f} s ({finished.reason})")
-    return classifier_from_state(cfg, data.image_shape, data.n_classes, weights.state), cfg.data
+    return classifier_from_state(ModelSpec(cfg, data.image_shape, data.class_names), weights.state), cfg.data
 
 
 def main() -> int:
@@ -133,7 +134,8 @@ def main() -> int:
     from gendisc.engine.data import load_dataset
     from gendisc.engine.data.tensors import split_indices
     from gendisc.engine.evaluate.classify import confusion_matrix
-    from gendisc.engine.inference import classify, load_classifier
+    from gendisc.engine.inference.loading import load_classifier
+    from gendisc.engine.inference.predict import classify
     from gendisc.engine.preprocess import canvas_to_mnist
 
     if args.run:

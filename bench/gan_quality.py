@@ -45,11 +45,13 @@ from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.evaluate.judge import Judge, JudgeScores
-from gendisc.engine.inference import gan_from_state
+from gendisc.engine.inference.loading import gan_from_state
+from gendisc.engine.inference.predict import generate_tensor
+from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.models.gan import Discriminator, Generator, balanced_labels
 from gendisc.engine.train.cnn_trainer import train_cnn
 from gendisc.engine.train.control import Control
-from gendisc.engine.train.gan_trainer import generate_tensor, train_gan
+from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import EpochReport, FinishedReport, WeightsReport
 
 TARGET_CONFIDENT, TARGET_ENTROPY, TARGET_FCD_RATIO, TARGET_JUDGE_SHARE = 0.80, 0.95, 1 / 3, 0.05
@@ -91,7 +93,7 @@ def run_default(data: TensorData, seconds: float, judge: Judge) -> tuple[Generat
         elif isinstance(r, FinishedReport):
             steps, elapsed = r.step, r.elapsed_s
     assert state is not None
-    g, _ = gan_from_state(cfg, data.image_shape, data.n_classes, state)
+    g, _ = gan_from_state(ModelSpec(cfg, data.image_shape, data.class_names), state)
     return g, steps, judge_s / elapsed, judged
 
 

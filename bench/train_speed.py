@@ -45,9 +45,10 @@ import torch.nn.functional as F
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.models.build import build_gan
 from gendisc.engine.models.cnn import build_cnn
 from gendisc.engine.train.cnn_trainer import train_cnn
-from gendisc.engine.train.gan_trainer import build_gan, train_gan
+from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import StepReport
 
 TARGET_RATIO = 1.0

@@ -7,18 +7,14 @@ folders, which is exactly where a followed run lives.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QImage
 
-from gendisc.engine.checkpoint import METRICS_FILE, SAMPLES_DIR, RunFolder
 from gendisc.engine.config import GanConfig, kind_of
-from gendisc.engine.imageio import split_grid
-from gendisc.engine.train.reports import EpochReport
-from gendisc.gui.widgets.qimage import qimage_to_gray, qimage_to_rgb
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.runs.samples import read_batch
 
 if TYPE_CHECKING:
     from gendisc.gui.main_window import MainWindow
@@ -27,9 +23,10 @@ POLL_MS = 1000
 
 
 class RunFollower(QObject):
-    """Polls one run folder; emits ``epoch`` for each new metrics record and ``samples`` for each new PNG."""
+    """Polls one run folder; emits ``records`` with each batch of new metrics lines and ``samples`` for each new
+    sample grid."""
 
-    epoch = Signal(object)            # EpochReport built from a metrics record
+    records = Signal(str, object)     # kind, list of metrics records (dicts, as metrics.jsonl holds them)
     samples = Signal(int, object)     # epoch, uint8 N×H×W×C
 
     def __init__(self, folder: str | Path, parent: QObject | None = None) -> None:
@@ -37,7 +34,7 @@ class RunFollower(QObject):
         self.run = RunFolder(folder)
         self.cfg = self.run.config()          # raises CheckpointError for a folder that is not a run
         self.kind = kind_of(self.cfg)
-        self._offset = 0                      # bytes of metrics.jsonl already read
+        self._tail = self.run.metrics_tail()
         self._seen_samples: set[str] = set()
         self._shape: tuple[int, int, int] | None = None   # of the images, from the checkpoint
         self.timer = QTimer(self)
@@ -52,47 +49,22 @@ class RunFollower(QObject):
         self.timer.stop()
 
     def poll(self) -> None:
-        self._read_metrics()
+        records = self._tail.read_new()
+        if records:
+            self.records.emit(self.kind, records)
         if isinstance(self.cfg, GanConfig):
             self._read_samples()
 
-    def _read_metrics(self) -> None:
-        file = self.run.path / METRICS_FILE
-        try:
-            with open(file, "rb") as fh:
-                fh.seek(self._offset)
-                chunk = fh.read()
-        except OSError:
-            return
-        end = chunk.rfind(b"\n") + 1        # a line still being written is read next time
-        self._offset += end
-        for line in chunk[:end].splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and "step" in record:
-                metrics = {k: float(v) for k, v in record.items()
-                           if k not in ("epoch", "step", "elapsed_s") and isinstance(v, (int, float))}
-                self.epoch.emit(EpochReport(self.kind, int(record.get("epoch", 0)), int(record["step"]), metrics,
-                                            float(record.get("elapsed_s", 0.0))))
-
     def _read_samples(self) -> None:
         shape = self._image_shape()
-        for png in sorted((self.run.path / SAMPLES_DIR).glob("epoch-*.png")):
-            if png.name in self._seen_samples:
+        for sample in self.run.sample_files():
+            if sample.path.name in self._seen_samples:
                 continue
-            image = QImage(str(png))
-            if image.isNull():
+            batch = read_batch(sample, self.cfg.n_samples, shape)
+            if batch is None:
                 continue   # not complete yet (or damaged): try again next time
-            grid = qimage_to_gray(image) if shape[0] == 1 else qimage_to_rgb(image)
-            try:
-                batch = split_grid(grid, self.cfg.n_samples, shape[1], shape[2])
-                epoch = int(png.stem.split("-")[1])
-            except (ValueError, IndexError):
-                continue
-            self._seen_samples.add(png.name)
-            self.samples.emit(epoch, batch)
+            self._seen_samples.add(sample.path.name)
+            self.samples.emit(sample.epoch, batch)
 
     def _image_shape(self) -> tuple[int, int, int]:
         if self._shape is None:
@@ -116,7 +88,7 @@ def follow_run(w: MainWindow, folder: str | Path) -> RunFollower | None:
     w.plots_panel.reset(follower.kind)
     if follower.kind == "gan":
         w.gallery_panel.reset()
-    follower.epoch.connect(w.plots_panel.add_epoch)
+    follower.records.connect(w.plots_panel.add_records)
     follower.samples.connect(w.gallery_panel.add_samples)
     w.follower = follower
     follower.start()

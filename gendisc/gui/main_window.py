@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         """Create the panels (this imports pyqtgraph and NumPy) and wire everything."""
+        from gendisc.engine.runs.naming import runs_root as default_runs_root
         from gendisc.gui.menus import build_menus
         from gendisc.gui.panels.dataset_panel import DatasetPanel
         from gendisc.gui.panels.draw_panel import DrawPanel
@@ -77,7 +78,6 @@ class MainWindow(QMainWindow):
         from gendisc.gui.panels.plots_panel import PlotsPanel
         from gendisc.gui.panels.runs_panel import RunsPanel
         from gendisc.gui.panels.training_panel import TrainingPanel
-        from gendisc.gui.run_paths import runs_root as default_runs_root
         from gendisc.gui.session import TrainingSession
 
         self.session = TrainingSession(self)
@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         s.device.connect(self._on_device)
         s.status.connect(lambda text: self.statusBar().showMessage(text))
         s.step.connect(self._on_step)
+        s.judge.connect(tp.show_judge_training)
         s.epoch.connect(self._on_epoch)
         s.weights.connect(self.draw_panel.update_weights)
         s.finished.connect(self._on_finished)
@@ -212,7 +213,7 @@ class MainWindow(QMainWindow):
                 resume_dir: Path | None = None) -> None:
         """Start a job; ``resume_dir`` continues that run (its history is already shown, so nothing is reset)."""
         from gendisc.engine.config import CnnConfig
-        from gendisc.gui.run_paths import new_run_dir
+        from gendisc.engine.runs.naming import new_run_dir
         from gendisc.gui.worker import TrainingJob
 
         kind = "cnn" if isinstance(cfg, CnnConfig) else "gan"
@@ -400,6 +401,7 @@ def _import_torch() -> float:
     t0 = time.perf_counter()
     import torch  # noqa: F401
 
-    import gendisc.engine.inference  # noqa: F401
+    import gendisc.engine.inference.loading
+    import gendisc.engine.inference.predict  # noqa: F401
     return time.perf_counter() - t0
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gendisc.engine.data.catalog import CREDITS
-from gendisc.gui.run_paths import runs_root
+from gendisc.engine.runs.naming import runs_root
 from gendisc.gui.theme import THEMES
 
 if TYPE_CHECKING:
@@ -143,11 +143,11 @@ def _export_run(w: MainWindow, fmt: str, suffix: str, filters: str) -> None:
         for_helpers()   # the GUI thread runs torch on one core, training or not (see gendisc.gui.torch_threads)
         try:
             if fmt == "html":
-                from gendisc.engine.report import write_report
+                from gendisc.engine.export.report import write_report
 
                 write_report(folder, path)
             else:
-                from gendisc.engine.export import export_run
+                from gendisc.engine.export.model import export_run
 
                 export_run(folder, path, fmt)
         except GenDiscError as exc:

@@ -6,39 +6,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QImage
-
-from gendisc.engine.checkpoint import SAMPLES_DIR, RunFolder
 from gendisc.engine.config import CnnConfig, kind_of
 from gendisc.engine.errors import GenDiscError
-from gendisc.engine.imageio import split_grid
-from gendisc.gui.widgets.qimage import qimage_to_gray, qimage_to_rgb
+from gendisc.engine.runs.folder import RunFolder
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from gendisc.gui.main_window import MainWindow
-
-
-def sample_history(run: RunFolder, n: int, shape: tuple[int, int, int]) -> list[tuple[int, np.ndarray]]:
-    """The per-epoch sample batches of a GAN run, read back from its PNG grids (unreadable ones skipped)."""
-    c, h, w = shape
-    history = []
-    for png in sorted((run.path / SAMPLES_DIR).glob("epoch-*.png")):
-        image = QImage(str(png))
-        if image.isNull():
-            continue
-        grid = qimage_to_gray(image) if c == 1 else qimage_to_rgb(image)
-        try:
-            history.append((int(png.stem.split("-")[1]), split_grid(grid, n, h, w)))
-        except (ValueError, IndexError):
-            continue
-    return history
 
 
 def open_run(w: MainWindow, folder: str | Path) -> bool:
     """Load ``folder`` into the window; a folder that is not a run gets a dialog. True on success."""
-    from gendisc.engine.inference import load_classifier, load_gan
+    from gendisc.engine.inference.loading import load_classifier, load_gan
     from gendisc.gui.torch_threads import for_helpers
 
     run = RunFolder(folder)
@@ -58,12 +36,11 @@ def open_run(w: MainWindow, folder: str | Path) -> bool:
         w.draw_panel.use_classifier(loaded, run.path.name)
         w.docks["Draw"].raise_()
     else:
-        history = sample_history(run, cfg.n_samples, loaded.image_shape)
+        history = run.sample_history(cfg.n_samples, loaded.image_shape)
         w.gallery_panel.reset()
         w.gallery_panel.load_history(history)
-        judge_file = run.path / "judge.txt"
-        if judge_file.is_file():
-            w.plots_panel.set_judge_name(judge_file.read_text(encoding="utf-8").strip())
+        if (judge := run.judge_name()) is not None:
+            w.plots_panel.set_judge_name(judge)
         w.latent_panel.use_gan(loaded, run.path.name)
         w.draw_panel.use_gan(loaded, run.path.name)
         w.docks["Samples"].raise_()

@@ -20,6 +20,7 @@ class TrainingSession(QObject):
     step = Signal(object)
     epoch = Signal(object)
     weights = Signal(object)
+    judge = Signal(object)         # JudgeTrainingReport
     finished = Signal(object)
     failed = Signal(str, str, str)  # kind, message, details
 
@@ -60,6 +61,7 @@ class TrainingSession(QObject):
         w.step.connect(self.step)
         w.epoch.connect(self.epoch)
         w.weights.connect(self.weights)
+        w.judge.connect(self.judge)
         w.finished.connect(self.finished)
         w.failed.connect(self.failed)
         handle.stopped.connect(self._on_stopped)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from gendisc.engine.config import CnnConfig, RunConfig, kind_of
+from gendisc.engine.config import RunConfig, kind_of
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.train.control import Control
 from gendisc.gui.preferences import autosave_seconds
@@ -50,6 +50,7 @@ class TrainingWorker(QObject):
     epoch = Signal(object)         # EpochReport
     weights = Signal(object)       # WeightsReport
     finished = Signal(object)      # FinishedReport
+    judge = Signal(object)         # JudgeTrainingReport: the GAN's automatic judge trains first
     failed = Signal(str, str, str)  # kind, message for the user, technical details
     done = Signal()                # always last, after finished or failed
 
@@ -79,12 +80,15 @@ class TrainingWorker(QObject):
 
     def _train(self) -> None:
         # torch is imported here, in the worker thread, so the window never waits for it
-        from gendisc.engine.data import load_dataset
-        from gendisc.engine.data.tensors import prepare
         from gendisc.engine.devices import describe_device, pick_device
-        from gendisc.engine.train.cnn_trainer import train_cnn
-        from gendisc.engine.train.gan_trainer import train_gan
-        from gendisc.engine.train.reports import EpochReport, FinishedReport, StepReport, WeightsReport
+        from gendisc.engine.train.reports import (
+            EpochReport,
+            FinishedReport,
+            JudgeTrainingReport,
+            StepReport,
+            WeightsReport,
+        )
+        from gendisc.engine.train.setup import setup_training
         from gendisc.gui.torch_threads import for_training
 
         for_training()   # every core, whatever count the GUI thread left for new threads
@@ -92,15 +96,14 @@ class TrainingWorker(QObject):
         device = pick_device(cfg.device)
         self.device.emit(device.type, describe_device(device))
         self.status.emit(f"Loading {cfg.data.dataset}…")
-        data = prepare(load_dataset(cfg.data.dataset), cfg.data, device)
+        setup = setup_training(cfg, device=device)
         if self.control.stopped:
             return
-        self.status.emit(f"Training the {self.job.kind.upper()} on {describe_device(device)}")
-        trainer = train_cnn if isinstance(cfg, CnnConfig) else train_gan
+        self.status.emit(f"Training the {self.job.kind.upper()} on {setup.device_name}")
         signals = {StepReport: self.step, EpochReport: self.epoch, WeightsReport: self.weights,
-                   FinishedReport: self.finished}
-        for report in trainer(cfg, data, self.control, self.job.run_dir, self.job.resume, WEIGHTS_EVERY_S,
-                              autosave_s=self.job.autosave_s):
+                   FinishedReport: self.finished, JudgeTrainingReport: self.judge}
+        for report in setup.reports(self.control, self.job.run_dir, self.job.resume, WEIGHTS_EVERY_S,
+                                    autosave_s=self.job.autosave_s):
             signals[type(report)].emit(report)
 
 

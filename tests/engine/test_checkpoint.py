@@ -12,10 +12,13 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from gendisc.engine import atomic, checkpoint
-from gendisc.engine.checkpoint import FORMAT, VERSION, RunFolder, atomic_write_bytes, open_run
+from gendisc.engine import atomic
+from gendisc.engine.atomic import atomic_write_bytes
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
 from gendisc.engine.errors import CheckpointError
+from gendisc.engine.runs import checkpoint_format as checkpoint
+from gendisc.engine.runs.checkpoint_format import FORMAT, VERSION
+from gendisc.engine.runs.folder import CONFIG_VERSION, RunFolder, open_for_training
 
 
 class WritesFile:
@@ -240,34 +243,34 @@ def test_read_meta_refuses_a_damaged_header(tmp_path: Path, damage: str) -> None
 
 # -- open_run -------------------------------------------------------------------------------------------------------
 def test_open_run_without_folder(tmp_path: Path) -> None:
-    assert open_run(None, cnn_cfg(), resume=False) is None
+    assert open_for_training(None, cnn_cfg(), resume=False) is None
     with pytest.raises(CheckpointError, match="resum"):
-        open_run(None, cnn_cfg(), resume=True)
+        open_for_training(None, cnn_cfg(), resume=True)
 
 
 def test_open_run_never_overwrites_a_trained_run(tmp_path: Path) -> None:
     cfg = cnn_cfg()
-    run = open_run(tmp_path / "run", cfg, resume=False)
+    run = open_for_training(tmp_path / "run", cfg, resume=False)
     assert run is not None and run.config() == cfg
     # a folder without a checkpoint yet may be started again
-    again = open_run(tmp_path / "run", cfg, resume=False)
+    again = open_for_training(tmp_path / "run", cfg, resume=False)
     assert again is not None
     again.save_checkpoint(TENSORS, META)
     before = run.checkpoint_file.read_bytes()
     with pytest.raises(CheckpointError, match="already holds a trained run"):
-        open_run(tmp_path / "run", cnn_cfg(arch="classic"), resume=False)
+        open_for_training(tmp_path / "run", cnn_cfg(arch="classic"), resume=False)
     assert run.checkpoint_file.read_bytes() == before
     assert RunFolder(tmp_path / "run").config() == cfg
-    resumed = open_run(tmp_path / "run", cfg, resume=True)
+    resumed = open_for_training(tmp_path / "run", cfg, resume=True)
     assert resumed is not None and resumed.path == tmp_path / "run"
 
 
 def test_open_run_resume_needs_a_checkpoint(tmp_path: Path) -> None:
     RunFolder.create(tmp_path / "run", cnn_cfg())
     with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
-        open_run(tmp_path / "run", cnn_cfg(), resume=True)
+        open_for_training(tmp_path / "run", cnn_cfg(), resume=True)
     with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
-        open_run(tmp_path / "nowhere", cnn_cfg(), resume=True)
+        open_for_training(tmp_path / "nowhere", cnn_cfg(), resume=True)
 
 
 def test_open_run_resume_allows_only_a_new_budget(tmp_path: Path) -> None:
@@ -275,12 +278,12 @@ def test_open_run_resume_allows_only_a_new_budget(tmp_path: Path) -> None:
     run = RunFolder.create(tmp_path, cfg)
     run.save_checkpoint(TENSORS, META)
     with pytest.raises(CheckpointError, match="other settings"):
-        open_run(tmp_path, cnn_cfg(dropout=0.5), resume=True)
+        open_for_training(tmp_path, cnn_cfg(dropout=0.5), resume=True)
     with pytest.raises(CheckpointError, match="other settings"):
-        open_run(tmp_path, GanConfig(), resume=True)
+        open_for_training(tmp_path, GanConfig(), resume=True)
     assert RunFolder(tmp_path).config() == cfg
     longer = CnnConfig(**{**cfg.__dict__, "budget": TrainBudget(epochs=9)})
-    assert open_run(tmp_path, longer, resume=True) is not None
+    assert open_for_training(tmp_path, longer, resume=True) is not None
     assert RunFolder(tmp_path).config() == longer   # the folder remembers the budget it now runs under
 
 
@@ -308,7 +311,7 @@ def _disguises(marker: Path) -> dict[str, bytes]:
                                       "safetensors-object-dtype"])
 def test_no_loader_runs_a_pickle_payload(tmp_path: Path, disguise: str) -> None:
     from gendisc.engine.evaluate.run import evaluate_run
-    from gendisc.engine.inference import load_classifier, load_gan
+    from gendisc.engine.inference.loading import load_classifier, load_gan
 
     marker = tmp_path / "pwned"
     run = RunFolder.create(tmp_path / "run", cnn_cfg())
@@ -398,11 +401,11 @@ def test_config_records_its_format_version_and_a_newer_one_is_refused(tmp_path: 
     cfg = cnn_cfg()
     run = RunFolder.create(tmp_path, cfg)
     doc = json.loads(run.path.joinpath("config.json").read_text())
-    assert doc["version"] == checkpoint.CONFIG_VERSION and doc["kind"] == "cnn"
+    assert doc["version"] == CONFIG_VERSION and doc["kind"] == "cnn"
     del doc["version"]   # written before versions were recorded: still read, as version 1
     run.path.joinpath("config.json").write_text(json.dumps(doc))
     assert run.config() == cfg
-    doc["version"] = checkpoint.CONFIG_VERSION + 1
+    doc["version"] = CONFIG_VERSION + 1
     doc["config"]["new_option"] = 1
     run.path.joinpath("config.json").write_text(json.dumps(doc))
     with pytest.raises(CheckpointError, match=r"made by a newer version of GenDisc Studio .*update the app"):

@@ -112,7 +112,7 @@ def test_help_explains_every_option() -> None:
 
 
 def test_cnn_augmentation_follows_the_dataset_unless_asked() -> None:
-    from gendisc.engine.cli import build_parser, config_from_args
+    from gendisc.engine.cli.parser import build_parser, config_from_args
 
     def cfg(*args: str) -> object:
         return config_from_args(build_parser().parse_args(["train", "cnn", *args]))

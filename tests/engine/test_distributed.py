@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.runs.folder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 

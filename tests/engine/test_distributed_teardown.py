@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import glob, json, sys
 import torch
-from gendisc.engine.distributed import cleanup, join
+from gendisc.engine.train.distributed import cleanup, join
 
 def threads():
     return sorted(open(t).read().strip() for t in glob.glob("/proc/self/task/*/comm"))

@@ -367,7 +367,7 @@ def test_unreachable_server(tiny: RemoteDataset, server: FileServer, monkeypatch
 
 
 def test_load_with_download_and_remove(tiny: RemoteDataset) -> None:
-    with pytest.raises(DatasetError, match=r"not downloaded yet .*python -m gendisc.engine.data download tiny"):
+    with pytest.raises(DatasetError, match=r"not downloaded yet .*gendisc datasets download tiny"):
         load_dataset("tiny")
     ds = load_dataset("tiny", download=True)
     assert ds.name == "tiny"
@@ -419,10 +419,10 @@ def test_progress_text_and_sizes() -> None:
 
 def test_command_line_lists_and_refuses_bad_keys(data_dir: Path) -> None:
     env = {"GENDISC_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "gendisc.engine.data", "list"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "datasets", "list"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "cifar10" in proc.stdout and "170.1 MB to download" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "gendisc.engine.data", "download", "imagenet"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "datasets", "download", "imagenet"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr

@@ -14,9 +14,9 @@ import torch
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.tensors import prepare
-from gendisc.engine.export import export_run
-from gendisc.engine.inference import load_classifier, load_gan
-from gendisc.engine.report import write_report
+from gendisc.engine.export.model import export_run
+from gendisc.engine.export.report import write_report
+from gendisc.engine.inference.loading import load_classifier, load_gan
 from gendisc.engine.train.cnn_trainer import train_cnn
 from gendisc.engine.train.gan_trainer import train_gan
 

@@ -11,15 +11,18 @@ import numpy as np
 import pytest
 import torch
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import GAN_PRESETS, DataConfig, GanConfig, OptimizerConfig, TrainBudget, from_dict, to_dict
 from gendisc.engine.data.catalog import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.errors import ConfigError
-from gendisc.engine.inference import gan_from_state, generate, load_gan, realness
+from gendisc.engine.inference.loading import gan_from_state, load_gan
+from gendisc.engine.inference.predict import generate, realness, sample_images
+from gendisc.engine.models.build import build_gan
 from gendisc.engine.models.gan import Discriminator, Generator, balanced_labels, one_hot
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.control import Control
-from gendisc.engine.train.gan_trainer import build_gan, ema_decay, ema_update, sample_images, train_gan
+from gendisc.engine.train.gan_parts import ema_decay, ema_update
+from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import FinishedReport, StepReport, WeightsReport
 
 
@@ -148,7 +151,7 @@ def test_ema_generator_draws_the_samples_and_is_checkpointed(sample: TensorData,
     # the loaded run samples with the averaged generator, and the published state rebuilds both networks
     loaded = load_gan(tmp_path / "run")
     torch.testing.assert_close(loaded.generator.project[0].weight, tensors["G_ema.project.0.weight"])
-    g, d = gan_from_state(loaded.cfg, (1, 28, 28), 10, last)
+    g, d = gan_from_state(loaded.spec, last)
     torch.testing.assert_close(g.project[0].weight, loaded.generator.project[0].weight)
     assert not g.training and not d.training
 

@@ -12,27 +12,28 @@ import pytest
 import scipy.linalg
 import torch
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
 from gendisc.engine.data.catalog import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.errors import ConfigError
-from gendisc.engine.evaluate import judge as judge_mod
 from gendisc.engine.evaluate.judge import (
     Judge,
-    auto_judge_dir,
     class_histogram,
     confident_share,
     feature_statistics,
     frechet_distance,
     normalized_entropy,
-    prepare_judge,
 )
 from gendisc.engine.models.cnn import build_cnn
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.runs.naming import judges_root
+from gendisc.engine.train import judge_setup as judge_mod
 from gendisc.engine.train.cnn_trainer import train_cnn
 from gendisc.engine.train.control import Control
-from gendisc.engine.train.gan_trainer import N_HARDEST, train_gan
-from gendisc.engine.train.reports import JUDGE_PROGRESS_KEY, EpochReport, FinishedReport, JudgeReport, StepReport
+from gendisc.engine.train.gan_parts import N_HARDEST
+from gendisc.engine.train.gan_trainer import train_gan
+from gendisc.engine.train.judge_setup import auto_judge_dir, prepare_judge
+from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeReport, JudgeTrainingReport, StepReport
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -161,8 +162,9 @@ def test_auto_judge_trains_once_and_is_cached(sample: TensorData, tmp_path: Path
         while True:
             reports.append(next(gen))
     assert isinstance(stop.value.value, Judge) and "automatic CNN" in stop.value.value.name
-    assert reports and all(isinstance(r, StepReport) and r.kind == "gan" and r.step == 0 for r in reports)
-    assert [r.losses[JUDGE_PROGRESS_KEY] for r in reports][-1] == pytest.approx(1.0)
+    assert reports and all(isinstance(r, JudgeTrainingReport) and r.kind == "gan" for r in reports)
+    assert [r.progress for r in reports][-1] == pytest.approx(1.0)
+    assert all(np.isfinite(r.loss) for r in reports)
     folder = auto_judge_dir("mnist-sample", sample.image_shape, sample.class_names)
     assert folder.parent == tmp_path / "judges" and RunFolder(folder).has_checkpoint()
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]   # no temporary folder left
@@ -256,6 +258,6 @@ def test_judging_does_not_change_training(sample: TensorData) -> None:
 def test_judges_live_beside_the_runs_not_in_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GENDISC_JUDGES_DIR", raising=False)
     monkeypatch.setenv("GENDISC_RUNS_DIR", str(tmp_path / "runs"))
-    assert judge_mod.judges_root() == tmp_path / "judges"
+    assert judges_root() == tmp_path / "judges"
     monkeypatch.setenv("GENDISC_JUDGES_DIR", str(tmp_path / "elsewhere"))
-    assert judge_mod.judges_root() == tmp_path / "elsewhere"
+    assert judges_root() == tmp_path / "elsewhere"

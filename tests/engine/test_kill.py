@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import CnnConfig, TrainBudget
+from gendisc.engine.runs.folder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 40
@@ -34,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.config import TrainBudget
 
 torch.set_num_threads(1)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gendisc.engine.imageio import encode_apng, encode_png, upscale
-from gendisc.engine.latent import (
+from gendisc.engine.inference.latent import (
     LatentRenderer,
     circle_walk,
     class_mix,

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig
 from gendisc.engine.errors import CheckpointError
-from gendisc.engine.runs import delete_run, list_runs, rename_run, summarize
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.runs.summary import delete_run, list_runs, rename_run, summarize
 
 
 def make_run(root: Path, name: str, kind: str, metrics: list[dict], age_s: float = 0.0) -> Path:

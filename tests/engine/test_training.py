@@ -15,14 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, OptimizerConfig, TrainBudget
 from gendisc.engine.data.catalog import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.errors import CheckpointError, ConfigError, TrainingError
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.cnn_trainer import train_cnn
 from gendisc.engine.train.control import Control
-from gendisc.engine.train.gan_trainer import LOSS_NAMES, train_gan
+from gendisc.engine.train.gan_parts import LOSS_NAMES
+from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
 
 Trainer = Callable[..., Iterator[Report]]

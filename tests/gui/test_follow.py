@@ -9,9 +9,9 @@ import pytest
 import torch
 from pytestqt.qtbot import QtBot
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import DataConfig, GanConfig
 from gendisc.engine.imageio import make_grid
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.gui.follow import follow_run
 from gendisc.gui.main_window import MainWindow
 

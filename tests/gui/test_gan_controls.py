@@ -13,9 +13,9 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import DataConfig, GanConfig
-from gendisc.engine.train.gan_trainer import build_gan
-from gendisc.engine.train.reports import JUDGE_LOSS_KEY, JUDGE_PROGRESS_KEY, StepReport, WeightsReport
-from gendisc.engine.train.state import numpy_state
+from gendisc.engine.models.build import build_gan
+from gendisc.engine.runs.state import numpy_state
+from gendisc.engine.train.reports import JudgeTrainingReport, WeightsReport
 from gendisc.gui.panels.draw_panel import DrawPanel
 from gendisc.gui.panels.training_panel import TrainingPanel
 
@@ -69,8 +69,7 @@ def test_judge_is_automatic_or_the_sessions_cnn(training: TrainingPanel, tmp_pat
 
 
 def test_progress_says_the_judge_trains_first(training: TrainingPanel) -> None:
-    training.show_step(StepReport("gan", 0, 0, 0, {JUDGE_LOSS_KEY: 0.5, JUDGE_PROGRESS_KEY: 0.4}, 900.0, 0.0,
-                                  1e-3, 0.0))
+    training.show_judge_training(JudgeTrainingReport("gan", 0.4, 0.5, 900.0, 3.0))
     bar = training.progress["gan"]
     assert "judge" in bar.format() and "40%" in bar.format() and bar.value() == 400
 
@@ -119,7 +118,7 @@ def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: 
     assert ("discriminator finds most plausible" in panel.realness.toolTip()) == conditional
     if conditional:   # with a CNN too, D reads the drawing as the digit the CNN sees
         from gendisc.engine.config import CnnConfig
-        from gendisc.engine.inference import realness
+        from gendisc.engine.inference.predict import realness
         from gendisc.engine.models.cnn import build_cnn
 
         cnn = CnnConfig(arch="classic")

@@ -14,8 +14,8 @@ from gendisc.engine.config import CnnConfig, DataConfig
 from gendisc.engine.data import RawDataset, load_dataset
 from gendisc.engine.data.tensors import normalize, split_indices
 from gendisc.engine.models.cnn import build_cnn
+from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import WeightsReport
-from gendisc.engine.train.state import numpy_state
 from gendisc.gui.panels.inspect_panel import CELL_LIMIT, MISTAKES, InspectPanel, install_inspect_panel
 from gendisc.gui.widgets.qimage import qimage_to_gray
 

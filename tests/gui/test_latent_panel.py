@@ -14,9 +14,9 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import GanConfig, TrainBudget
-from gendisc.engine.train.gan_trainer import build_gan
+from gendisc.engine.models.build import build_gan
+from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import WeightsReport
-from gendisc.engine.train.state import numpy_state
 from gendisc.gui.panels.latent_panel import EXPORT_SCALE, PLACEHOLDER, LatentPanel
 
 NAMES = tuple(str(i) for i in range(10))

@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QToolButton
 from pytestqt.qtbot import QtBot
 
-from gendisc.engine.checkpoint import RunFolder
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.reports import FinishedReport, StepReport
 from gendisc.gui.main_window import MainWindow
 from gendisc.gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS

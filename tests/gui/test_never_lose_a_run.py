@@ -16,8 +16,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QMessageBox, QSpinBox, QToolButton
 from pytestqt.qtbot import QtBot
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import CnnConfig, ConfigError
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.reports import FinishedReport, StepReport
 from gendisc.gui import preferences
 from gendisc.gui.main_window import MainWindow
@@ -164,12 +164,12 @@ def test_out_of_memory_becomes_a_dialog_and_the_app_keeps_running(window: MainWi
 def test_running_out_of_memory_outside_a_step_is_explained_too(window: MainWindow, qtbot: QtBot,
                                                                 monkeypatch: pytest.MonkeyPatch,
                                                                 error: Exception) -> None:
-    from gendisc.engine.data import tensors
+    from gendisc.engine.train import setup
 
     def prepare(*args: object, **kwargs: object) -> object:
         raise error
 
-    monkeypatch.setattr(tensors, "prepare", prepare)   # loading the data onto the device
+    monkeypatch.setattr(setup, "prepare", prepare)   # loading the data onto the device, in the shared setup
     cnn_only(window)
     with qtbot.waitSignal(window.session.failed, timeout=30_000) as failed:
         assert window.start_training()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import CnnConfig
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.gui.panels.runs_panel import RunsPanel
 
 

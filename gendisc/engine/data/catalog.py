@@ -157,9 +157,8 @@ def _load_remote(r: RemoteDataset, download: bool, progress: dl.ProgressFn | Non
         if not download:
             extra = (f", or install Debian's dataset-fashion-mnist (sudo apt install dataset-fashion-mnist) for "
                      f"{fashion_dir()}") if r.key == "fashion-mnist" else ""
-            raise DatasetError(r.key, f"{r.title} is not downloaded yet ({dl.format_bytes(r.size)}): download it "
-                                      f"in the Dataset panel or with `python -m gendisc.engine.data download {r.key}`"
-                                      f"{extra}")
+            raise DatasetError(r.key, f"{r.title} is not downloaded yet ({dl.format_bytes(r.size)}): download it in "
+                                      f"the Dataset panel or with `gendisc datasets download {r.key}`{extra}")
         dl.download(r.key, progress, cancel)
     folder = dl.download_dir(r.key)
     if r.layout == "cifar-bin":

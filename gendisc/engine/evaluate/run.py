@@ -7,12 +7,13 @@ from typing import Any
 
 import torch
 
-from gendisc.engine.checkpoint import RunFolder
 from gendisc.engine.config import CnnConfig, kind_of
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.tensors import normalize, prepare
 from gendisc.engine.evaluate.classify import evaluate_classifier, predict_logits
-from gendisc.engine.inference import generate, load_classifier, load_gan
+from gendisc.engine.inference.loading import load_classifier, load_gan
+from gendisc.engine.inference.predict import generate
+from gendisc.engine.runs.folder import RunFolder
 
 
 def evaluate_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:

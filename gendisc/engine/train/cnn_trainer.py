@@ -1,4 +1,4 @@
-"""Training a classifier as a generator of reports (see :mod:`engine.train.reports`)."""
+"""Training a classifier as a generator of reports (see :mod:`gendisc.engine.train.reports`)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,24 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from gendisc.engine.checkpoint import RunFolder, open_run
 from gendisc.engine.config import CnnConfig
 from gendisc.engine.data.augment import augment_batch
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
-from gendisc.engine.errors import ConfigError
 from gendisc.engine.evaluate.classify import evaluate_classifier
-from gendisc.engine.models.cnn import build_cnn
-from gendisc.engine.models.shapes import check_cnn_shape
+from gendisc.engine.models.build import build_classifier
+from gendisc.engine.runs.folder import RunFolder, open_for_training
+from gendisc.engine.runs.state import (
+    numpy_state,
+    pack_module,
+    pack_optimizer,
+    pack_rng,
+    unpack_module,
+    unpack_optimizer,
+    unpack_rng,
+)
 from gendisc.engine.train.allocator import steady_allocator
+from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta, loop_state
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.loop import (
     Every,
@@ -35,19 +43,7 @@ from gendisc.engine.train.loop import (
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
 
 if TYPE_CHECKING:
-    from gendisc.engine.distributed import Dist
-from gendisc.engine.train.state import (
-    data_meta,
-    loop_meta,
-    loop_state,
-    numpy_state,
-    pack_module,
-    pack_optimizer,
-    pack_rng,
-    unpack_module,
-    unpack_optimizer,
-    unpack_rng,
-)
+    from gendisc.engine.train.distributed import Dist
 
 
 def train_cnn(cfg: CnnConfig, data: TensorData, control: Control | None = None,
@@ -93,20 +89,18 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     torch.manual_seed(cfg.seed)   # the same initial weights on every rank
     gen = torch.Generator().manual_seed(cfg.seed + 1 + (dist.rank if dist else 0))   # ranks augment differently
     if dist is not None:
-        from gendisc.engine import distributed
+        from gendisc.engine.train import distributed
     shard = distributed.shard(data, dist) if dist else data
     x_train, y_train = shard.train_x.to(device), shard.train_y.to(device)
     x_val, y_val = data.val_x.to(device), data.val_y.to(device)
     # channels-last suits the batch-norm network on a CPU (~25% faster); the classic one runs ~8% slower with it
     fmt = torch.channels_last if device.type == "cpu" and cfg.arch == "bn" else torch.contiguous_format
-    if problem := check_cnn_shape(data.image_shape, data.n_classes, cfg.arch):
-        raise ConfigError(problem)
-    model = build_cnn(cfg.arch, data.image_shape, data.n_classes, cfg.dropout).to(device, memory_format=fmt)
+    model = build_classifier(cfg, data.image_shape, data.n_classes).to(device, memory_format=fmt)
     opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.l2)
     batch = min(cfg.batch_size, len(x_train))
     state = LoopState()
     main = dist is None or dist.is_main
-    run = open_run(run_dir, cfg, resume) if main else None
+    run = open_for_training(run_dir, cfg, resume) if main else None
     if resume:
         tensors, meta = (run or RunFolder(run_dir)).load_checkpoint()
         unpack_module("model", model, tensors)

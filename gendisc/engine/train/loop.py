@@ -19,7 +19,7 @@ from gendisc.engine.train.control import Control
 from gendisc.engine.train.reports import StepReport
 
 if TYPE_CHECKING:
-    from gendisc.engine.checkpoint import RunFolder
+    from gendisc.engine.runs.folder import RunFolder
 
 
 def make_optimizer(params: object, cfg: OptimizerConfig, weight_decay: float = 0.0) -> torch.optim.Optimizer:

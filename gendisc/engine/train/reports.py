@@ -23,10 +23,15 @@ class StepReport:
     progress: float            # 0..1, the larger of step and time fractions
 
 
-# While the automatic judge CNN trains (before the GAN's first step), the GAN yields step reports at step 0 whose
-# losses hold only these two keys: the judge's training loss and its progress (0..1).
-JUDGE_LOSS_KEY = "judge_train_loss"
-JUDGE_PROGRESS_KEY = "judge_train_progress"
+@dataclass(frozen=True, slots=True)
+class JudgeTrainingReport:
+    """While a GAN's automatic judge CNN trains, before the GAN's first step: how far it is."""
+
+    kind: str                  # "gan": the run the judge is trained for
+    progress: float            # 0..1 of the judge's own budget
+    loss: float                # the judge's latest training loss
+    images_per_s: float
+    elapsed_s: float           # the judge's training time so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,4 +94,4 @@ class FinishedReport:
     run_dir: str | None = None
 
 
-Report = StepReport | EpochReport | WeightsReport | FinishedReport
+Report = StepReport | EpochReport | WeightsReport | FinishedReport | JudgeTrainingReport

@@ -37,13 +37,13 @@ from gendisc.gui.widgets.prob_bars import ProbabilityBars
 from gendisc.gui.worker import QUICK_TRAIN_SECONDS
 
 if TYPE_CHECKING:
-    from gendisc.engine.inference import LoadedClassifier, LoadedGan
+    from gendisc.engine.inference.loading import LoadedClassifier, LoadedGan
 
 
 def _realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndarray | None]:
     """σ(D(x)) for one 28×28 digit on one CPU thread (the most plausible class's, for a conditional D), and a
     conditional D's opinion per class."""
-    from gendisc.engine.inference import realness
+    from gendisc.engine.inference.predict import realness
 
     for_helpers()
     best, per_class = realness(discriminator, digit[None])
@@ -52,7 +52,7 @@ def _realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndar
 
 def _classify_one(model: Any, digit: np.ndarray) -> np.ndarray:
     """Class probabilities for one 28×28 digit, computed on one CPU thread (see gendisc.gui.torch_threads)."""
-    from gendisc.engine.inference import classify
+    from gendisc.engine.inference.predict import classify
 
     for_helpers()
     return classify(model, digit[None])[0]
@@ -192,12 +192,13 @@ class DrawPanel(QWidget):
             return
         import torch
 
-        from gendisc.engine.inference import classifier_from_state
+        from gendisc.engine.inference.loading import classifier_from_state
+        from gendisc.engine.models.build import ModelSpec
 
         for_helpers()
         cfg, shape, names = self._spec
         if self._model is None or getattr(self._model, "_gendisc_spec", None) != self._spec:
-            self._model = classifier_from_state(cfg, shape, len(names), report.state)
+            self._model = classifier_from_state(ModelSpec(cfg, shape, names), report.state)
             self._model._gendisc_spec = self._spec
             self.bars.set_labels(list(names))
         else:
@@ -210,7 +211,7 @@ class DrawPanel(QWidget):
     def load_run(self, run_dir: str | Path) -> None:
         """Use the classifier saved in ``run_dir``; a bad folder gets a dialog and changes nothing."""
         from gendisc.engine.errors import GenDiscError
-        from gendisc.engine.inference import load_classifier
+        from gendisc.engine.inference.loading import load_classifier
 
         for_helpers()
         try:
@@ -242,7 +243,8 @@ class DrawPanel(QWidget):
     def _update_discriminator(self, report: WeightsReport) -> None:
         if self._gan_spec is None or not any(k.startswith("D.") for k in report.state):
             return
-        from gendisc.engine.inference import build_gan, load_gan_state
+        from gendisc.engine.inference.loading import load_state
+        from gendisc.engine.models.build import build_gan
 
         for_helpers()
         cfg, shape, names = self._gan_spec
@@ -252,7 +254,7 @@ class DrawPanel(QWidget):
             d._gendisc_spec = self._gan_spec
             d.eval()
         try:
-            load_gan_state(None, d, {k: v for k, v in report.state.items() if k.startswith("D.")})
+            load_state(d, report.state, "D")
         except (RuntimeError, KeyError) as exc:   # weights of another model than described: say so, keep the old
             self.realness_source.setText(f"Cannot use this GAN's discriminator: {str(exc).splitlines()[0]}")
             return
@@ -264,7 +266,7 @@ class DrawPanel(QWidget):
     def load_gan_run(self, run_dir: str | Path) -> bool:
         """Use the discriminator saved in a GAN run folder; a bad folder gets a dialog and changes nothing."""
         from gendisc.engine.errors import GenDiscError
-        from gendisc.engine.inference import load_gan
+        from gendisc.engine.inference.loading import load_gan
 
         for_helpers()
         try:

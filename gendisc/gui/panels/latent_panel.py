@@ -43,7 +43,7 @@ from gendisc.gui.widgets.image_grid import ImageGrid
 
 if TYPE_CHECKING:
     from gendisc.engine.config import GanConfig
-    from gendisc.engine.inference import LoadedGan
+    from gendisc.engine.inference.loading import LoadedGan
     from gendisc.engine.train.reports import WeightsReport
     from gendisc.gui.main_window import MainWindow
 
@@ -259,8 +259,9 @@ class LatentPanel(QWidget):
         """Take the latest generator weights of the GAN in training (``G.*`` keys) and redraw."""
         if report.kind != "gan" or self._spec is None or not any(k.startswith("G.") for k in report.state):
             return
-        from gendisc.engine.inference import build_gan, load_gan_state
-        from gendisc.engine.latent import LatentRenderer
+        from gendisc.engine.inference.latent import LatentRenderer
+        from gendisc.engine.inference.loading import load_state
+        from gendisc.engine.models.build import build_gan
 
         for_helpers()   # the GUI thread runs torch on one core (see gendisc.gui.torch_threads)
         cfg, shape, names = self._spec
@@ -270,7 +271,7 @@ class LatentPanel(QWidget):
             g, _ = build_gan(cfg, shape, len(names))
             g._gendisc_spec = self._spec
         try:
-            load_gan_state(g, None, {k: v for k, v in report.state.items() if k.startswith("G.")})
+            load_state(g, report.state, "G")
         except (RuntimeError, KeyError) as exc:   # weights of another model than described: say so, keep the old
             self.source.setText(f"Cannot show this GAN's generator: {str(exc).splitlines()[0]}")
             return
@@ -285,7 +286,7 @@ class LatentPanel(QWidget):
     def load_run(self, run_dir: str | Path) -> bool:
         """Explore the generator saved in a GAN run folder; a bad folder gets a dialog and changes nothing."""
         from gendisc.engine.errors import GenDiscError
-        from gendisc.engine.inference import load_gan
+        from gendisc.engine.inference.loading import load_gan
 
         for_helpers()
         try:
@@ -299,7 +300,7 @@ class LatentPanel(QWidget):
 
     def use_gan(self, loaded: LoadedGan, run_name: str) -> None:
         """Explore the generator of a GAN already loaded from the run folder ``run_name``."""
-        from gendisc.engine.latent import LatentRenderer
+        from gendisc.engine.inference.latent import LatentRenderer
 
         self._spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
         loaded.generator._gendisc_spec = self._spec
@@ -342,7 +343,7 @@ class LatentPanel(QWidget):
         self.tabs.setCurrentIndex(VIEWS.index(name))
 
     def _base(self, n: int = 1, offset: int = 0) -> np.ndarray:
-        from gendisc.engine.latent import random_latents
+        from gendisc.engine.inference.latent import random_latents
 
         return random_latents(n, self._renderer.latent_dim, self.seed.value() * 1000 + offset)
 
@@ -350,13 +351,19 @@ class LatentPanel(QWidget):
         return np.full(n, max(combo.currentIndex(), 0), dtype=np.int64) if self.conditional() else None
 
     def _soft(self, a: int, b: int, n: int) -> np.ndarray | None:
-        from gendisc.engine.latent import class_mix
+        from gendisc.engine.inference.latent import class_mix
 
         return class_mix(a, b, self._renderer.n_classes, n) if self.conditional() else None
 
     def view_latents(self, view: str | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
         """Latents, labels (or soft labels) and columns of the grid ``view`` shows (default: the current one)."""
-        from gendisc.engine.latent import class_sweep, grid_walk, interpolate, orthonormal_directions, with_coordinates
+        from gendisc.engine.inference.latent import (
+            class_sweep,
+            grid_walk,
+            interpolate,
+            orthonormal_directions,
+            with_coordinates,
+        )
 
         view = view or self.current_view()
         if view == "interpolate":
@@ -392,7 +399,7 @@ class LatentPanel(QWidget):
                                                                                                    np.ndarray | None]:
         """The walk of ``view`` as single frames: A → B → A, a circle through the grid, a sweep of z[0], or a morph
         (conditional) / every class in turn."""
-        from gendisc.engine.latent import circle_walk, interpolate, orthonormal_directions, with_coordinates
+        from gendisc.engine.inference.latent import circle_walk, interpolate, orthonormal_directions, with_coordinates
 
         view = view or self.current_view()
         half = max(2, frames // 2)
@@ -561,8 +568,8 @@ def gan_spec_of_job(window: MainWindow, job: Any) -> tuple[GanConfig, tuple[int,
     from gendisc.engine.errors import GenDiscError
 
     if job.resume:
-        from gendisc.engine.checkpoint import RunFolder
-        from gendisc.engine.train.gan_trainer import variant_from_checkpoint
+        from gendisc.engine.models.build import variant_from_checkpoint
+        from gendisc.engine.runs.folder import RunFolder
 
         try:
             tensors, meta = RunFolder(job.run_dir).load_checkpoint()

@@ -332,6 +332,12 @@ class PlotsPanel(QWidget):
         if judge is not None:
             self.set_judge_name(judge.judge)
 
+    def add_records(self, kind: str, records: Iterable[Mapping]) -> None:
+        """Append epoch records as a run folder's ``metrics.jsonl`` holds them (a followed run's new lines)."""
+        for record in records:
+            if "step" in record:
+                self._append("epoch", kind, record["step"], record)
+
     def set_judge_name(self, name: str) -> None:
         """Say which CNN computed the judge's figures (in short under the FCD plot's title, in full in both judge
         plots' tooltips)."""

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gendisc.engine.errors import GenDiscError
-from gendisc.engine.runs import RunSummary, delete_run, format_time, list_runs, rename_run
+from gendisc.engine.runs.summary import RunSummary, delete_run, format_time, list_runs, rename_run
 
 COLUMNS = ("Run", "Model", "Dataset", "Date", "Epochs", "Best")
 COMPARE_COLORS = ("#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a", "#14b8a6", "#eab308", "#64748b")
@@ -163,7 +163,7 @@ class RunsPanel(QWidget):
 
     def compare_selected(self) -> QDialog | None:
         """A window overlaying the per-epoch curves of the selected runs, one colour per run."""
-        from gendisc.engine.checkpoint import RunFolder
+        from gendisc.engine.runs.folder import RunFolder
 
         runs = self.selected()
         if len(runs) < 2:

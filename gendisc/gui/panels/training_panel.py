@@ -32,7 +32,7 @@ from gendisc.engine.config import (
     GanConfig,
 )
 from gendisc.engine.durations import eta_seconds, format_duration
-from gendisc.engine.train.reports import JUDGE_PROGRESS_KEY, StepReport
+from gendisc.engine.train.reports import JudgeTrainingReport, StepReport
 from gendisc.gui.widgets.config_form import ConfigForm, Field
 
 OPT = tuple((name, {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD + momentum"}[name]) for name in OPTIMIZERS)
@@ -315,13 +315,14 @@ class TrainingPanel(QWidget):
         self.pause_action.setEnabled(self._running)
         self.stop_action.setEnabled(self._running)
 
+    def show_judge_training(self, r: JudgeTrainingReport) -> None:
+        """The GAN's automatic judge CNN is training first."""
+        bar = self.progress[r.kind]
+        bar.setValue(round(1000 * r.progress))
+        bar.setFormat(f"{r.kind.upper()}: training its judge CNN first… {100 * r.progress:.0f}%")
+
     def show_step(self, r: StepReport) -> None:
         bar = self.progress[r.kind]
-        if JUDGE_PROGRESS_KEY in r.losses:   # the GAN's automatic judge CNN is training first
-            progress = r.losses[JUDGE_PROGRESS_KEY]
-            bar.setValue(round(1000 * progress))
-            bar.setFormat(f"{r.kind.upper()}: training its judge CNN first… {100 * progress:.0f}%")
-            return
         bar.setValue(round(1000 * r.progress))
         eta = eta_seconds(r.progress, r.elapsed_s)
         bar.setFormat(f"{r.kind.upper()}: {100 * r.progress:.0f}%  ·  epoch {r.epoch}  ·  "

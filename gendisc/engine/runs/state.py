@@ -5,16 +5,13 @@ No pickle anywhere: optimizer hyperparameters go to JSON, every tensor gets a do
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.errors import CheckpointError
-from gendisc.engine.train.loop import LoopState
 
 
 def pack_module(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
@@ -81,23 +78,6 @@ def unpack_rng(generator: torch.Generator, tensors: dict[str, torch.Tensor]) -> 
         torch.cuda.set_rng_state_all(cuda)
 
 
-def loop_meta(state: LoopState) -> dict[str, Any]:
-    d = dataclasses.asdict(state)
-    d["best_val_loss"] = None if not np.isfinite(d["best_val_loss"]) else d["best_val_loss"]
-    return d
-
-
-def loop_state(meta: dict[str, Any]) -> LoopState:
-    d = dict(meta)
-    d["best_val_loss"] = float("inf") if d.get("best_val_loss") is None else d["best_val_loss"]
-    return LoopState(**{f.name: d[f.name] for f in dataclasses.fields(LoopState) if f.name in d})
-
-
 def numpy_state(module: nn.Module) -> dict[str, np.ndarray]:
     """A CPU NumPy copy of a module's weights: safe to hand to another thread."""
     return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
-
-
-def data_meta(data: TensorData) -> dict[str, Any]:
-    """What a loader needs to rebuild the models without the dataset: image shape and class names."""
-    return {"dataset": data.name, "image_shape": list(data.image_shape), "class_names": list(data.class_names)}

@@ -9,8 +9,10 @@ import os
 import time
 from pathlib import Path
 
-from gendisc.engine.checkpoint import CONFIG_FILE, SAMPLES_DIR, RunFolder, atomic_write_text
+from gendisc.engine.atomic import atomic_write_text
 from gendisc.engine.config import kind_of, to_dict
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.runs.layout import CONFIG_FILE, SAMPLES_DIR
 
 COLORS = ("#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a", "#14b8a6")
 

@@ -10,9 +10,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gendisc.engine.checkpoint import CONFIG_FILE, SAMPLES_DIR, RunFolder
 from gendisc.engine.config import kind_of
 from gendisc.engine.errors import CheckpointError, GenDiscError
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.runs.metrics import BOOKKEEPING
 
 
 @dataclass(frozen=True)
@@ -49,19 +50,19 @@ def summarize(path: str | os.PathLike[str]) -> RunSummary:
     kind = kind_of(cfg)
     records = run.read_metrics()
     best: dict[str, float] = {}
-    for key in {k for r in records for k in r if k not in ("epoch", "step", "elapsed_s")}:
+    for key in {k for r in records for k in r if k not in BOOKKEEPING}:
         values = [float(r[key]) for r in records if isinstance(r.get(key), (int, float))
                   and math.isfinite(float(r[key]))]
         if values:
             higher = key.endswith("acc") or key in ("confident", "entropy", "d_real")
             best[key] = max(values) if higher else min(values)
-    samples = sorted((run.path / SAMPLES_DIR).glob("epoch-*.png"))
+    samples = run.sample_files()
     last = records[-1] if records else {}
     return RunSummary(
-        path=run.path, kind=kind, dataset=cfg.data.dataset, created=(run.path / CONFIG_FILE).stat().st_mtime,
+        path=run.path, kind=kind, dataset=cfg.data.dataset, created=run.created(),
         epochs=int(last.get("epoch", 0)), steps=int(last.get("step", 0)), best=best,
         last={k: float(v) for k, v in last.items() if isinstance(v, (int, float))},
-        thumbnail=samples[-1] if samples else None, has_checkpoint=run.has_checkpoint())
+        thumbnail=samples[-1].path if samples else None, has_checkpoint=run.has_checkpoint())
 
 
 def list_runs(root: str | os.PathLike[str]) -> list[RunSummary]:
@@ -71,7 +72,7 @@ def list_runs(root: str | os.PathLike[str]) -> list[RunSummary]:
         return []
     runs = []
     for path in root.iterdir():
-        if path.is_dir() and (path / CONFIG_FILE).is_file():
+        if path.is_dir() and RunFolder(path).is_run():
             try:
                 runs.append(summarize(path))
             except (GenDiscError, OSError):

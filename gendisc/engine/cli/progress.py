@@ -6,7 +6,7 @@ import time
 from typing import TextIO
 
 from gendisc.engine.durations import eta_seconds, format_duration
-from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, StepReport
+from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeTrainingReport, Report, StepReport
 
 
 class ProgressPrinter:
@@ -23,8 +23,8 @@ class ProgressPrinter:
     def show(self, report: Report) -> None:
         if not self.enabled:
             return
-        if isinstance(report, StepReport):
-            self._line = self._step_line(report)
+        if isinstance(report, (StepReport, JudgeTrainingReport)):
+            self._line = self._step_line(report) if isinstance(report, StepReport) else self._judge_line(report)
             if self.tty and time.monotonic() - self._last_draw > 0.2:
                 self._last_draw = time.monotonic()
                 self.stream.write("\r" + self._line + "\x1b[K")
@@ -43,6 +43,11 @@ class ProgressPrinter:
         return (f"{bar} {100 * r.progress:3.0f}%  step {r.step}/{r.total_steps}  epoch {r.epoch}  {losses}  "
                 f"{r.images_per_s:,.0f} img/s  {format_duration(r.elapsed_s)} elapsed"
                 f"{'' if eta is None else f', ETA {format_duration(eta)}'}")
+
+    def _judge_line(self, r: JudgeTrainingReport) -> str:
+        filled = round(self.width * r.progress)
+        return (f"{'█' * filled}{'·' * (self.width - filled)} {100 * r.progress:3.0f}%  training the judge CNN first  "
+                f"loss {r.loss:.3f}  {r.images_per_s:,.0f} img/s")
 
     def _write_line(self, text: str) -> None:
         if not text:

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from gendisc.engine.checkpoint import RunFolder, atomic_write_bytes
+from gendisc.engine.atomic import atomic_write_bytes
 from gendisc.engine.config import CnnConfig
 from gendisc.engine.errors import GenDiscError
-from gendisc.engine.inference import load_classifier, load_gan
+from gendisc.engine.inference.loading import load_classifier, load_gan
+from gendisc.engine.runs.folder import RunFolder
 
 FORMATS = ("onnx", "torchscript")
 
