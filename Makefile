@@ -53,7 +53,7 @@ $(STAMP_TEST): pyproject.toml $(STAMP_RUN)
 	touch $@
 
 run: $(STAMP_RUN)
-	@$(PY) -m gendisc.gui.platform_check
+	@$(PY) -m gendisc.gui.shell.platform_check
 	$(PY) main.py $(ARGS)
 
 train: $(STAMP_RUN)

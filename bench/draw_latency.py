@@ -33,8 +33,8 @@ def main() -> int:
     from gendisc.engine.data.tensors import prepare
     from gendisc.engine.train.cnn_trainer import train_cnn
     from gendisc.engine.train.reports import WeightsReport
-    from gendisc.gui.app import create_app
     from gendisc.gui.panels.draw_panel import DrawPanel
+    from gendisc.gui.shell.app import create_app
     from gendisc.gui.widgets.draw_canvas import Stroke
 
     cfg = CnnConfig(budget=TrainBudget(epochs=1, max_steps=40))

@@ -72,8 +72,8 @@ def gui_runs(seconds: float, repeats: int) -> tuple[np.ndarray, dict[str, list[f
     from PySide6.QtCore import QEventLoop
 
     from gendisc.engine.config import save_json
-    from gendisc.gui.app import create_app
-    from gendisc.gui.main_window import MainWindow
+    from gendisc.gui.shell.app import create_app
+    from gendisc.gui.shell.main_window import MainWindow
 
     app = create_app([])
     window = MainWindow(runs_root=Path(tempfile.mkdtemp()))

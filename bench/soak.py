@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QEvent, QSettings, QtMsgType, qInstallMessageHandler
 
-    from gendisc.gui.app import create_app
+    from gendisc.gui.shell.app import create_app
 
     app = create_app([])
     scratch = Path(tempfile.mkdtemp(prefix="gendisc-soak-"))
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.excepthook = on_exception
 
-    from gendisc.gui.main_window import MainWindow
+    from gendisc.gui.shell.main_window import MainWindow
 
     window = MainWindow(runs_root=scratch / "runs")
     window.resize(1280, 800)

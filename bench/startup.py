@@ -34,9 +34,9 @@ class Probe(QObject):
 
 APP = PAINT_PROBE + """
 sys.path.insert(0, {root!r})
-from gendisc.gui.app import create_app
+from gendisc.gui.shell.app import create_app
 app = create_app([])
-from gendisc.gui.main_window import MainWindow
+from gendisc.gui.shell.main_window import MainWindow
 w = MainWindow(deferred=True)   # exactly what gui.app.main() does
 probe = Probe()
 w.installEventFilter(probe)

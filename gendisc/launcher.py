@@ -21,6 +21,6 @@ def main(argv: list[str] | None = None) -> int:
         from gendisc.engine.cli import main as cli_main
 
         return cli_main(args)
-    from gendisc.gui.app import main as gui_main
+    from gendisc.gui.shell.app import main as gui_main
 
     return gui_main()

@@ -16,3 +16,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# fixtures shared by the engine and GUI tests
+from tests.helpers.fileserver import file_server  # noqa: E402, F401

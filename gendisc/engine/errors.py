@@ -29,3 +29,7 @@ class CheckpointError(GenDiscError):
 
 class TrainingError(GenDiscError):
     """Training cannot go on (a non-finite loss, out of memory, ...); the message suggests a cause."""
+
+
+class Cancelled(GenDiscError):
+    """The user cancelled a long operation (a download, an import); nothing half-done was kept."""

@@ -4,7 +4,6 @@ loading runs of every variant (older ones included) and the discriminator's opin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +24,7 @@ from gendisc.engine.train.gan_parts import ema_decay, ema_update
 from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import FinishedReport, StepReport, WeightsReport
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

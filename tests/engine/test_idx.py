@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from gendisc.engine.data.idx import IDX_DTYPES, read_idx, write_idx
 from gendisc.engine.data.idx_folder import find_idx_files, read_idx_folder
 from gendisc.engine.errors import DatasetError
+from tests.helpers.fuzz import MUTATION, mutate
 
 # modest, reproducible fuzzing: the same examples on every run, nothing remembered between runs
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
@@ -317,26 +318,6 @@ def test_fuzz_headers(fuzz_dir: Path, header: tuple[int, int, int], dims: list[i
         assert array.nbytes == len(data) - 4 - 4 * ndim
 
 
-MUTATION = st.tuples(st.sampled_from(["flip", "insert", "delete", "set32"]), st.integers(0, 10**6),
-                     st.integers(0, 2**32 - 1))
-
-
-def mutate(data: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
-    buf = bytearray(data)
-    for kind, where, value in mutations:
-        i = where % (len(buf) + 1)
-        if kind == "flip" and i < len(buf):
-            buf[i] ^= 1 << (value % 8)
-        elif kind == "insert":
-            buf[i:i] = bytes([value & 0xFF])
-        elif kind == "delete" and i < len(buf):
-            del buf[i]
-        elif kind == "set32":
-            j = (where % 5) * 4 if where % 3 else i   # mostly a header field, sometimes anywhere
-            buf[j:j + 4] = struct.pack(">I", value)
-    return bytes(buf)
-
-
 VALID = idx_bytes(np.arange(3 * 8 * 8, dtype=np.uint8).reshape(3, 8, 8))
 
 
@@ -345,11 +326,11 @@ VALID = idx_bytes(np.arange(3 * 8 * 8, dtype=np.uint8).reshape(3, 8, 8))
 def test_fuzz_mutated_valid_file(fuzz_dir: Path, mutations: list[tuple[str, int, int]], gz: bool,
                                  mutate_packed: bool) -> None:
     if gz and mutate_packed:      # damage the compressed stream itself
-        data = mutate(gzip.compress(VALID), mutations)
+        data = mutate(gzip.compress(VALID), mutations, header_words=5)
     elif gz:                      # a well-formed gzip of a damaged IDX file
-        data = gzip.compress(mutate(VALID, mutations))
+        data = gzip.compress(mutate(VALID, mutations, header_words=5))
     else:
-        data = mutate(VALID, mutations)
+        data = mutate(VALID, mutations, header_words=5)
     path = fuzz_dir / "mutated.idx"
     path.write_bytes(data)
     read_or_dataset_error(path)

@@ -26,6 +26,8 @@ from gendisc.engine.data.idx import write_idx
 from gendisc.engine.data.idx_folder import read_idx_folder
 from gendisc.engine.data.image_folder import read_image_folder
 from gendisc.engine.errors import DatasetError
+from tests.helpers.fileserver import cifar_archive
+from tests.helpers.fuzz import mutate
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -107,7 +109,6 @@ def test_idx_folder_import_round_trip(tmp_path: Path) -> None:
 
 
 def test_cifar_batches_import_as_folder_and_archive(tmp_path: Path) -> None:
-    from tests.engine.test_downloads import cifar_archive
 
     archive = tmp_path / "cifar-10-binary.tar.gz"
     archive.write_bytes(cifar_archive(12))
@@ -346,21 +347,6 @@ def loads_or_dataset_error(fn: object, *args: object) -> RawDataset | None:
     return ds
 
 
-def mutate(data: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
-    buf = bytearray(data)
-    for kind, where, value in mutations:
-        i = where % (len(buf) + 1)
-        if kind == "flip" and i < len(buf):
-            buf[i] ^= 1 << (value % 8)
-        elif kind == "insert":
-            buf[i:i] = bytes([value & 0xFF]) * (1 + value % 5)
-        elif kind == "delete" and i < len(buf):
-            del buf[i:i + 1 + value % 64]
-        elif kind == "set32":
-            buf[i:i + 4] = struct.pack(">I", value)
-    return bytes(buf)
-
-
 MUTATIONS = st.lists(st.tuples(st.sampled_from(["flip", "insert", "delete", "set32"]), st.integers(0, 10**6),
                                st.integers(0, 2**32 - 1)), min_size=1, max_size=4)
 
@@ -396,7 +382,6 @@ VALID_ARCHIVE: bytes | None = None
 @FUZZ
 @given(mutations=MUTATIONS, packed=st.booleans())
 def test_fuzz_cifar_archive_mutated(tmp_path_factory: pytest.TempPathFactory, mutations: list, packed: bool) -> None:
-    from tests.engine.test_downloads import cifar_archive
 
     global VALID_ARCHIVE
     VALID_ARCHIVE = VALID_ARCHIVE or cifar_archive(2)

@@ -4,7 +4,6 @@ and the judge's verdict in a GAN run's epoch reports. No Qt."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -35,13 +34,7 @@ from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.judge_setup import auto_judge_dir, prepare_judge
 from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeReport, JudgeTrainingReport, StepReport
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -29,14 +29,7 @@ from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, St
 Trainer = Callable[..., Iterator[Report]]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    """One intra-op thread: these tiny batches gain little from two, and on a busy 2-core machine OpenMP's
-    spinning threads can make a step ten times slower (measured: 50 s instead of 5 s for one test)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""GUI test fixtures: isolated settings and run folders, and a guard that fails any test leaving a QThread
-running or a QTimer active (the habit napari's test suite taught us)."""
+"""GUI test fixtures: isolated settings and run folders, a session and a main window, and a guard that fails any
+test leaving a background job or a QThread running or a QTimer active (the habit napari's test suite taught us)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QSettings, QThread, QTimer
+from pytestqt.qtbot import QtBot
+
+from gendisc.gui.session.session import Session
+from gendisc.gui.shell.main_window import MainWindow
+from gendisc.gui.threads.jobs import running_jobs
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,9 +59,34 @@ def _no_dangling_threads_or_timers(monkeypatch: pytest.MonkeyPatch, qapp: object
         t.wait(5000)
     for t in active:
         t.stop()
+    jobs = running_jobs()
+    for job in jobs:   # cancel and join, so one bad test does not spoil the next
+        job.cancel()
+        job.wait(30)
+    assert not jobs, f"test left {len(jobs)} background job(s) running: {[j.name for j in jobs]}"
     assert not running, f"test left {len(running)} QThread(s) running: {[t.objectName() for t in running]}"
     assert not active, f"test left {len(active)} QTimer(s) active: {[t.objectName() or t.parent() for t in active]}"
 
 
 def _alive(obj: object) -> bool:
     return shiboken6.isValid(obj)
+
+
+@pytest.fixture
+def session(qtbot: QtBot) -> Iterator[Session]:
+    """The app's session models without a window (panels under test are given the models they need)."""
+    s = Session()
+    yield s
+    s.shutdown(timeout_ms=30_000)
+    s.deleteLater()
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> MainWindow:
+    """The main window, shown, with the bundled sample loaded."""
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.session.datasets.dataset() is not None and not w.session.datasets.is_loading(),
+                    timeout=15_000)
+    return w

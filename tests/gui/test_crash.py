@@ -17,8 +17,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from gendisc.gui import crash
-from gendisc.gui.crash import CrashReporter
+from gendisc.gui.shell import crash
+from gendisc.gui.shell.crash import CrashReporter
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def test_sigterm_or_ctrl_c_closes_the_window_like_the_user_would(qtbot: QtBot) -
 
     from PySide6.QtWidgets import QWidget
 
-    from gendisc.gui.app import _close_on_signals
+    from gendisc.gui.shell.app import _close_on_signals
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

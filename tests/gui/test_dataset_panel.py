@@ -4,7 +4,6 @@ gets one dialog while the previous dataset stays selected."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +11,18 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.data import download as dl
 from gendisc.engine.data import registry
 from gendisc.engine.data.sources import REMOTE, RemoteDataset
-from gendisc.gui.panels.dataset_panel import DatasetPanel, install_dataset_actions
-from tests.engine.test_downloads import FileServer, remote_for, tiny_idx_files
+from gendisc.gui.panels.dataset_panel import DatasetPanel
+from gendisc.gui.session.datasets import DatasetModel
+from gendisc.gui.session.session import Session
+from gendisc.gui.shell.main_window import MainWindow
+from gendisc.gui.threads.jobs import running_jobs
+from tests.helpers.fileserver import FileServer, remote_for, tiny_idx_files
 
 LOAD_MS = 15_000
 
@@ -33,10 +36,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def server() -> Iterator[FileServer]:
-    s = FileServer().start()
-    yield s
-    s.stop()
+def server(file_server: FileServer) -> FileServer:
+    return file_server
 
 
 @pytest.fixture
@@ -52,8 +53,8 @@ def remotes(server: FileServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Re
 
 
 @pytest.fixture
-def panel(qtbot: QtBot) -> DatasetPanel:
-    p = DatasetPanel()
+def panel(qtbot: QtBot, session: Session) -> DatasetPanel:
+    p = DatasetPanel(session.datasets)
     qtbot.addWidget(p)
     p.resize(380, 760)
     p.show()
@@ -110,7 +111,7 @@ def test_download_with_moving_progress_then_cancel_another(qtbot: QtBot, remotes
     values: list[int] = []
     panel.job_bar.valueChanged.connect(values.append)
     texts: list[str] = []
-    with qtbot.waitSignal(panel.dataset_changed, timeout=LOAD_MS, check_params_cb=lambda k: k == "tiny"):
+    with qtbot.waitSignal(panel.datasets.loaded, timeout=LOAD_MS, check_params_cb=lambda k: k == "tiny"):
         click(panel, "tiny")
         assert panel.job_box.isVisible() and panel.is_loading() and panel.current_key() == "mnist-sample"
         qtbot.waitUntil(lambda: panel.job_bar.value() > 0, timeout=LOAD_MS)
@@ -127,7 +128,7 @@ def test_download_with_moving_progress_then_cancel_another(qtbot: QtBot, remotes
     qtbot.waitUntil(lambda: panel.job_bar.value() >= 100, timeout=LOAD_MS)
     assert panel.job_bar.value() < 900
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=LOAD_MS)
+    qtbot.waitUntil(lambda: not panel.datasets.is_busy(), timeout=LOAD_MS)
     assert "cancelled" in panel.status.text() and panel.error_box is None
     folder = dl.download_dir("tiny-two")
     assert not folder.exists() or [p.name for p in folder.iterdir()] == []   # no half file
@@ -140,7 +141,7 @@ def test_failed_download_gives_one_dialog_and_keeps_the_selection(qtbot: QtBot, 
     route = server.routes["/tiny/train-labels-idx1-ubyte.gz"]
     route.body = bytes(len(route.body))   # right size, wrong bytes
     click(panel, "tiny")
-    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=LOAD_MS)
+    qtbot.waitUntil(lambda: not panel.datasets.is_busy(), timeout=LOAD_MS)
     box = panel.error_box
     assert box is not None and box.isVisible()
     assert "checksum mismatch" in box.text() and "train-labels-idx1-ubyte.gz" in box.text()
@@ -152,13 +153,13 @@ def test_switching_back_while_another_loads(qtbot: QtBot, remotes: dict, panel: 
     dl.download("tiny")
     panel.refresh_catalog()
     changed: list[str] = []
-    panel.dataset_changed.connect(changed.append)
+    panel.datasets.loaded.connect(changed.append)
     click(panel, "tiny")
     click(panel, "mnist-sample")   # changed my mind before it loaded
     assert not panel.is_loading() and panel.preview.count() > 0
     qtbot.wait(300)   # the dropped load of "tiny" ends meanwhile and changes nothing
     assert panel.current_key() == "mnist-sample" and highlighted(panel) == "mnist-sample" and changed == []
-    with qtbot.waitSignal(panel.dataset_changed, timeout=LOAD_MS, check_params_cb=lambda k: k == "tiny"):
+    with qtbot.waitSignal(panel.datasets.loaded, timeout=LOAD_MS, check_params_cb=lambda k: k == "tiny"):
         click(panel, "tiny")
     assert panel.dataset().image_shape == (1, 28, 28)   # type: ignore[union-attr]
 
@@ -166,13 +167,13 @@ def test_switching_back_while_another_loads(qtbot: QtBot, remotes: dict, panel: 
 def test_remove_cached_files(qtbot: QtBot, remotes: dict, panel: DatasetPanel) -> None:
     dl.download("tiny")
     panel.refresh_catalog()
-    with qtbot.waitSignal(panel.dataset_changed, timeout=LOAD_MS):
+    with qtbot.waitSignal(panel.datasets.loaded, timeout=LOAD_MS):
         click(panel, "tiny")
     assert panel.remove_button.isEnabled() and panel.remove_button.text() == "Remove files"
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     box = panel.confirm_box
     assert box is not None and "Delete the downloaded files of Tiny tiny" in box.text()
-    with qtbot.waitSignal(panel.dataset_changed, timeout=LOAD_MS, check_params_cb=lambda k: k == "mnist-sample"):
+    with qtbot.waitSignal(panel.datasets.loaded, timeout=LOAD_MS, check_params_cb=lambda k: k == "mnist-sample"):
         box.button(QMessageBox.StandardButton.Yes).click()
     assert not dl.download_dir("tiny").exists()
     assert row(panel, "tiny")[1].startswith("download · ") and panel.current_key() == "mnist-sample"
@@ -182,12 +183,12 @@ def test_import_npz_by_drag_and_drop_is_remembered(qtbot: QtBot, panel: DatasetP
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "colours.npz", x_train=rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8),
              y_train=np.arange(30) % 3)
-    with qtbot.waitSignal(panel.dataset_changed, timeout=LOAD_MS, check_params_cb=lambda k: k == "colours"):
+    with qtbot.waitSignal(panel.datasets.loaded, timeout=LOAD_MS, check_params_cb=lambda k: k == "colours"):
         drop(panel, tmp_path / "colours.npz")
     assert row(panel, "colours") == ("colours", "imported") and highlighted(panel) == "colours"
-    assert panel.current_info().image_shape == (3, 32, 32)   # type: ignore[union-attr]
+    assert panel.datasets.current_info().image_shape == (3, 32, 32)   # type: ignore[union-attr]
     assert panel.preview.count() == 30
-    again = DatasetPanel()   # the next launch
+    again = DatasetPanel(DatasetModel())   # the next launch
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: again.current_key() == "mnist-sample", timeout=LOAD_MS)
     assert row(again, "colours")[1] == "imported"
@@ -198,7 +199,7 @@ def test_import_npz_by_drag_and_drop_is_remembered(qtbot: QtBot, panel: DatasetP
     assert again.remove_button.text() == "Remove from list"
     again.confirm_box.button(QMessageBox.StandardButton.Yes).click()   # type: ignore[union-attr]
     qtbot.waitUntil(lambda: again.current_key() == "mnist-sample", timeout=LOAD_MS)
-    assert "colours" not in [i.key for i in again._infos] and (tmp_path / "colours.npz").exists()
+    assert "colours" not in [i.key for i in again.datasets.infos()] and (tmp_path / "colours.npz").exists()
 
 
 def test_import_image_folder_asks_size_and_warns(qtbot: QtBot, panel: DatasetPanel, tmp_path: Path) -> None:
@@ -211,10 +212,11 @@ def test_import_image_folder_asks_size_and_warns(qtbot: QtBot, panel: DatasetPan
     assert dialog is not None and dialog.isVisible()
     dialog.size_combo.setCurrentIndex(1)   # 28 × 28
     dialog.name.setText("Shapes")
-    with qtbot.waitSignal(panel.dataset_changed, timeout=LOAD_MS, check_params_cb=lambda k: k == "shapes"):
+    with qtbot.waitSignal(panel.datasets.loaded, timeout=LOAD_MS, check_params_cb=lambda k: k == "shapes"):
         dialog.accept()
-    assert panel.current_info().image_shape == (1, 28, 28)   # type: ignore[union-attr]
-    assert panel.notes_box is not None and "Resized 10 image(s) to 28×28" in panel.notes_box.text()
+    assert panel.datasets.current_info().image_shape == (1, 28, 28)   # type: ignore[union-attr]
+    assert panel.error_box is not None and "Resized 10 image(s) to 28×28" in panel.error_box.text()
+    assert panel.error_box.icon() == QMessageBox.Icon.Information
     assert "Resized" in panel.info.text()
 
 
@@ -234,7 +236,7 @@ def test_bad_import_gives_one_dialog_and_keeps_the_selection(qtbot: QtBot, panel
         path.write_text("hello")
     if panel.import_path(path) and panel.import_dialog is not None:
         panel.import_dialog.accept()
-    qtbot.waitUntil(lambda: panel.error_box is not None and not panel.is_busy(), timeout=LOAD_MS)
+    qtbot.waitUntil(lambda: panel.error_box is not None and not panel.datasets.is_busy(), timeout=LOAD_MS)
     text = panel.error_box.text()   # type: ignore[union-attr]
     assert str(path) in text or str(path / "b") in text
     assert panel.current_key() == "mnist-sample" and highlighted(panel) == "mnist-sample"
@@ -244,26 +246,22 @@ def test_bad_import_gives_one_dialog_and_keeps_the_selection(qtbot: QtBot, panel
 def test_closing_mid_download_keeps_no_half_file(qtbot: QtBot, remotes: dict, panel: DatasetPanel) -> None:
     click(panel, "tiny")
     qtbot.waitUntil(lambda: panel.job_bar.value() > 50, timeout=LOAD_MS)
-    job = panel._job
-    assert job is not None
-    panel.close()   # cancels the download and waits for it
-    assert not job.is_running()
+    assert [job.name for job in running_jobs()] == ["gendisc-dataset-download"]
+    panel.datasets.shutdown()   # what closing the window does: cancel the download and wait for it
+    assert running_jobs() == []
     folder = dl.download_dir("tiny")
     assert [p.name for p in folder.iterdir()] == [] if folder.exists() else True
 
 
-def test_install_dataset_actions(qtbot: QtBot, panel: DatasetPanel) -> None:
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    file_menu = window.menuBar().addMenu("&File")
-    file_menu.addAction("&Open run…")
-    file_menu.addSeparator()
-    file_menu.addAction("&Quit")
-    window.dataset_panel = panel   # type: ignore[attr-defined]
-    window.docks = {}   # type: ignore[attr-defined]
-    install_dataset_actions(window)
+def test_the_file_menu_imports_and_removes_datasets(window: MainWindow) -> None:
+    file_menu = window.menus["File"]
     texts = [a.text() for a in file_menu.actions()]
     assert texts[-1] == "&Quit" and "&Import dataset" in texts and "&Remove downloaded datasets…" in texts
+    importing = next(a.menu() for a in file_menu.actions() if a.text() == "&Import dataset")
+    assert importing.actions()[0].shortcut().toString() == "Ctrl+I"
+    window.docks["Training"].raise_()
     remove = next(a for a in file_menu.actions() if a.text().startswith("&Remove"))
     remove.trigger()
+    panel = window.dataset_panel
     assert panel.error_box is not None and "No dataset has been downloaded" in panel.error_box.text()
+    assert not window.docks["Dataset"].visibleRegion().isEmpty()   # the panel it acts on came to the front

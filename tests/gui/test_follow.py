@@ -12,8 +12,7 @@ from pytestqt.qtbot import QtBot
 from gendisc.engine.config import DataConfig, GanConfig
 from gendisc.engine.imageio import make_grid
 from gendisc.engine.runs.folder import RunFolder
-from gendisc.gui.follow import follow_run
-from gendisc.gui.main_window import MainWindow
+from gendisc.gui.shell.main_window import MainWindow
 
 
 def test_follow_picks_up_new_metrics_and_samples(qtbot: QtBot, tmp_path: Path) -> None:
@@ -22,8 +21,8 @@ def test_follow_picks_up_new_metrics_and_samples(qtbot: QtBot, tmp_path: Path) -
     cfg = GanConfig(data=DataConfig(augment=False), n_samples=16)
     run = RunFolder.create(tmp_path / "remote-run", cfg)
     run.append_metrics({"epoch": 1, "step": 70, "loss_d": 1.0, "loss_g": 2.0, "d_real": 0.6, "d_fake": 0.4})
-    follower = follow_run(w, run.path)
-    assert follower is not None and w.follower is follower
+    follower = w.session.follow
+    assert follower.follow(run.path) and follower.following
     assert list(w.plots_panel.series("epoch_loss_g")[1]) == [2.0]
 
     # the other process goes on: a second epoch, a half-written third line, and the epoch's samples
@@ -42,13 +41,13 @@ def test_follow_picks_up_new_metrics_and_samples(qtbot: QtBot, tmp_path: Path) -
     qtbot.waitUntil(lambda: len(w.plots_panel.series("epoch_loss_g")[1]) == 3, timeout=5000)
     assert list(w.plots_panel.series("epoch_loss_g")[0]) == [70, 140, 210]
     w.close()
-    assert w.follower is None
+    assert not follower.following and not follower.timer.isActive()
 
 
 def test_following_a_folder_that_is_not_a_run_says_so(qtbot: QtBot, tmp_path: Path) -> None:
     w = MainWindow()
     qtbot.addWidget(w)
-    assert follow_run(w, tmp_path) is None
+    assert not w.session.follow.follow(tmp_path)
     assert w.message_box is not None and "not a run folder" in w.message_box.text()
     w.message_box.close()
 
@@ -64,8 +63,8 @@ def test_follow_takes_the_image_shape_from_the_checkpoint_header_once(qtbot: QtB
     reads = []
     read_meta = RunFolder.read_meta
     monkeypatch.setattr(RunFolder, "read_meta", lambda self: reads.append(1) or read_meta(self))
-    follower = follow_run(w, run.path)
-    assert follower is not None
+    follower = w.session.follow
+    assert follower.follow(run.path)
     run.save_samples(2, make_grid(images[::-1]))
     for _ in range(3):
         follower.poll()

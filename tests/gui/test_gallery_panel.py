@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from gendisc.engine.train.reports import EpochReport
 from gendisc.gui.panels.gallery_panel import ENLARGE, GalleryPanel
+from gendisc.gui.session.session import Session
 from gendisc.gui.widgets.qimage import qimage_to_gray
 
 
@@ -25,8 +26,8 @@ def batch(epoch: int, n: int = 16, size: int = 8) -> np.ndarray:
 
 
 @pytest.fixture
-def panel(qtbot: QtBot) -> GalleryPanel:
-    widget = GalleryPanel()
+def panel(qtbot: QtBot, session: Session) -> GalleryPanel:
+    widget = GalleryPanel(session.training, session.runs, session.follow)
     qtbot.addWidget(widget)
     widget.resize(600, 500)
     widget.show()
@@ -92,8 +93,8 @@ def test_follows_new_epochs_only_when_at_the_end(panel: GalleryPanel) -> None:
     np.testing.assert_array_equal(panel.shown_images(), batch(4))
 
 
-def test_history_is_bounded_and_keeps_the_chosen_epoch(qtbot: QtBot) -> None:
-    panel = GalleryPanel(max_history=3)
+def test_history_is_bounded_and_keeps_the_chosen_epoch(qtbot: QtBot, session: Session) -> None:
+    panel = GalleryPanel(session.training, session.runs, session.follow, max_history=3)
     qtbot.addWidget(panel)
     for epoch in (1, 2, 3):
         panel.add_samples(epoch, batch(epoch))

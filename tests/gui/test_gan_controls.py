@@ -13,18 +13,19 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import DataConfig, GanConfig
-from gendisc.engine.models.build import build_gan
+from gendisc.engine.models.build import ModelSpec, build_gan
 from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import JudgeTrainingReport, WeightsReport
 from gendisc.gui.panels.draw_panel import DrawPanel
 from gendisc.gui.panels.training_panel import TrainingPanel
+from gendisc.gui.session.session import Session
 
 NAMES = tuple(str(i) for i in range(10))
 
 
 @pytest.fixture
-def training(qtbot: QtBot) -> TrainingPanel:
-    w = TrainingPanel()
+def training(qtbot: QtBot, session: Session) -> TrainingPanel:
+    w = TrainingPanel(session.settings, session.training)
     qtbot.addWidget(w)
     return w
 
@@ -36,35 +37,40 @@ def test_presets_set_the_form_and_editing_makes_it_custom(training: TrainingPane
     seed = training.gan_preset.findData("seed")
     training.gan_preset.setCurrentIndex(seed)
     training.gan_preset.activated.emit(seed)   # as choosing it in the combo does
-    cfg = training.gan_config(DataConfig())
+    cfg = training.settings.config("gan", DataConfig())
     assert (cfg.g_optimizer.name, cfg.d_optimizer.name) == ("adam", "rmsprop")
     assert form.widget("d_optimizer.name").currentData() == "rmsprop"
-    training.apply_gan_preset("dcgan")
-    cfg = training.gan_config(DataConfig())
+    training.settings.apply_gan_preset("dcgan")
+    cfg = training.settings.config("gan", DataConfig())
     assert (cfg.conditional, cfg.spectral_norm, cfg.ema, cfg.loss) == (False, False, 0.0, "bce")
     assert training.current_gan_preset() == "dcgan"
     form.widget("ema").setValue(0.99)   # any edit: no preset matches any more
     assert training.current_gan_preset() is None and training.gan_preset.currentText() == "Custom"
-    training.apply_gan_preset("recommended")
+    training.settings.apply_gan_preset("recommended")
     assert training.current_gan_preset() == "recommended"
     assert form.widget("ema").value() == pytest.approx(GanConfig().ema)
 
 
-def test_judge_is_automatic_or_the_sessions_cnn(training: TrainingPanel, tmp_path: Path) -> None:
+def test_judge_is_automatic_or_the_sessions_cnn(training: TrainingPanel, session: Session, tmp_path: Path) -> None:
     data = DataConfig()
-    assert training.gan_config(data).judge == "auto"
+
+    def judge() -> str:
+        return session.with_judge(session.settings.config("gan", data)).judge
+
+    assert judge() == "auto"
     assert "default CNN" in training.judge_note.text()
     run = tmp_path / "cnn-run"
-    training.note_cnn_run("mnist-sample", str(run))
-    assert training.gan_config(data).judge == "auto"   # no checkpoint there (yet): automatic
+    session.training.note_cnn_run("mnist-sample", str(run))
+    assert judge() == "auto"   # no checkpoint there (yet): automatic
     run.mkdir()
     (run / "checkpoint.safetensors").write_bytes(b"x")
-    assert training.gan_config(data).judge == str(run)
-    assert training.gan_config(DataConfig(dataset="fashion-mnist")).judge == "auto"   # other dataset
+    assert judge() == str(run)
+    other = session.with_judge(session.settings.config("gan", DataConfig(dataset="fashion-mnist")))
+    assert other.judge == "auto"   # another dataset
     assert "cnn-run" in training.judge_note.text()
     training.gan_form.widget("judge").setCurrentIndex(training.gan_form.widget("judge").findData("off"))
-    assert training.gan_config(data).judge == "off" and "No judge" in training.judge_note.text()
-    training.set_configs(gan=GanConfig(judge=str(run)))   # a saved run's folder comes back as automatic
+    assert judge() == "off" and "No judge" in training.judge_note.text()
+    session.settings.set_gan(GanConfig(judge=str(run)))   # a saved run's folder comes back as automatic
     assert training.gan_form.widget("judge").currentData() == "auto"
 
 
@@ -93,17 +99,17 @@ def draw_stroke(panel: DrawPanel) -> None:
 
 
 @pytest.mark.parametrize("conditional", [True, False])
-def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: bool) -> None:
-    panel = DrawPanel()
+def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, session: Session, conditional: bool) -> None:
+    panel = DrawPanel(session.live, session.drawing, session.training)
     qtbot.addWidget(panel)
     panel.resize(700, 500)
     panel.show()
     qtbot.waitExposed(panel)
-    assert not panel.has_discriminator() and panel.realness.format() == "Train or load a GAN"
+    assert session.live.discriminator() is None and panel.realness.format() == "Train or load a GAN"
     cfg = GanConfig(conditional=conditional, latent_dim=8, g_width=8, d_width=8)
-    panel.set_gan_spec(cfg, (1, 28, 28), NAMES)
-    panel.update_weights(gan_weights(cfg))
-    assert panel.has_discriminator() and "step 7" in panel.realness_source.text()
+    session.live.expect(ModelSpec(cfg, (1, 28, 28), NAMES))   # what a GAN job starting says
+    session.live.update(gan_weights(cfg))
+    assert session.live.discriminator() is not None and "in training (step 7)" in panel.realness_source.text()
     assert panel.realness.format() == "Draw a digit"
     values: list[object] = []
     panel.judged_real.connect(values.append)
@@ -122,34 +128,34 @@ def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, conditional: 
         from gendisc.engine.models.cnn import build_cnn
 
         cnn = CnnConfig(arch="classic")
-        panel.set_model_spec(cnn, (1, 28, 28), NAMES)
-        panel.update_weights(WeightsReport("cnn", 3, numpy_state(build_cnn("classic", (1, 28, 28), 10))))
+        session.live.expect(ModelSpec(cnn, (1, 28, 28), NAMES))
+        session.live.update(WeightsReport("cnn", 3, numpy_state(build_cnn("classic", (1, 28, 28), 10))))
         probs = panel.bars.probabilities()
         assert probs is not None and panel.realness.format().endswith(f"real as a {NAMES[int(np.argmax(probs))]}")
         assert "the class the CNN sees" in panel.realness.toolTip()
-        _, per_class = realness(panel._discriminator, panel.last_input[None])
+        _, per_class = realness(session.live.discriminator().module, panel.last_input[None])
         assert panel.last_realness == pytest.approx(per_class[0, int(np.argmax(probs))])
     panel.canvas.clear()
     assert panel.last_realness is None and panel.realness.format() == "Draw a digit"
 
 
-def test_draw_panel_loads_a_gan_run(qtbot: QtBot, tmp_path: Path) -> None:
+def test_draw_panel_loads_a_gan_run(qtbot: QtBot, session: Session, tmp_path: Path) -> None:
     from gendisc.engine.config import TrainBudget
     from gendisc.engine.data.catalog import load_dataset
     from gendisc.engine.data.tensors import prepare
     from gendisc.engine.train.control import Control
     from gendisc.engine.train.gan_trainer import train_gan
 
-    panel = DrawPanel()
+    panel = DrawPanel(session.live, session.drawing, session.training)
     qtbot.addWidget(panel)
-    assert not panel.load_gan_run(tmp_path)
+    assert not panel.load_run(str(tmp_path), "gan")
     assert panel.error_box is not None and "not a run folder" in panel.error_box.text()
     panel.error_box.close()
     data = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.02), "cpu")
     cfg = GanConfig(device="cpu", batch_size=32, latent_dim=8, g_width=8, d_width=8,
                     budget=TrainBudget(epochs=1, max_steps=2))
     list(train_gan(cfg, data, Control(), tmp_path / "gan"))
-    assert panel.load_gan_run(tmp_path / "gan")
-    assert panel.has_discriminator() and "gan" in panel.realness_source.text()
+    assert panel.load_run(str(tmp_path / "gan"), "gan")
+    assert session.live.discriminator() is not None and "saved in gan" in panel.realness_source.text()
     draw_stroke(panel)
     assert panel.last_realness is not None and np.isfinite(panel.last_realness)

@@ -13,10 +13,13 @@ from pytestqt.qtbot import QtBot
 from gendisc.engine.config import CnnConfig, DataConfig
 from gendisc.engine.data import RawDataset, load_dataset
 from gendisc.engine.data.tensors import normalize, split_indices
+from gendisc.engine.inference.loading import LoadedClassifier
+from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.models.cnn import build_cnn
 from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import WeightsReport
-from gendisc.gui.panels.inspect_panel import CELL_LIMIT, MISTAKES, InspectPanel, install_inspect_panel
+from gendisc.gui.panels.inspect_panel import CELL_LIMIT, MISTAKES, InspectPanel
+from gendisc.gui.session.session import Session
 from gendisc.gui.widgets.qimage import qimage_to_gray
 
 DATA = DataConfig(val_fraction=0.05)   # mnist-sample, 250 validation images: a quick pass on one thread
@@ -44,20 +47,26 @@ def expected(raw: RawDataset, model: torch.nn.Module) -> tuple[np.ndarray, np.nd
     return images, labels, preds
 
 
-def shown(panel: InspectPanel, qtbot: QtBot, model: torch.nn.Module, raw: RawDataset) -> InspectPanel:
-    panel.resize(640, 720)
-    panel.show()
-    with qtbot.waitSignal(panel.inspected, timeout=30_000):
-        panel.set_model(model, raw.class_names)   # no dataset yet: nothing to measure
-        panel.set_dataset(raw, DATA)              # a new dataset is measured at once
-    return panel
+def use(session: Session, model: torch.nn.Module, names: tuple[str, ...], step: int = 1) -> None:
+    """Make ``model`` the classifier in use, as loading a CNN run trained on ``DATA`` does."""
+    spec = ModelSpec(CnnConfig(data=DATA), (1, 28, 28), names)
+    session.live.use_classifier(LoadedClassifier(model, spec, step), "test-run")
+
+
+def inspect_panel(session: Session) -> InspectPanel:
+    return InspectPanel(session.inspection, session.live, session.drawing)
 
 
 @pytest.fixture
-def panel(qtbot: QtBot, model: torch.nn.Module, raw: RawDataset) -> InspectPanel:
-    p = InspectPanel()
+def panel(qtbot: QtBot, session: Session, model: torch.nn.Module, raw: RawDataset) -> InspectPanel:
+    p = inspect_panel(session)
     qtbot.addWidget(p)
-    return shown(p, qtbot, model, raw)
+    p.resize(640, 720)
+    p.show()
+    with qtbot.waitSignal(p.inspected, timeout=30_000):
+        use(session, model, raw.class_names)            # no dataset yet: nothing to measure
+        session.inspection.set_dataset(raw, DATA)       # a new dataset is measured at once
+    return p
 
 
 def a_digit(raw: RawDataset) -> np.ndarray:
@@ -117,28 +126,28 @@ def test_feature_map_colours_every_image_by_class_and_places_the_drawing(
     assert panel.feature_map.point_counts() == np.bincount(labels, minlength=10).tolist()
     panel.tabs.setCurrentIndex(2)
     digit = a_digit(raw)
-    panel.set_drawing(digit)
+    panel.drawing_model.set(digit, None)
     r = panel.result
     assert r is not None
     with torch.no_grad():
         feats = model.features(normalize(digit[None])).double().numpy()
     xy = r.inspection.pca.transform(feats)[0]
     assert panel.feature_map.marker_position() == pytest.approx((xy[0], xy[1]), rel=1e-4, abs=1e-4)
-    panel.set_drawing(None)
+    panel.drawing_model.set(None, None)
     assert panel.feature_map.marker_position() is None
 
 
 def test_saliency_follows_the_drawing_and_the_class_clicked(panel: InspectPanel, raw: RawDataset) -> None:
     view = panel.saliency
     panel.tabs.setCurrentWidget(view)
-    panel.set_drawing(a_digit(raw))
+    panel.drawing_model.set(a_digit(raw), None)
     assert view.input_view.count() == view.gxi_view.count() == view.cam_view.count() == 1
     assert "predicted" in view.caption.text() and view.class_button(None).text().startswith("Predicted (")
     QTest.mouseClick(view.class_button(3), Qt.MouseButton.LeftButton)
     assert view.target() == 3 and view.caption.text().startswith("Class 3 (")
     QTest.mouseClick(view.class_button(None), Qt.MouseButton.LeftButton)
     assert view.target() is None
-    panel.set_drawing(None)
+    panel.drawing_model.set(None, None)
     assert view.input_view.count() == view.gxi_view.count() == 0
 
 
@@ -146,7 +155,7 @@ def test_activation_views_match_the_layer_shapes(panel: InspectPanel, raw: RawDa
     view = panel.activations
     panel.tabs.setCurrentWidget(view)
     assert view.filters.count() == 32   # the filters need no drawing
-    panel.set_drawing(a_digit(raw))
+    panel.drawing_model.set(a_digit(raw), None)
     assert [g.count() for g in view.grids] == [32, 64, 64]
     sizes = [(g._images[0].height(), g._images[0].width()) for g in view.grids]
     assert sizes == [(28, 28), (14, 14), (14, 14)]
@@ -162,57 +171,53 @@ def test_model_summary_tab(panel: InspectPanel, model: torch.nn.Module) -> None:
 
 
 def test_passes_run_only_when_visible_and_at_most_every_interval(
-        qtbot: QtBot, model: torch.nn.Module, raw: RawDataset) -> None:
-    panel = InspectPanel()
+        qtbot: QtBot, session: Session, model: torch.nn.Module, raw: RawDataset) -> None:
+    panel = inspect_panel(session)
     qtbot.addWidget(panel)
-    panel.set_dataset(raw, DATA)
-    panel.set_model(model, raw.class_names)
-    assert panel.passes == 0   # hidden: nothing computed
-    panel.min_interval_s = 60.0
+    ins = session.inspection
+    ins.set_dataset(raw, DATA)
+    use(session, model, raw.class_names)
+    assert ins.passes == 0   # hidden: nothing computed
+    ins.min_interval_s = 60.0
     with qtbot.waitSignal(panel.inspected, timeout=30_000):
         panel.show()   # shown: the stale results are measured at once
-    assert panel.passes == 1
-    for _ in range(5):   # a CNN in training publishes new weights about once a second
-        panel.set_model(model, raw.class_names)
+    assert ins.passes == 1
+    for step in range(5):   # a CNN in training publishes new weights about once a second
+        use(session, model, raw.class_names, step)
     qtbot.wait(50)
-    assert panel.passes == 1 and not panel.is_busy()
+    assert ins.passes == 1 and not ins.is_busy()
     with qtbot.waitSignal(panel.inspected, timeout=30_000):
-        panel.refresh()   # the Refresh button is not throttled
-    assert panel.passes == 2
+        ins.refresh()   # the Refresh button is not throttled
+    assert ins.passes == 2
     panel.hide()   # a hidden panel keeps no timer running
-    panel.set_model(model, raw.class_names)
-    assert panel.passes == 2
+    use(session, model, raw.class_names)
+    assert ins.passes == 2
 
 
 def test_a_classifier_for_other_classes_is_explained_not_measured(
-        qtbot: QtBot, panel: InspectPanel, raw: RawDataset) -> None:
+        qtbot: QtBot, session: Session, panel: InspectPanel, raw: RawDataset) -> None:
     torch.manual_seed(0)
     other = build_cnn("bn", (1, 28, 28), 3).eval()
-    panel.set_model(other, ("a", "b", "c"))
-    panel.refresh()
+    use(session, other, ("a", "b", "c"))
+    session.inspection.refresh()
     assert "other classes" in panel.status.text() and panel.matrix.matrix() is None
 
 
-def test_installed_in_the_main_window(qtbot: QtBot, raw: RawDataset, model: torch.nn.Module) -> None:
-    from gendisc.gui.main_window import MainWindow
-
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
-    panel = install_inspect_panel(w)
-    dock = w.docks["Inspect"]
-    assert dock.widget() is panel and w.inspect_panel is panel
-    qtbot.waitUntil(lambda: dock in w.tabifiedDockWidgets(w.docks["Samples"]), timeout=2_000)
+def test_in_the_main_window_it_measures_only_in_sight_and_explains_the_drawing(
+        qtbot: QtBot, window: object, raw: RawDataset, model: torch.nn.Module) -> None:
+    w = window
+    panel, dock = w.inspect_panel, w.docks["Inspect"]
+    assert dock.widget() is panel and dock in w.tabifiedDockWidgets(w.docks["Samples"])
+    w.docks["Samples"].raise_()
     qtbot.waitUntil(lambda: not panel.is_shown(), timeout=2_000)
-    view = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "View")
-    assert dock.toggleViewAction() in view.actions()
-    assert panel.passes == 0   # behind the Samples tab: not visible, nothing computed
+    assert dock.toggleViewAction() in w.menus["View"].actions()
 
-    w.draw_panel.set_model_spec(CnnConfig(), raw.image_shape, raw.class_names)
+    w.session.live.expect(ModelSpec(CnnConfig(), raw.image_shape, raw.class_names))   # a CNN job started
+    w.session.live.update(WeightsReport("cnn", 1, numpy_state(model)))
+    qtbot.wait(100)
+    assert w.session.inspection.passes == 0   # behind the Samples tab: not visible, nothing computed
     with qtbot.waitSignal(panel.inspected, timeout=30_000):
         dock.raise_()
-        w.draw_panel.update_weights(WeightsReport("cnn", 1, numpy_state(model)))
     assert panel.matrix.matrix() is not None and panel.matrix.matrix().sum() == 500
 
     panel.tabs.setCurrentWidget(panel.saliency)

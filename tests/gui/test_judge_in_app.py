@@ -14,14 +14,16 @@ from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
 from gendisc.engine.data.catalog import load_dataset
 from gendisc.engine.data.tensors import prepare
 from gendisc.engine.evaluate.judge import Judge
+from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.train.cnn_trainer import train_cnn
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeReport, StepReport, WeightsReport
 from gendisc.gui.panels.gallery_panel import HARDEST_VIEW, GalleryPanel
-from gendisc.gui.panels.latent_panel import LatentPanel, install_latent_panel
+from gendisc.gui.panels.latent_panel import LatentPanel
 from gendisc.gui.panels.plots_panel import PlotsPanel
-from gendisc.gui.session import TrainingSession
-from gendisc.gui.worker import TrainingJob
+from gendisc.gui.session.session import Session
+from gendisc.gui.session.training import TrainingJob
+from gendisc.gui.shell.main_window import MainWindow
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,7 @@ def cnn_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_judging_runs_in_the_worker_and_reaches_the_gui_as_signals(qtbot: QtBot, tmp_path: Path, cnn_run: Path,
+                                                                    session: Session,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[int] = []
     real_score = Judge.score
@@ -47,22 +50,21 @@ def test_judging_runs_in_the_worker_and_reaches_the_gui_as_signals(qtbot: QtBot,
     monkeypatch.setattr(Judge, "score", score)
     cfg = GanConfig(data=DataConfig(val_fraction=0.5), device="cpu", batch_size=256, latent_dim=16, g_width=8,
                     d_width=8, judge=str(cnn_run), judge_samples=64, budget=TrainBudget(epochs=2))
-    session = TrainingSession()
+    training = session.training
     epochs: list[EpochReport] = []
     weights: list[WeightsReport] = []
     finished: list[FinishedReport] = []
-    session.epoch.connect(epochs.append)
-    session.weights.connect(weights.append)
-    session.finished.connect(finished.append)
-    plots, gallery, latent = PlotsPanel(), GalleryPanel(), LatentPanel()
+    training.epoch.connect(epochs.append)
+    training.weights.connect(weights.append)
+    training.finished.connect(finished.append)
+    plots = PlotsPanel(training, session.runs, session.follow)
+    gallery = GalleryPanel(training, session.runs, session.follow)
+    latent = LatentPanel(session.live)   # the panels follow the session by themselves
     for w in (plots, gallery, latent):
         qtbot.addWidget(w)
-    session.epoch.connect(plots.add_epoch)
-    session.epoch.connect(gallery.add_epoch)
-    session.weights.connect(latent.update_weights)
-    latent.set_gan_spec(cfg, (1, 28, 28), tuple(str(i) for i in range(10)))
-    session.start(TrainingJob(cfg, tmp_path / "gan", autosave_s=None))
-    qtbot.waitUntil(lambda: bool(finished) and not session.is_running(), timeout=60_000)
+    spec = ModelSpec(cfg, (1, 28, 28), tuple(str(i) for i in range(10)))
+    training.start(TrainingJob(cfg, spec, tmp_path / "gan", autosave_s=None))
+    qtbot.waitUntil(lambda: bool(finished) and not training.is_running(), timeout=60_000)
 
     assert finished[0].reason == "completed"
     assert len(threads) == 2 and threading.get_ident() not in threads   # scored in the worker thread, per epoch
@@ -85,31 +87,25 @@ def test_judging_runs_in_the_worker_and_reaches_the_gui_as_signals(qtbot: QtBot,
     assert latent.last_images is not None   # ...until it is shown
 
 
-def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, cnn_run: Path) -> None:
-    from gendisc.gui.main_window import MainWindow
-
-    w = MainWindow()
-    qtbot.addWidget(w)
-    panel = getattr(w, "latent_panel", None) or install_latent_panel(w)   # once MainWindow installs it itself
-    w.show()
-    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
-    assert w.docks["Latent"].widget() is panel and w.latent_panel is panel
-    view = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "View")
-    assert "Latent" in [a.text() for a in view.actions()]   # View → Latent toggles the dock
+def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, window: MainWindow, cnn_run: Path) -> None:
+    w = window
+    panel = w.latent_panel
+    assert w.docks["Latent"].widget() is panel
+    assert "Latent" in [a.text() for a in w.menus["View"].actions()]   # View → Latent toggles the dock
     w.dataset_panel.val_split.setValue(50)
     form = w.training_panel.gan_form
     form.widget("batch_size").setValue(256)
     form.widget("budget.epochs").setValue(1)
     w.training_panel.train_cnn.setChecked(False)
     assert form.widget("judge").currentData() == "auto"
-    w.training_panel.note_cnn_run("mnist-sample", str(cnn_run))   # as a CNN finishing in this session does
-    assert w.training_panel.gan_config(w.dataset_panel.data_config()).judge == str(cnn_run)
+    w.session.training.note_cnn_run("mnist-sample", str(cnn_run))   # as a CNN finishing in this session does
+    assert str(cnn_run) in w.training_panel.judge_note.text() or cnn_run.name in w.training_panel.judge_note.text()
     steps: list[StepReport] = []
     finished: list[FinishedReport] = []
-    w.session.step.connect(steps.append)
-    w.session.finished.connect(finished.append)
+    w.session.training.step.connect(steps.append)
+    w.session.training.finished.connect(finished.append)
     assert w.start_training()
-    qtbot.waitUntil(lambda: bool(finished) and not w.session.is_running(), timeout=90_000)
+    qtbot.waitUntil(lambda: bool(finished) and not w.session.training.is_running(), timeout=90_000)
     assert finished[0].kind == "gan" and finished[0].reason == "completed"
     assert len(w.plots_panel.series("judge_fcd")[0]) == 1
     assert w.gallery_panel.verdict() is not None
@@ -118,5 +114,6 @@ def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, cnn_run: 
     before = panel.last_images.copy()
     panel.sliders[2].setValue(panel.sliders[2].value() + 120)
     assert not np.array_equal(before, panel.last_images)
-    assert w.draw_panel.has_discriminator()
+    assert w.session.live.discriminator() is not None
     assert (Path(finished[0].run_dir) / "judge.txt").read_text().startswith("CNN run")
+    assert cnn_run.name in w.session.training.job("gan").cfg.judge   # judged by the session's CNN

@@ -14,10 +14,11 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import GanConfig, TrainBudget
-from gendisc.engine.models.build import build_gan
+from gendisc.engine.models.build import ModelSpec, build_gan
 from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import WeightsReport
 from gendisc.gui.panels.latent_panel import EXPORT_SCALE, PLACEHOLDER, LatentPanel
+from gendisc.gui.session.session import Session
 
 NAMES = tuple(str(i) for i in range(10))
 
@@ -38,8 +39,8 @@ def weights(cfg: GanConfig, step: int = 5, seed: int = 0) -> WeightsReport:
 
 
 @pytest.fixture
-def panel(qtbot: QtBot) -> LatentPanel:
-    w = LatentPanel()
+def panel(qtbot: QtBot, session: Session) -> LatentPanel:
+    w = LatentPanel(session.live)
     qtbot.addWidget(w)
     w.resize(520, 640)
     w.show()
@@ -49,8 +50,8 @@ def panel(qtbot: QtBot) -> LatentPanel:
 
 def with_generator(panel: LatentPanel, cfg: GanConfig | None = None) -> LatentPanel:
     cfg = cfg or tiny_cfg()
-    panel.set_gan_spec(cfg, (1, 28, 28), NAMES)
-    panel.update_weights(weights(cfg))
+    panel.live.expect(ModelSpec(cfg, (1, 28, 28), NAMES))   # what a GAN job starting says
+    panel.live.update(weights(cfg))
     return panel
 
 
@@ -63,20 +64,20 @@ def test_empty_panel_says_what_to_do(panel: LatentPanel) -> None:
     assert not panel.has_generator() and panel.render() is None
     assert panel.view.count() == 0 and not panel.export_png_button.isEnabled()
     assert PLACEHOLDER.startswith("Train a GAN")
-    panel.update_weights(weights(tiny_cfg()))   # weights without a spec (no GAN described yet): ignored
+    panel.live.update(weights(tiny_cfg()))   # weights without a spec (no GAN described yet): ignored
     assert not panel.has_generator()
 
 
 def test_training_weights_build_the_generator_and_refresh_the_images(panel: LatentPanel, qtbot: QtBot) -> None:
     cfg = tiny_cfg()
-    panel.set_gan_spec(cfg, (1, 28, 28), NAMES)
+    panel.live.expect(ModelSpec(cfg, (1, 28, 28), NAMES))
     with qtbot.waitSignal(panel.rendered, timeout=2000):
-        panel.update_weights(weights(cfg, step=5))
+        panel.live.update(weights(cfg, step=5))
     assert panel.has_generator() and panel.conditional()
     assert "step 5" in panel.source.text()
     first = shown(panel)
     with qtbot.waitSignal(panel.rendered, timeout=2000):
-        panel.update_weights(weights(cfg, step=9, seed=1))   # newer weights: same latents, new images
+        panel.live.update(weights(cfg, step=9, seed=1))   # newer weights: same latents, new images
     assert "step 9" in panel.source.text()
     assert not np.array_equal(first, shown(panel))
 

@@ -8,38 +8,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox, QToolButton
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.reports import FinishedReport, StepReport
-from gendisc.gui.main_window import MainWindow
 from gendisc.gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS
-from tests.gui.test_plots_panel import curve_data
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> MainWindow:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
-    return w
-
-
-def make_tiny(w: MainWindow, epochs: int = 1) -> None:
-    """Half the 5,000 images for validation and big batches: an epoch is ~9 steps."""
-    w.dataset_panel.val_split.setValue(50)
-    for form in (w.training_panel.cnn_form, w.training_panel.gan_form):
-        form.widget("batch_size").setValue(256)
-        form.widget("budget.epochs").setValue(epochs)
-    w.training_panel.gan_form.widget("latent_dim").setValue(16)
-    judge = w.training_panel.gan_form.widget("judge")
-    judge.setCurrentIndex(judge.findData("off"))   # the automatic judge trains a CNN first: tested elsewhere
-
-
-def button(w: MainWindow, text: str) -> QToolButton:
-    return next(b for b in w.training_panel.findChildren(QToolButton) if b.defaultAction().text() == text)
+from gendisc.gui.shell.main_window import MainWindow
+from tests.helpers.gui import button, curve_data, make_tiny
 
 
 def test_first_launch_has_bundled_mnist_selected_and_start_enabled(window: MainWindow) -> None:
@@ -54,15 +30,15 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
     make_tiny(window, epochs=50)
     window.training_panel.train_gan.setChecked(False)
     steps: list[StepReport] = []
-    window.session.step.connect(steps.append)
-    with qtbot.waitSignal(window.session.step, timeout=30_000):
+    window.session.training.step.connect(steps.append)
+    with qtbot.waitSignal(window.session.training.step, timeout=30_000):
         QTest.mouseClick(button(window, "Start"), Qt.MouseButton.LeftButton)
-    assert window.session.is_running("cnn")
+    assert window.session.training.is_running("cnn")
     assert not window.training_panel.cnn_form.isEnabled()   # settings are locked while training
     assert window.plots_panel.redraw_interval() == CPU_TRAINING_REDRAW_MS   # on the CPU, curves once a second
 
     QTest.mouseClick(button(window, "Pause"), Qt.MouseButton.LeftButton)
-    assert window.session.paused and window.training_panel.pause_action.text() == "Resume"
+    assert window.session.training.paused and window.training_panel.pause_action.text() == "Resume"
     qtbot.wait(400)   # a report already queued may still arrive; after that, nothing while paused
     seen = len(steps)
     qtbot.wait(800)
@@ -71,14 +47,14 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
     QTest.mouseClick(button(window, "Resume"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(steps) > seen, timeout=20_000)
     drawn_when_finished: list[bool] = []   # connected after the window's slot, so it looks right after it
-    window.session.finished.connect(lambda _r: drawn_when_finished.append(
+    window.session.training.finished.connect(lambda _r: drawn_when_finished.append(
         len(curve_data(window.plots_panel, "train_loss")[0]) == len(window.plots_panel.series("train_loss")[0])))
-    with qtbot.waitSignal(window.session.finished, timeout=30_000) as finished, \
-            qtbot.waitSignal(window.session.stopped, timeout=30_000):
+    with qtbot.waitSignal(window.session.training.finished, timeout=30_000) as finished, \
+            qtbot.waitSignal(window.session.training.stopped, timeout=30_000):
         QTest.mouseClick(button(window, "Stop"), Qt.MouseButton.LeftButton)
     report = finished.args[0]
     assert isinstance(report, FinishedReport) and report.reason == "stopped"
-    assert not window.session.is_running() and window.training_panel.start_action.isEnabled()
+    assert not window.session.training.is_running() and window.training_panel.start_action.isEnabled()
     assert window.plots_panel.redraw_interval() == REDRAW_MS
     x, y = window.plots_panel.series("train_loss")
     assert len(x) >= 2 and np.all(np.isfinite(y))
@@ -90,9 +66,9 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
 def test_gan_and_cnn_together_fill_plots_gallery_and_draw_panel(window: MainWindow, qtbot: QtBot) -> None:
     make_tiny(window, epochs=1)
     finished: list[FinishedReport] = []
-    window.session.finished.connect(finished.append)
+    window.session.training.finished.connect(finished.append)
     assert window.start_training()
-    qtbot.waitUntil(lambda: len(finished) == 2 and not window.session.is_running(), timeout=90_000)
+    qtbot.waitUntil(lambda: len(finished) == 2 and not window.session.training.is_running(), timeout=90_000)
     assert {r.kind for r in finished} == {"cnn", "gan"}
     assert all(r.reason == "completed" for r in finished)
     assert len(window.plots_panel.series("loss_d")[0]) > 0 and len(window.plots_panel.series("val_acc")[0]) == 1
@@ -126,14 +102,14 @@ def test_closing_mid_training_stops_joins_and_saves(qtbot: QtBot, _runs_dir: Pat
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: w.session.datasets.dataset() is not None, timeout=10_000)
     make_tiny(w, epochs=50)
     kinds: set[str] = set()
-    w.session.step.connect(lambda r: kinds.add(r.kind))
+    w.session.training.step.connect(lambda r: kinds.add(r.kind))
     w.start_training()
     qtbot.waitUntil(lambda: kinds == {"cnn", "gan"}, timeout=90_000)   # both are training
     w.close()
-    assert not w.session.is_running()
+    assert not w.session.training.is_running()
     runs = sorted(p for p in _runs_dir.iterdir() if (p / "config.json").is_file())
     assert {p.name.split("-")[0] for p in runs} == {"cnn", "gan"}
     for path in runs:
@@ -151,11 +127,11 @@ def test_worker_error_becomes_a_dialog_and_the_app_keeps_running(window: MainWin
     if torch.cuda.is_available():   # pragma: no cover - on a GPU machine ask for a device that cannot exist
         window.training_panel.run_form.widget("device").setCurrentIndex(
             window.training_panel.run_form.widget("device").findData("mps"))
-    with qtbot.waitSignal(window.session.failed, timeout=30_000) as failed:
+    with qtbot.waitSignal(window.session.training.failed, timeout=30_000) as failed:
         window.start_training()
     kind, message, _ = failed.args
     assert kind == "cnn" and "not available" in message
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.training.is_running(), timeout=10_000)
     box = window.message_box
     assert isinstance(box, QMessageBox) and box.isVisible() and "not available" in box.text()
     box.close()
@@ -184,33 +160,31 @@ def test_invalid_values_cannot_be_entered(window: MainWindow) -> None:
     assert lr.value() > 0
     dropout = window.training_panel.cnn_form.widget("dropout")
     dropout.setValue(1.5)
-    cfg = window.training_panel.cnn_config(window.dataset_panel.data_config())
+    cfg = window.session.settings.config("cnn", window.session.datasets.data_config())
     assert cfg.dropout < 1.0 and cfg.batch_size == 1 and cfg.optimizer.lr > 0
 
 
 def test_open_and_continue_a_finished_run(window: MainWindow, qtbot: QtBot) -> None:
     make_tiny(window, epochs=1)
     finished: list[FinishedReport] = []
-    window.session.finished.connect(finished.append)
+    window.session.training.finished.connect(finished.append)
     assert window.start_training()
-    qtbot.waitUntil(lambda: len(finished) == 2 and not window.session.is_running(), timeout=90_000)
+    qtbot.waitUntil(lambda: len(finished) == 2 and not window.session.training.is_running(), timeout=90_000)
     runs = {r.kind: Path(r.run_dir) for r in finished}
     first_steps = {r.kind: r.step for r in finished}
 
     # a fresh window (as after a restart) shows the saved GAN run: curves and the sample history
-    from gendisc.gui.open_run import continue_run, open_run
-
     window.plots_panel.reset("gan")
     window.gallery_panel.reset()
-    assert open_run(window, runs["gan"])
+    assert window.open_run(runs["gan"])
     assert window.gallery_panel.history_length() == 1
     assert window.gallery_panel.shown_images().shape[:3] == (64, 28, 28)
     assert len(window.plots_panel.series("epoch_loss_d")[0]) == 1
 
     # continuing the finished CNN run trains one more epoch in the same folder, history kept
     finished.clear()
-    assert continue_run(window, runs["cnn"], extra_epochs=1)
-    qtbot.waitUntil(lambda: len(finished) == 1 and not window.session.is_running(), timeout=90_000)
+    assert window.continue_run(runs["cnn"], extra_epochs=1)
+    qtbot.waitUntil(lambda: len(finished) == 1 and not window.session.training.is_running(), timeout=90_000)
     (again,) = finished
     assert again.reason == "completed" and Path(again.run_dir) == runs["cnn"]
     assert again.step == 2 * first_steps["cnn"]
@@ -219,8 +193,6 @@ def test_open_and_continue_a_finished_run(window: MainWindow, qtbot: QtBot) -> N
 
 
 def test_opening_a_folder_that_is_not_a_run_says_so(window: MainWindow, tmp_path: Path) -> None:
-    from gendisc.gui.open_run import open_run
-
-    assert not open_run(window, tmp_path)
+    assert not window.open_run(tmp_path)
     assert window.message_box is not None and "not a run folder" in window.message_box.text()
     window.message_box.close()

@@ -11,65 +11,46 @@ from pathlib import Path
 
 import pytest
 import torch
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QMessageBox, QSpinBox, QToolButton
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QMessageBox, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import CnnConfig, ConfigError
+from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.reports import FinishedReport, StepReport
-from gendisc.gui import preferences
-from gendisc.gui.main_window import MainWindow
-from gendisc.gui.worker import TrainingJob
+from gendisc.gui.session import preferences
+from gendisc.gui.session.training import TrainingJob, TrainingSession
+from gendisc.gui.shell.main_window import MainWindow
+from gendisc.gui.shell.preferences import PreferencesDialog, show_preferences
+from tests.helpers.gui import click, cnn_only
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def window(qtbot: QtBot) -> MainWindow:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
-    return w
-
-
-def button(w: MainWindow, text: str) -> QToolButton:
-    return next(b for b in w.training_panel.findChildren(QToolButton) if b.defaultAction().text() == text)
-
-
-def click(w: MainWindow, text: str) -> None:
-    QTest.mouseClick(button(w, text), Qt.MouseButton.LeftButton)
-
-
-def cnn_only(w: MainWindow, batch: int = 256, val_percent: int = 50, epochs: int = 50) -> None:
-    w.training_panel.train_gan.setChecked(False)
-    w.dataset_panel.val_split.setValue(val_percent)
-    w.training_panel.cnn_form.widget("batch_size").setValue(batch)
-    w.training_panel.cnn_form.widget("budget.epochs").setValue(epochs)
+SPEC = ModelSpec(CnnConfig(), (1, 28, 28), tuple("0123456789"))
 
 
 # -- autosave: preferences → job → trainer -------------------------------------------------------------------------
 def test_preferences_dialog_sets_the_autosave_interval(qtbot: QtBot, tmp_path: Path) -> None:
     assert preferences.autosave_minutes() == preferences.AUTOSAVE_DEFAULT_MIN == 5.0
-    assert TrainingJob(CnnConfig(), tmp_path).autosave_s == 300.0
-    dialog = preferences.show_preferences()
+    assert TrainingJob(CnnConfig(), SPEC, tmp_path).autosave_s == 300.0
+    dialog = show_preferences()
     qtbot.addWidget(dialog)
     assert dialog.autosave.value() == 5.0
     dialog.autosave.setValue(2.5)
     dialog.accept()
     assert QSettings().value(preferences.AUTOSAVE_KEY) is not None
     assert preferences.autosave_minutes() == 2.5
-    assert TrainingJob(CnnConfig(), tmp_path).autosave_s == 150.0   # the next run autosaves every 2.5 minutes
+    assert TrainingJob(CnnConfig(), SPEC, tmp_path).autosave_s == 150.0   # the next run autosaves every 2.5 minutes
 
-    again = preferences.PreferencesDialog()
+    again = PreferencesDialog()
     qtbot.addWidget(again)
     assert again.autosave.value() == 2.5
     again.autosave.setValue(0)   # shown as "only at epoch ends"
     assert again.autosave.text() == "only at epoch ends"
     again.accept()
-    assert TrainingJob(CnnConfig(), tmp_path).autosave_s is None
+    assert TrainingJob(CnnConfig(), SPEC, tmp_path).autosave_s is None
     again.autosave.setValue(7)
     again.reject()   # Cancel changes nothing
     assert preferences.autosave_minutes() == 0.0
@@ -97,9 +78,9 @@ def test_the_worker_gives_the_trainer_the_autosave_interval(window: MainWindow, 
     monkeypatch.setattr(cnn_trainer, "train_cnn", spy)
     preferences.set_autosave_minutes(0.5)
     cnn_only(window, epochs=1)
-    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+    with qtbot.waitSignal(window.session.training.finished, timeout=60_000):
         assert window.start_training()
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.training.is_running(), timeout=10_000)
     assert seen == [30.0]
 
 
@@ -108,19 +89,19 @@ def test_pause_then_quit_saves_the_run_where_it_paused(qtbot: QtBot, _runs_dir: 
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: w.session.datasets.dataset() is not None, timeout=10_000)
     cnn_only(w, batch=32, val_percent=10)   # 140 steps per epoch: no epoch end will save for us
     steps: list[StepReport] = []
-    w.session.step.connect(steps.append)
-    with qtbot.waitSignal(w.session.step, timeout=30_000):
+    w.session.training.step.connect(steps.append)
+    with qtbot.waitSignal(w.session.training.step, timeout=30_000):
         click(w, "Start")
     click(w, "Pause")
-    control = w.session.control("cnn")
+    control = w.session.training.control("cnn")
     assert control is not None and control.paused
     qtbot.wait(300)
-    assert w.session.is_running("cnn")
+    assert w.session.training.is_running("cnn")
     w.close()   # File → Quit does the same
-    assert not w.session.is_running()
+    assert not w.session.training.is_running()
     (run_dir,) = _runs_dir.iterdir()
     run = RunFolder(run_dir)
     _, meta = run.load_checkpoint()
@@ -139,11 +120,11 @@ def test_out_of_memory_becomes_a_dialog_and_the_app_keeps_running(window: MainWi
 
     monkeypatch.setattr(torch.optim.Adam, "step", out_of_memory)
     cnn_only(window)
-    with qtbot.waitSignal(window.session.failed, timeout=30_000) as failed:
+    with qtbot.waitSignal(window.session.training.failed, timeout=30_000) as failed:
         assert window.start_training()
     kind, message, _ = failed.args
     assert kind == "cnn" and message.startswith("out of memory on cpu at batch size 256: try a smaller batch size")
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.training.is_running(), timeout=10_000)
     box = window.message_box
     assert isinstance(box, QMessageBox) and box.isVisible() and "try a smaller batch size" in box.text()
     box.close()
@@ -151,12 +132,12 @@ def test_out_of_memory_becomes_a_dialog_and_the_app_keeps_running(window: MainWi
     monkeypatch.setattr(torch.optim.Adam, "step", real_step)   # the user picks a smaller batch and tries again
     window.training_panel.cnn_form.widget("batch_size").setValue(64)
     qtbot.waitUntil(window.training_panel.start_action.isEnabled, timeout=5_000)
-    with qtbot.waitSignal(window.session.step, timeout=30_000):
+    with qtbot.waitSignal(window.session.training.step, timeout=30_000):
         click(window, "Start")
-    with qtbot.waitSignal(window.session.finished, timeout=30_000) as finished:
+    with qtbot.waitSignal(window.session.training.finished, timeout=30_000) as finished:
         click(window, "Stop")
     assert finished.args[0].reason == "stopped"
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.training.is_running(), timeout=10_000)
 
 
 @pytest.mark.parametrize("error", [MemoryError(), RuntimeError("DefaultCPUAllocator: can't allocate memory: you "
@@ -171,10 +152,10 @@ def test_running_out_of_memory_outside_a_step_is_explained_too(window: MainWindo
 
     monkeypatch.setattr(setup, "prepare", prepare)   # loading the data onto the device, in the shared setup
     cnn_only(window)
-    with qtbot.waitSignal(window.session.failed, timeout=30_000) as failed:
+    with qtbot.waitSignal(window.session.training.failed, timeout=30_000) as failed:
         assert window.start_training()
     assert failed.args[1].startswith("Out of memory: try a smaller batch size (now 256)")
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.training.is_running(), timeout=10_000)
     assert window.message_box is not None
     window.message_box.close()
 
@@ -206,18 +187,18 @@ def test_a_bad_value_reads_the_same_in_the_cli_and_the_gui(window: MainWindow, t
     assert isinstance(box, QMessageBox) and box.windowTitle().endswith("Invalid setting")
     assert box.text() == cli_message
     with pytest.raises(ConfigError) as engine_error:   # and it is the engine's own message
-        window.training_panel.cnn_config(window.dataset_panel.data_config())
+        window.training_panel.cnn_form.config()
     assert str(engine_error.value) == cli_message
     box.close()
-    assert not window.session.is_running() and not (tmp_path / "run").exists()
+    assert not window.session.training.is_running() and not (tmp_path / "run").exists()
 
 
 def test_every_value_the_widgets_allow_is_valid_for_the_engine(window: MainWindow) -> None:
     """The widgets' ranges lie inside the engine's: the GUI never offers a value the engine then refuses."""
-    tp = window.training_panel
-    data = window.dataset_panel.data_config()
+    tp, settings = window.training_panel, window.session.settings
+    data = window.session.datasets.data_config()
     checked = 0
-    for form, read in ((tp.cnn_form, tp.cnn_config), (tp.gan_form, tp.gan_config), (tp.run_form, tp.cnn_config)):
+    for form, kind in ((tp.cnn_form, "cnn"), (tp.gan_form, "gan"), (tp.run_form, "cnn")):
         for path, widget in form._widgets.items():
             before = form.config()
             if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
@@ -231,7 +212,8 @@ def test_every_value_the_widgets_allow_is_valid_for_the_engine(window: MainWindo
             for v in values:
                 setter(v)
                 try:
-                    read(data)
+                    form.config()   # what the form builds from the widgets...
+                    settings.config(kind, data)   # ...and the run config started from the settings
                 except ConfigError as exc:
                     pytest.fail(f"{path} = {v}: the widget allows it, the engine refuses it: {exc}")
                 checked += 1
@@ -246,19 +228,19 @@ def test_rapid_start_stop_clicks_leave_no_thread_and_no_error(window: MainWindow
     for form in (window.training_panel.cnn_form, window.training_panel.gan_form):
         form.widget("batch_size").setValue(128)
     failures: list[tuple[str, str, str]] = []
-    window.session.failed.connect(lambda *args: failures.append(args))
+    window.session.training.failed.connect(lambda *args: failures.append(args))
     finished: list[FinishedReport] = []
-    window.session.finished.connect(finished.append)
+    window.session.training.finished.connect(finished.append)
     python_threads = threading.active_count()
     for i in range(8):
         click(window, "Start")    # CNN and GAN
-        assert window.session.is_running()
+        assert window.session.training.is_running()
         if i % 2:
             qtbot.wait(60 * i)    # sometimes mid-load, sometimes mid-step
         click(window, "Stop")
         click(window, "Start")    # still stopping: the button is disabled, nothing happens
         click(window, "Stop")
-        qtbot.waitUntil(lambda: not window.session.is_running(), timeout=30_000)
+        qtbot.waitUntil(lambda: not window.session.training.is_running(), timeout=30_000)
         qtbot.waitUntil(window.training_panel.start_action.isEnabled, timeout=5_000)
     assert failures == []
     assert all(r.reason == "stopped" for r in finished)
@@ -273,36 +255,35 @@ def test_stop_latency_is_at_most_one_step(window: MainWindow, qtbot: QtBot) -> N
     """Click to the trainer's last step: under one training step (plus scheduling slack on a busy machine)."""
     cnn_only(window, batch=256)
     steps: list[StepReport] = []
-    window.session.step.connect(steps.append)
-    with qtbot.waitSignal(window.session.step, timeout=30_000):
+    window.session.training.step.connect(steps.append)
+    with qtbot.waitSignal(window.session.training.step, timeout=30_000):
         click(window, "Start")
     qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
-    with qtbot.waitSignal(window.session.stopped, timeout=30_000):
+    with qtbot.waitSignal(window.session.training.stopped, timeout=30_000):
         click(window, "Stop")
     a, b = steps[-2], steps[-1]
     step_s = (b.elapsed_s - a.elapsed_s) / (b.step - a.step)
-    control = window.session.control("cnn")
+    control = window.session.training.control("cnn")
     assert control is not None and control.stop_latency is not None
     assert control.stop_latency < step_s + 0.2, (control.stop_latency, step_s)
 
 
 def test_a_job_reads_its_default_autosave_when_it_is_made(tmp_path: Path) -> None:
     preferences.set_autosave_minutes(1)
-    job = TrainingJob(CnnConfig(), tmp_path)
+    job = TrainingJob(CnnConfig(), SPEC, tmp_path)
     preferences.set_autosave_minutes(3)
-    assert job.autosave_s == 60.0 and TrainingJob(CnnConfig(), tmp_path).autosave_s == 180.0
+    assert job.autosave_s == 60.0 and TrainingJob(CnnConfig(), SPEC, tmp_path).autosave_s == 180.0
     assert dataclasses.replace(job, resume=True).autosave_s == 60.0
 
 
 def test_session_shutdown_can_wait_as_long_as_a_step_takes(qtbot: QtBot, tmp_path: Path) -> None:
     from gendisc.engine.config import DataConfig, TrainBudget
-    from gendisc.gui.session import TrainingSession
 
     session = TrainingSession()
     cfg = CnnConfig(device="cpu", arch="classic", batch_size=32, data=DataConfig(val_fraction=0.1, augment=False),
                     budget=TrainBudget(epochs=50), log_every=2)
     with qtbot.waitSignal(session.step, timeout=30_000):
-        session.start(TrainingJob(cfg, tmp_path / "run", autosave_s=None))
+        session.start(TrainingJob(cfg, SPEC, tmp_path / "run", autosave_s=None))
     session.pause()
     assert session.shutdown(timeout_ms=None)
     assert not session.is_running() and not session.paused

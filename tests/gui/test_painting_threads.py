@@ -1,5 +1,5 @@
 """The window paints on the GUI thread alone: Qt's raster thread pool would compete with a CPU training's threads
-(see gendisc.gui.app.single_threaded_painting). Each case runs in a fresh process: Qt reads the setting once."""
+(see gendisc.gui.shell.app.single_threaded_painting). Each case runs in a fresh process: Qt reads the setting once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SCRIPT = """
 import os, sys
 sys.path.insert(0, {root!r})
 if {through_app!r}:
-    from gendisc.gui.app import create_app
+    from gendisc.gui.shell.app import create_app
     app = create_app([])
 else:
     from PySide6.QtWidgets import QApplication

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from gendisc.engine.train.reports import EpochReport, StepReport
 from gendisc.gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS, PlotsPanel
+from gendisc.gui.session.session import Session
 
 
 def gan_step(
@@ -34,8 +35,8 @@ def cnn_epoch(epoch: int, step: int, val_loss: float, val_acc: float) -> EpochRe
 
 
 @pytest.fixture
-def panel(qtbot: QtBot) -> PlotsPanel:
-    widget = PlotsPanel()
+def panel(qtbot: QtBot, session: Session) -> PlotsPanel:
+    widget = PlotsPanel(session.training, session.runs, session.follow)
     qtbot.addWidget(widget)
     widget.resize(900, 600)
     return widget
@@ -154,8 +155,8 @@ def test_smoothing_skips_nan_gaps(panel: PlotsPanel) -> None:
     assert shown[2] == pytest.approx(1.0)
 
 
-def test_buffers_are_bounded(qtbot: QtBot) -> None:
-    panel = PlotsPanel(max_points=50)
+def test_buffers_are_bounded(qtbot: QtBot, session: Session) -> None:
+    panel = PlotsPanel(session.training, session.runs, session.follow, max_points=50)
     qtbot.addWidget(panel)
     for step in range(1, 201):
         panel.add_step(cnn_step(step, float(step)))

@@ -9,6 +9,7 @@ from pytestqt.qtbot import QtBot
 from gendisc.engine.config import CnnConfig
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.gui.panels.runs_panel import RunsPanel
+from gendisc.gui.session.runs import RunsModel
 
 
 def make_cnn_run(root: Path, name: str, accs: list[float]) -> Path:
@@ -21,7 +22,7 @@ def make_cnn_run(root: Path, name: str, accs: list[float]) -> Path:
 def test_lists_selects_compares_renames_and_deletes(qtbot: QtBot, tmp_path: Path) -> None:
     make_cnn_run(tmp_path, "first", [0.9, 0.95])
     make_cnn_run(tmp_path, "second", [0.8, 0.85, 0.97])
-    panel = RunsPanel(tmp_path)
+    panel = RunsPanel(RunsModel(tmp_path))
     qtbot.addWidget(panel)
     assert sorted(panel.table.item(i, 0).text() for i in range(panel.table.rowCount())) == ["first", "second"]
     assert not panel.buttons["Open"].isEnabled()
@@ -47,7 +48,7 @@ def test_lists_selects_compares_renames_and_deletes(qtbot: QtBot, tmp_path: Path
 
 
 def test_new_runs_appear_without_a_manual_refresh(qtbot: QtBot, tmp_path: Path) -> None:
-    panel = RunsPanel(tmp_path)
+    panel = RunsPanel(RunsModel(tmp_path))
     qtbot.addWidget(panel)
     panel.show()
     assert panel.table.rowCount() == 0
@@ -58,7 +59,7 @@ def test_new_runs_appear_without_a_manual_refresh(qtbot: QtBot, tmp_path: Path) 
 
 def test_the_panel_is_narrow_enough_to_share_the_left_column(qtbot: QtBot, tmp_path: Path) -> None:
     # tabbed with the Training panel, its minimum width sets the whole left column's: a quarter of 1280 pixels
-    panel = RunsPanel(tmp_path)
+    panel = RunsPanel(RunsModel(tmp_path))
     qtbot.addWidget(panel)
     assert panel.minimumSizeHint().width() <= 320
     assert all(b.isVisibleTo(panel) for b in panel.buttons.values())

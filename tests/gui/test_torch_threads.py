@@ -10,8 +10,8 @@ import torch
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.train.reports import FinishedReport
-from gendisc.gui import torch_threads
-from gendisc.gui.main_window import MainWindow
+from gendisc.gui.shell.main_window import MainWindow
+from gendisc.gui.threads import torch_threads
 
 
 def in_thread(fn: Callable[[], object]) -> object:
@@ -60,9 +60,9 @@ def test_training_from_the_window_uses_every_thread_after_the_gui_thread_went_si
     w.training_panel.cnn_form.widget("budget.epochs").setValue(1)
     devices: list[tuple[str, str]] = []
     finished: list[FinishedReport] = []
-    w.session.device.connect(lambda device_type, name: devices.append((device_type, name)))
-    w.session.finished.connect(finished.append)
+    w.session.training.device.connect(lambda device_type, name: devices.append((device_type, name)))
+    w.session.training.finished.connect(finished.append)
     assert w.start_training()
-    qtbot.waitUntil(lambda: bool(finished) and not w.session.is_running(), timeout=60_000)
+    qtbot.waitUntil(lambda: bool(finished) and not w.session.training.is_running(), timeout=60_000)
     assert devices and devices[0][0] == "cpu" and devices[0][1].startswith(f"CPU ({two_threads} threads")
     assert torch.get_num_threads() == 1   # the GUI thread itself stays on one

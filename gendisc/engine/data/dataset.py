@@ -7,17 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gendisc.engine.errors import DatasetError, GenDiscError
+from gendisc.engine.errors import Cancelled, DatasetError  # noqa: F401 - Cancelled: raised by the readers
 
 MIN_SIDE, MAX_SIDE = 8, 256
 MAX_CLASSES = 1000
 # Datasets live in memory (four times this as float tensors): 1 GiB of uint8 images is already 300k 32×32 colour
 # images. A file claiming more is refused from its header, before anything is read.
 MAX_DATASET_BYTES = 1 << 30
-
-
-class Cancelled(GenDiscError):
-    """The user cancelled a long dataset operation (a download, an import); nothing was kept."""
 
 
 def check_size(n_bytes: int, path: str | Path, what: str = "images") -> None:

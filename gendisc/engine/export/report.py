@@ -12,7 +12,7 @@ from pathlib import Path
 from gendisc.engine.atomic import atomic_write_text
 from gendisc.engine.config import kind_of, to_dict
 from gendisc.engine.runs.folder import RunFolder
-from gendisc.engine.runs.layout import CONFIG_FILE, SAMPLES_DIR
+from gendisc.engine.runs.metrics import BOOKKEEPING
 
 COLORS = ("#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a", "#14b8a6")
 
@@ -63,7 +63,7 @@ def write_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str]) -
     cfg = run.config()
     records = run.read_metrics()
     kind = kind_of(cfg)
-    keys = sorted({k for r in records for k in r if k not in ("epoch", "step", "elapsed_s")})
+    keys = sorted({k for r in records for k in r if k not in BOOKKEEPING})
     groups = {"Losses": [k for k in keys if "loss" in k], "Accuracy / scores": [k for k in keys if "loss" not in k]}
     charts = "".join(svg_chart(title, {k: [(r["step"], float(r[k])) for r in records if k in r] for k in ks})
                      for title, ks in groups.items() if ks)
@@ -72,13 +72,13 @@ def write_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str]) -
                          if isinstance(v, (int, float)))
     flat = _flatten(to_dict(cfg))
     config_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in flat.items())
-    samples = sorted((run.path / SAMPLES_DIR).glob("epoch-*.png"))
+    samples = [s.path for s in run.sample_files()]
     image = ""
     if samples:
         data = base64.b64encode(samples[-1].read_bytes()).decode()
         image = (f"<h2>Samples ({html.escape(samples[-1].stem)})</h2>"
                  f'<img src="data:image/png;base64,{data}" width="{4 * 242}" alt="generated samples">')
-    created = time.strftime("%Y-%m-%d %H:%M", time.localtime((run.path / CONFIG_FILE).stat().st_mtime))
+    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created()))
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(run.path.name)}</title>"
             f"<style>{CSS}</style></head><body><h1>{kind.upper()} run {html.escape(run.path.name)}</h1>"
             f"<p>Dataset <b>{html.escape(cfg.data.dataset)}</b>, started {created}, {len(records)} epochs recorded. "

@@ -102,6 +102,19 @@ def load_gan(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
     return LoadedGan(g.to(device).eval(), d.to(device).eval(), spec, _step(meta))
 
 
+def spec_of_run(run_dir: str | os.PathLike[str]) -> ModelSpec:
+    """What a run's models are (config, image shape, classes), from its config and its checkpoint's header alone."""
+    run = RunFolder(run_dir)
+    cfg = run.config()
+    meta = run.read_meta()
+    if "image_shape" not in meta or "class_names" not in meta:
+        raise CheckpointError(f"{run.checkpoint_file} lacks the image shape and class names")
+    names = tuple(meta["class_names"])
+    if isinstance(cfg, GanConfig):
+        cfg = variant_from_checkpoint(cfg, run.read_index(), len(names))
+    return ModelSpec(cfg, tuple(meta["image_shape"]), names)
+
+
 def load_state(module: nn.Module, state: dict[str, np.ndarray], prefix: str = "") -> None:
     """Copy a published state (a :class:`~gendisc.engine.train.reports.WeightsReport`'s NumPy arrays) into
     ``module``; with ``prefix`` only the keys ``PREFIX.*`` (a GAN publishes ``G.*`` and ``D.*``)."""

@@ -7,6 +7,7 @@ a trainer can be loaded into a model of the right shape, and a view can tell whi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
@@ -36,14 +37,17 @@ def build_gan(cfg: GanConfig, image_shape: tuple[int, int, int], n_classes: int 
             Discriminator(image_shape, cfg.d_width, cfg.dropout, k, cfg.spectral_norm))
 
 
-def variant_from_checkpoint(cfg: GanConfig, tensors: dict[str, torch.Tensor], n_classes: int) -> GanConfig:
-    """``cfg`` corrected to the model the checkpoint actually holds.
+def variant_from_checkpoint(cfg: GanConfig, tensors: Mapping[str, torch.Tensor | tuple[int, ...]],
+                            n_classes: int) -> GanConfig:
+    """``cfg`` corrected to the model the checkpoint actually holds (``tensors``: the tensors, or only their
+    shapes as a checkpoint's header lists them).
 
     Runs saved before conditioning, spectral normalisation and EMA existed have configs without those fields,
     which therefore read back as today's defaults; the weights say what the models really were.
     """
     w = tensors.get("G.project.0.weight")
-    conditional = w is not None and w.shape[1] == cfg.latent_dim + n_classes and n_classes > 0
+    shape = tuple(w.shape) if isinstance(w, torch.Tensor) else w
+    conditional = shape is not None and len(shape) == 2 and shape[1] == cfg.latent_dim + n_classes and n_classes > 0
     sn = any(k.startswith("D.") and ".parametrizations." in k for k in tensors)
     has_ema = any(k.startswith("G_ema.") for k in tensors)
     return dataclasses.replace(cfg, conditional=conditional, spectral_norm=sn,

@@ -178,6 +178,10 @@ class RunFolder:
         version, meta = checkpoint_format.read_file_meta(self._existing_checkpoint())
         return meta if version == checkpoint_format.VERSION else self.load_checkpoint()[1]
 
+    def read_index(self) -> dict[str, tuple[int, ...]]:
+        """The checkpoint's tensor names and shapes, from its header (no weights are read)."""
+        return checkpoint_format.read_file_header(self._existing_checkpoint())[2]
+
     def _existing_checkpoint(self) -> Path:
         if not self.checkpoint_file.is_file():
             raise CheckpointError(f"{self.path} has no checkpoint to resume from")

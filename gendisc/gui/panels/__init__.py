@@ -1,0 +1,1 @@
+"""One view a file, each fed by the session models it is given; no panel imports another."""

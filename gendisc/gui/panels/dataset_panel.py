@@ -1,21 +1,19 @@
 """Dataset selection: every source with its state, downloads with progress and Cancel, imports (file dialog or
 drag-and-drop), a preview of real images and the class balance of whatever is selected.
 
-A click on a ready dataset loads it; a click on a downloadable one downloads it in the background and then loads
-it. A dataset that fails (bad file, hash mismatch, cancelled download) gets one dialog and the previous
-selection stays.
+A view of the session's :class:`~gendisc.gui.session.datasets.DatasetModel`: a click on a ready dataset loads it,
+a click on a downloadable one downloads it first; the model does the work, this panel shows it and asks what only
+a person can answer (confirmations, an image folder's size and colours).
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QFont
+from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -35,42 +33,42 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gendisc.engine.config import DataConfig
-from gendisc.engine.data import DatasetInfo, RawDataset, list_datasets, load_dataset, registry, unload
+from gendisc.engine.data import DatasetInfo, registry
 from gendisc.engine.data import download as dl
-from gendisc.engine.data.sources import REMOTE
 from gendisc.engine.errors import DatasetError
-from gendisc.gui.background import BackgroundCall
-from gendisc.gui.dataset_import import ImageImportDialog
-from gendisc.gui.dataset_jobs import DatasetJob
+from gendisc.gui.session.datasets import DatasetModel
+from gendisc.gui.widgets.class_counts import ClassCounts
 from gendisc.gui.widgets.image_grid import ImageGrid
+from gendisc.gui.widgets.image_import_dialog import ImageImportDialog
 
 PREVIEW_COUNT = 32
-DEFAULT_KEY = "mnist-sample"
 SOURCE_BADGE = {"bundled": "bundled", "installed": "on this system", "cached": "downloaded",
                 "imported": "imported", "downloadable": "download"}
 
 
+def tooltip(info: DatasetInfo) -> str:
+    c, h, w = info.image_shape
+    lines = [f"<b>{info.title}</b> ({info.key}): {h}×{w} {'gray' if c == 1 else 'colour'}, "
+             f"{len(info.class_names)} classes", info.description]
+    if info.source == "downloadable":
+        lines.append(f"Click to download {dl.format_bytes(info.download_bytes)} into {info.location}")
+    elif info.location:
+        lines.append(f"From {info.location}")
+    if info.license:
+        lines.append(f"Licence: {info.license}")
+    return "<br>".join(line for line in lines if line)
+
+
 class DatasetPanel(QWidget):
-    """Emits ``dataset_changed(key)`` once the newly selected dataset has loaded."""
+    """The datasets list, the picked dataset's description, preview and class counts, and the running job."""
 
-    dataset_changed = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, datasets: DatasetModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._infos: list[DatasetInfo] = []
-        self._current: str | None = None      # loaded and in use
-        self._target: str | None = None       # what the user picked last: loading or downloading, or current
-        self._dataset: RawDataset | None = None
-        self._loading: BackgroundCall | None = None
-        self._job: DatasetJob | None = None   # one download or import at a time
-        self._job_key: str | None = None
-        self._job_kind = ""
+        self.datasets = datasets
         self._syncing = False
         self._rng = np.random.default_rng()
         self.error_box: QMessageBox | None = None
         self.confirm_box: QMessageBox | None = None
-        self.notes_box: QMessageBox | None = None
         self.import_dialog: ImageImportDialog | None = None
         self.setAcceptDrops(True)
 
@@ -90,16 +88,20 @@ class DatasetPanel(QWidget):
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.list.itemSelectionChanged.connect(self._on_selection)
 
+        self.import_folder_action = QAction("&Folder (IDX, CIFAR-10 or images)…", self)
+        self.import_folder_action.triggered.connect(self.choose_folder)
+        self.import_file_action = QAction("F&ile (.npz or CIFAR-10 .tar.gz)…", self)
+        self.import_file_action.triggered.connect(self.choose_file)
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("Import a dataset of your own (or drop it onto this panel): a folder of IDX "
                                       "files, an .npz file, CIFAR-10 batches, or a folder of PNG/JPEG images with "
                                       "one sub-folder per class.")
         menu = QMenu(self.import_button)
-        self.import_folder_action = menu.addAction("Folder (IDX, CIFAR-10 or images)…", self.choose_folder)
-        self.import_file_action = menu.addAction("File (.npz or CIFAR-10 .tar.gz)…", self.choose_file)
+        menu.addAction(self.import_folder_action)
+        menu.addAction(self.import_file_action)
         self.import_button.setMenu(menu)
         self.remove_button = QPushButton("Remove files")
-        self.remove_button.clicked.connect(lambda: self.remove(self._target or ""))
+        self.remove_button.clicked.connect(lambda: self.remove(self.datasets.target() or ""))
 
         self.job_label = QLabel()
         self.job_label.setWordWrap(True)
@@ -135,9 +137,10 @@ class DatasetPanel(QWidget):
         self.val_split.setRange(1.0, 50.0)
         self.val_split.setDecimals(0)
         self.val_split.setSuffix(" %")
-        self.val_split.setValue(10.0)
+        self.val_split.setValue(datasets.val_percent())
         self.val_split.setToolTip("Share of the training images held out to measure the CNN on images it never "
                                   "trained on (a seeded, reproducible split).")
+        self.val_split.valueChanged.connect(datasets.set_val_percent)
         self.preview = ImageGrid()
         self.preview.setMinimumHeight(150)
         self.preview.set_placeholder("Loading…")
@@ -145,12 +148,7 @@ class DatasetPanel(QWidget):
         self.shuffle = QPushButton("Shuffle")
         self.shuffle.setToolTip("Show other random images.")
         self.shuffle.clicked.connect(self._show_preview)
-        self.counts = pg.PlotWidget()
-        self.counts.setMinimumHeight(110)
-        self.counts.setMouseEnabled(False, False)
-        self.counts.hideButtons()
-        self.counts.setMenuEnabled(False)
-        self.counts.setToolTip("Training images per class.")
+        self.counts = ClassCounts()
 
         actions = QHBoxLayout()
         actions.addWidget(self.import_button)
@@ -175,84 +173,85 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.counts, 2)
         layout.addWidget(self.credit)
         layout.addWidget(self.folder)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
-        self.refresh_catalog()
 
-    # -- queries ------------------------------------------------------------------------------------------------
+        datasets.catalog_changed.connect(self._show_catalog)
+        datasets.badge_changed.connect(self._set_badge)
+        datasets.picked.connect(self._on_picked)
+        datasets.loaded.connect(lambda _key: self._show_views())
+        datasets.split_changed.connect(lambda: self.val_split.setValue(datasets.val_percent()))
+        datasets.lock_changed.connect(self.set_locked)
+        datasets.job_changed.connect(self._on_job_changed)
+        datasets.job_progress.connect(self._on_job_progress)
+        datasets.message.connect(self._say)
+        datasets.error.connect(lambda title, text: self._error(title, text))
+        datasets.info.connect(lambda title, text: self._error(title, text, QMessageBox.Icon.Information))
+        if datasets.infos():
+            self._show_catalog()
+            self._on_picked(datasets.target() or "")
+            self._show_views()
+        else:
+            datasets.refresh_catalog()
+
+    # -- queries (for the shell and tests) ------------------------------------------------------------------------
     def current_key(self) -> str | None:
-        return self._current
-
-    def current_info(self) -> DatasetInfo | None:
-        return self.info_for(self._current)
-
-    def info_for(self, key: str | None) -> DatasetInfo | None:
-        return next((i for i in self._infos if i.key == key), None)
-
-    def dataset(self) -> RawDataset | None:
-        return self._dataset
-
-    def data_config(self) -> DataConfig:
-        return DataConfig(dataset=self._current or DEFAULT_KEY, val_fraction=self.val_split.value() / 100)
+        return self.datasets.current_key()
 
     def is_loading(self) -> bool:
-        """True while the dataset the user picked is not the one in use yet (loading or downloading)."""
-        return self._target != self._current
+        return self.datasets.is_loading()
 
-    def is_busy(self) -> bool:
-        """A download or an import is running."""
-        return self._job is not None
+    def dataset(self) -> Any:
+        return self.datasets.dataset()
 
-    # -- catalog ------------------------------------------------------------------------------------------------
     def refresh_catalog(self) -> None:
-        """Re-read the catalog (states change as files arrive or go) and rebuild the list."""
-        self._infos = list_datasets()
-        self._syncing = True
-        self.list.clear()
-        for info in self._infos:
-            item = QTreeWidgetItem([info.title, self._badge(info)])
-            item.setData(0, Qt.ItemDataRole.UserRole, info.key)
-            item.setToolTip(0, self._tooltip(info))
-            item.setToolTip(1, self._tooltip(info))
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if info.key == self._current:
-                font = QFont(item.font(0))
-                font.setBold(True)
-                item.setFont(0, font)
-            self.list.addTopLevelItem(item)
-        rows = min(len(self._infos), 8)
-        self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 2)
-        self._syncing = False
-        if self._target is None:
-            self.select(DEFAULT_KEY)
-        elif self.info_for(self._target) is None:   # the picked dataset is gone (forgotten, removed)
-            self._target = self._current if self.info_for(self._current) else None
-            self.select(self._target or DEFAULT_KEY)
-        else:
-            self._highlight(self._target)
-        self._update_actions()
-        self._show_folder()
+        self.datasets.refresh_catalog()
 
+    def set_locked(self, locked: bool) -> None:
+        """The dataset cannot change mid-run; a download in progress stays cancellable."""
+        for widget in (self.list, self.val_split):
+            widget.setEnabled(not locked)
+        self._update_actions()
+
+    # -- the list -------------------------------------------------------------------------------------------------
     def _badge(self, info: DatasetInfo) -> str:
-        if self._job_kind == "download" and self._job_key == info.key:
-            return f"downloading {round(100 * self.job_bar.value() / 1000)}%"
+        fraction = self.datasets.job_fraction(info.key)
+        if fraction is not None:
+            return f"downloading {round(100 * fraction)}%"
         if info.source == "downloadable":
             return f"download · {dl.format_bytes(info.download_bytes)}"
         return SOURCE_BADGE.get(info.source, info.source)
 
-    @staticmethod
-    def _tooltip(info: DatasetInfo) -> str:
-        c, h, w = info.image_shape
-        lines = [f"<b>{info.title}</b> ({info.key}): {h}×{w} {'gray' if c == 1 else 'colour'}, "
-                 f"{len(info.class_names)} classes", info.description]
-        if info.source == "downloadable":
-            lines.append(f"Click to download {dl.format_bytes(info.download_bytes)} into {info.location}")
-        elif info.location:
-            lines.append(f"From {info.location}")
-        if info.license:
-            lines.append(f"Licence: {info.license}")
-        return "<br>".join(line for line in lines if line)
+    def _show_catalog(self) -> None:
+        infos = self.datasets.infos()
+        self._syncing = True
+        self.list.clear()
+        for info in infos:
+            item = QTreeWidgetItem([info.title, self._badge(info)])
+            item.setData(0, Qt.ItemDataRole.UserRole, info.key)
+            item.setToolTip(0, tooltip(info))
+            item.setToolTip(1, tooltip(info))
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if info.key == self.datasets.current_key():
+                font = QFont(item.font(0))
+                font.setBold(True)
+                item.setFont(0, font)
+            self.list.addTopLevelItem(item)
+        rows = min(len(infos), 8)
+        if rows:
+            self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 2)
+        self._syncing = False
+        self._highlight(self.datasets.target())
+        self._update_actions()
+        self._show_folder()
+
+    def _set_badge(self, key: str) -> None:
+        info = self.datasets.info_for(key)
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == key and info is not None:
+                item.setText(1, self._badge(info))
+        fraction = self.datasets.job_fraction(key)
+        if key == self.datasets.target() and fraction is not None:
+            self.preview.set_placeholder(f"Downloading… {100 * fraction:.0f}%")
 
     def _highlight(self, key: str | None) -> None:
         self._syncing = True
@@ -266,172 +265,49 @@ class DatasetPanel(QWidget):
         self._syncing = False
 
     def select(self, key: str) -> bool:
-        """Select and load ``key``; False if the catalog has no such dataset here or it needs a download."""
-        info = self.info_for(key)
-        if info is None or not info.ready:
-            return False
-        self._request_load(key)
-        return True
+        return self.datasets.select(key)
 
     def _on_selection(self) -> None:
         if self._syncing:
             return
         items = self.list.selectedItems()
-        if not items:
-            return
-        key = items[0].data(0, Qt.ItemDataRole.UserRole)
-        info = self.info_for(key)
-        if info is None or key == self._target:
-            return
-        if info.ready:
-            self._request_load(key)
-        else:
-            self.download(key)
+        if items and not self.datasets.pick(items[0].data(0, Qt.ItemDataRole.UserRole)):
+            self._highlight(self.datasets.target())
 
-    # -- loading ------------------------------------------------------------------------------------------------
-    def _request_load(self, key: str) -> None:
-        self._target = key
+    def _on_picked(self, key: str) -> None:
         self._highlight(key)
         self._show_info(key)
-        if key == self._current:   # back to the dataset in use: a load still running for another is dropped
+        self._update_actions()
+        info = self.datasets.info_for(key)
+        if key == self.datasets.current_key():
             self._show_views()
-            self._update_actions()
-            return
-        self.preview.set_placeholder(f"Loading {self.info_for(key).title}…")   # type: ignore[union-attr]
-        self.preview.clear()
-        self._clear_counts()
-        if self._loading is None:   # else the running load starts this one when it ends
-            self._start_load(key)
-        self._update_actions()
+        elif info is not None:
+            verb = "Loading" if info.ready else "Downloading"
+            self.preview.set_placeholder(f"{verb} {info.title}…")
+            self.preview.clear()
+            self.counts.clear_counts()
 
-    def _start_load(self, key: str) -> None:
-        call = BackgroundCall(lambda: load_dataset(key), self)
-        call.done.connect(lambda ds, key=key: self._on_loaded(key, ds))
-        call.failed.connect(lambda exc, details, key=key: self._on_failed(key, exc))
-        self._loading = call.start()
-
-    def _after_load(self) -> None:
-        """Start the load of the dataset picked while another was loading, if any."""
-        self._loading = None
-        target = self.info_for(self._target)
-        if target is not None and target.ready and self._target != self._current:
-            self._start_load(target.key)
-        self._update_actions()
-
-    def _on_loaded(self, key: str, dataset: RawDataset) -> None:
-        if key == self._target:
-            self._current, self._dataset = key, dataset
-            self.refresh_catalog()   # the bold mark moves to the dataset in use
-            self._show_info(key)
-            self._show_views()
-            self.dataset_changed.emit(key)
-        self._after_load()
-
-    def _on_failed(self, key: str, exc: BaseException) -> None:
-        self._error("Cannot load dataset", f"The dataset could not be loaded:\n\n{exc}")
-        if key == self._target:
-            self._back_to_current()
-        self._after_load()
-
-    def _back_to_current(self) -> None:
-        """The picked dataset could not be had: the one in use stays selected (the default if there is none)."""
-        self._target = self._current
-        if self._current is None:
-            self._target = DEFAULT_KEY
-            if self._loading is None:
-                self._start_load(DEFAULT_KEY)
-        self._highlight(self._target)
-        self._show_info(self._target)
-        self._show_views()
-        self._update_actions()
-
-    # -- downloads and imports ----------------------------------------------------------------------------------
+    # -- downloads, imports and removal -------------------------------------------------------------------------
     def download(self, key: str) -> bool:
-        """Download ``key`` in the background, then load it (unless another dataset was picked meanwhile)."""
-        if self._job is not None:
-            self._highlight(self._target)
-            what = "download" if self._job_kind == "download" else "import"
-            self._error("One at a time", f"Wait for the {what} of {self._job_title()} to finish, or cancel it.",
-                        QMessageBox.Icon.Information)
-            return False
-        info = self.info_for(key)
-        if info is None or key not in REMOTE:
-            return False
-        self._target = key
-        self._highlight(key)
-        self._show_info(key)
-        self.preview.set_placeholder(f"Downloading {info.title}…")
-        self.preview.clear()
-        self._clear_counts()
-        job = DatasetJob(lambda progress, cancel: dl.download(key, progress, cancel), self)
-        job.progress.connect(self._on_download_progress)
-        job.done.connect(lambda _, key=key: self._on_job_ended(key, "done"))
-        job.failed.connect(lambda exc, details, key=key: self._on_job_ended(key, "failed", exc))
-        job.cancelled.connect(lambda key=key: self._on_job_ended(key, "cancelled"))
-        self._start_job(job, key, "download", f"Downloading {info.title} ({dl.format_bytes(info.download_bytes)})…")
-        return True
-
-    def _start_job(self, job: DatasetJob, key: str, kind: str, text: str, busy: bool = False) -> None:
-        self._job, self._job_key, self._job_kind = job, key, kind
-        self.status.setVisible(False)
-        self.job_label.setText(text)
-        self.job_bar.setRange(0, 0 if busy else 1000)   # a busy bar when there is nothing to count
-        self.job_bar.setValue(0)
-        self.job_bar.setFormat("%p%")
-        self.cancel_button.setEnabled(True)
-        self.job_box.setVisible(True)
-        self._update_actions()
-        job.start()
-
-    def _on_download_progress(self, p: dl.DownloadProgress) -> None:
-        info = self.info_for(p.key)
-        self.job_bar.setValue(round(1000 * p.fraction))
-        if not (self._job and self._job.is_cancelling()):
-            self.job_label.setText(f"Downloading {info.title if info else p.key}: {p.text()}")
-        self._set_badge(p.key)
-        if p.key == self._target:
-            self.preview.set_placeholder(f"Downloading… {100 * p.fraction:.0f}%")
-
-    def _on_import_progress(self, done_total: tuple[int, int]) -> None:
-        done, total = done_total
-        self.job_bar.setValue(round(1000 * done / max(total, 1)))
-        if not (self._job and self._job.is_cancelling()):
-            self.job_label.setText(f"Importing {self._job_title()}: {done:,} of {total:,} images")
+        return self.datasets.download(key)
 
     def cancel_job(self) -> None:
-        """Cancel the running download or import; it stops within one chunk or image and keeps nothing."""
-        if self._job is not None:
-            self._job.cancel()
-            self.cancel_button.setEnabled(False)
-            self.job_label.setText(f"Cancelling {self._job_title()}…")
+        self.datasets.cancel_job()
+        self.cancel_button.setEnabled(False)
 
-    def _job_title(self) -> str:
-        info = self.info_for(self._job_key)
-        return info.title if info else Path(str(self._job_key)).name
-
-    def _on_job_ended(self, key: str, how: str, exc: BaseException | None = None, result: Any = None) -> None:
-        kind, title = self._job_kind, self._job_title()
-        self._job, self._job_key, self._job_kind = None, None, ""
-        self.job_box.setVisible(False)
-        self.refresh_catalog()
-        if how == "done" and kind == "download":
-            self._say(f"{title} downloaded.")
-            if key == self._target:
-                self._request_load(key)
-        elif how == "done" and kind == "import":
-            entry: registry.ImportedEntry = result
-            self._say(f"Imported {entry.title}.")
-            self.refresh_catalog()
-            self._request_load(entry.key)
-            if entry.notes:
-                self._notes(entry)
-        elif how == "cancelled":
-            self._say(f"{'Download' if kind == 'download' else 'Import'} of {title} cancelled; nothing was kept.")
-        else:
-            self._error(f"Cannot {'download' if kind == 'download' else 'import'} {title}", str(exc))
-        if how != "done" and key == self._target:
-            self._back_to_current()
+    def _on_job_changed(self) -> None:
+        job = self.datasets.job()
+        self.job_box.setVisible(job is not None)
+        if job is not None:
+            self.status.setVisible(False)
+            self.cancel_button.setEnabled(True)
         self._update_actions()
+
+    def _on_job_progress(self, fraction: float | None, text: str) -> None:
+        self.job_bar.setRange(0, 0 if fraction is None else 1000)   # a busy bar when there is nothing to count
+        if fraction is not None:
+            self.job_bar.setValue(round(1000 * fraction))
+        self.job_label.setText(text)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a dataset folder")
@@ -447,10 +323,8 @@ class DatasetPanel(QWidget):
     def import_path(self, path: str | Path) -> bool:
         """Import a file or folder: image folders first ask for a size; everything else is read at once."""
         path = Path(path)
-        if self._job is not None:
-            self._error("One at a time", f"Wait for {self._job_title()} to finish, or cancel it.",
-                        QMessageBox.Icon.Information)
-            return False
+        if self.datasets.is_busy():
+            return self.datasets.import_path(path)   # says "one at a time"
         try:
             kind = registry.detect_kind(path)
             if kind == "images":
@@ -459,68 +333,34 @@ class DatasetPanel(QWidget):
             self._error("Cannot import", str(exc))
             return False
         if kind != "images":
-            self._start_import(path, None, None, "")   # read where it is: no count of images to show
-            return True
+            return self.datasets.import_path(path)
         dialog = self.import_dialog
         assert dialog is not None
-        dialog.accepted.connect(lambda: self._start_import(path, *_options(dialog)))
+        dialog.accepted.connect(lambda: self.datasets.import_path(path, *_options(dialog)))
         dialog.open()
         return True
 
-    def _start_import(self, path: Path, title: str | None, size: int | None, color: str) -> None:
-        def run(progress: Any, cancel: threading.Event) -> registry.ImportedEntry:
-            entry, _ = registry.import_dataset(path, title, size, color or "auto", lambda d, t: progress((d, t)),
-                                               cancel)
-            unload(entry.key)   # a re-import must not be served the old arrays
-            return entry
-
-        job = DatasetJob(run, self)
-        job.progress.connect(self._on_import_progress)
-        job.done.connect(lambda entry: self._on_job_ended(entry.key, "done", result=entry))
-        job.failed.connect(lambda exc, details: self._on_job_ended("", "failed", exc))
-        job.cancelled.connect(lambda: self._on_job_ended("", "cancelled"))
-        self._start_job(job, str(path), "import", f"Importing {path.name}…", busy=size is None and color == "")
-
-    # -- removing -----------------------------------------------------------------------------------------------
     def remove(self, key: str) -> None:
         """Ask, then delete a dataset's downloaded files, or take an import off the list (its files stay)."""
-        info = self.info_for(key)
-        if info is None or info.source not in ("cached", "imported") or self._job_key == key:
+        info = self.datasets.removable(key)
+        if info is None:
             return
         if info.source == "cached":
             text = (f"Delete the downloaded files of {info.title} ({dl.format_bytes(dl.cached_bytes(key))}) from "
                     f"{info.location}?\n\nYou can download them again at any time.")
         else:
             text = f"Remove {info.title} from the list?\n\nYour files in {info.location} stay where they are."
-        self._confirm("Remove dataset", text, lambda: self._remove_now([key]))
+        self._confirm("Remove dataset", text, lambda: self.datasets.remove([key]))
 
     def remove_all_downloads(self) -> None:
         """Ask, then delete every downloaded dataset (the File menu's action)."""
-        keys = [k for k in REMOTE if dl.cached_bytes(k) and k != self._job_key]
+        keys = self.datasets.downloaded_keys()
         if not keys:
             self._error("Nothing to remove", "No dataset has been downloaded.", QMessageBox.Icon.Information)
             return
         self._confirm("Remove downloaded datasets", f"Delete {dl.format_bytes(dl.cached_bytes())} of downloaded "
                       f"datasets ({', '.join(keys)}) from {dl.data_dir() / 'downloads'}?",
-                      lambda: self._remove_now(keys))
-
-    def _remove_now(self, keys: list[str]) -> None:
-        for key in keys:
-            info = self.info_for(key)
-            try:
-                if info is not None and info.source == "imported":
-                    registry.forget(key)
-                else:
-                    dl.remove_download(key)
-            except DatasetError as exc:
-                self._error("Cannot remove", str(exc))
-            unload(key)
-        in_use = self._current in keys
-        if in_use:
-            self._current = self._dataset = None
-            self._target = None   # refresh_catalog selects the default
-        self.refresh_catalog()
-        self._say(f"Removed {', '.join(keys)}." + (" The bundled MNIST sample is selected." if in_use else ""))
+                      lambda: self.datasets.remove(keys))
 
     # -- small dialogs ------------------------------------------------------------------------------------------
     def _error(self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> None:
@@ -535,19 +375,13 @@ class DatasetPanel(QWidget):
         self.confirm_box = box
         box.open()
 
-    def _notes(self, entry: registry.ImportedEntry) -> None:
-        self.notes_box = QMessageBox(QMessageBox.Icon.Information, "Imported with notes",
-                                     f"{entry.title} was imported.\n\n" + "\n\n".join(entry.notes),
-                                     QMessageBox.StandardButton.Ok, self)
-        self.notes_box.open()
-
     def _say(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(True)
 
     def _context_menu(self, pos: QPoint) -> None:
         item = self.list.itemAt(pos)
-        info = self.info_for(item.data(0, Qt.ItemDataRole.UserRole)) if item else None
+        info = self.datasets.info_for(item.data(0, Qt.ItemDataRole.UserRole)) if item else None
         if info is None:
             return
         menu = QMenu(self)
@@ -586,23 +420,17 @@ class DatasetPanel(QWidget):
 
     # -- views --------------------------------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        info = self.info_for(self._target)
+        info = self.datasets.info_for(self.datasets.target())
         source = info.source if info else ""
         self.remove_button.setText("Remove from list" if source == "imported" else "Remove files")
-        self.remove_button.setEnabled(source in ("cached", "imported") and self._job_key != self._target)
+        self.remove_button.setEnabled(self.datasets.removable(self.datasets.target() or "") is not None
+                                      and not self.datasets.locked())
         self.remove_button.setToolTip("Take this imported dataset off the list; your files stay." if
                                       source == "imported" else "Delete this dataset's downloaded files.")
-        self.import_button.setEnabled(self._job is None)
-
-    def _set_badge(self, key: str) -> None:
-        info = self.info_for(key)
-        for i in range(self.list.topLevelItemCount()):
-            item = self.list.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == key and info is not None:
-                item.setText(1, self._badge(info))
+        self.import_button.setEnabled(not self.datasets.is_busy() and not self.datasets.locked())
 
     def _show_info(self, key: str | None) -> None:
-        info = self.info_for(key)
+        info = self.datasets.info_for(key)
         if info is None:
             return
         c, h, w = info.image_shape
@@ -627,17 +455,14 @@ class DatasetPanel(QWidget):
                                "use File → Remove downloaded datasets, to free the space.")
 
     def _show_views(self) -> None:
-        if self._target == self._current and self._dataset is not None:
-            self._show_preview()
-            self._show_counts()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._show_counts()   # the bar chart takes its colours from the palette
-        super().changeEvent(event)
+        ds = self.datasets.dataset()
+        if ds is None or self.datasets.is_loading():
+            return
+        self._show_preview()
+        self.counts.set_counts(ds.class_counts(), ds.class_names)
 
     def _show_preview(self) -> None:
-        ds = self._dataset
+        ds = self.datasets.dataset()
         if ds is None:
             return
         idx = np.sort(self._rng.choice(len(ds.train_labels), size=min(PREVIEW_COUNT, len(ds.train_labels)),
@@ -646,79 +471,7 @@ class DatasetPanel(QWidget):
         images = images[..., 0] if images.shape[-1] == 1 else images
         self.preview.set_images(np.ascontiguousarray(images), [ds.class_names[i] for i in ds.train_labels[idx]])
 
-    def _clear_counts(self) -> None:
-        self.counts.getPlotItem().clear()
-        self.counts.setToolTip("Training images per class.")
-
-    def _show_counts(self) -> None:
-        ds = self._dataset
-        self.counts.setBackground(self.palette().base().color())
-        if ds is None or self._target != self._current:
-            return
-        counts = ds.class_counts()
-        plot = self.counts.getPlotItem()
-        plot.clear()
-        color = self.palette().highlight().color()
-        plot.addItem(pg.BarGraphItem(x0=0, y=np.arange(len(counts)), height=0.7, width=counts, brush=color,
-                                     pen=pg.mkPen(None)))
-        step = max(1, len(counts) // 12)   # a readable axis for datasets with many classes
-        plot.getAxis("left").setTicks([[(i, name) for i, name in enumerate(ds.class_names)][::step]])
-        plot.getViewBox().invertY(True)
-        plot.setXRange(0, max(1, int(counts.max())) * 1.05, padding=0)
-        plot.setYRange(-0.5, len(counts) - 0.5, padding=0)
-        self.counts.setToolTip("Training images per class: " +
-                               ", ".join(f"{n}: {c:,}" for n, c in zip(ds.class_names, counts, strict=True)))
-
-    # -- shutting down ------------------------------------------------------------------------------------------
-    def shutdown(self, timeout: float = 5.0) -> None:
-        """Cancel a running download or import and wait for it (nothing half-done stays behind)."""
-        if self._job is not None:
-            self._job.cancel()
-            self._job.wait(timeout)
-        if self._loading is not None:
-            self._loading.wait(timeout)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown()
-        super().closeEvent(event)
-
 
 def _options(dialog: ImageImportDialog) -> tuple[str | None, int | None, str]:
     o = dialog.options()
     return (o.title or None, o.size, o.color)
-
-
-def install_dataset_actions(window: Any) -> None:
-    """Add File → Import dataset and File → Remove downloaded datasets to the main window (call after its menus
-    are built; the window needs ``dataset_panel`` and ``docks['Dataset']``)."""
-    panel: DatasetPanel = window.dataset_panel
-    file_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File"), None)
-    if file_menu is None:
-        return
-
-    def show_panel() -> None:
-        dock = window.docks.get("Dataset")
-        if dock is not None:
-            dock.show()
-            dock.raise_()
-
-    importing = QMenu("&Import dataset", window)
-    for text, slot in (("&Folder (IDX, CIFAR-10 or images)…", panel.choose_folder),
-                       ("F&ile (.npz or CIFAR-10 .tar.gz)…", panel.choose_file)):
-        action = QAction(text, window)
-        action.triggered.connect(lambda _=False, slot=slot: (show_panel(), slot()))
-        importing.addAction(action)
-    importing.actions()[0].setShortcut("Ctrl+I")
-    window.addAction(importing.actions()[0])
-    remove = QAction("&Remove downloaded datasets…", window)
-    remove.setStatusTip("Delete downloaded dataset files to free disk space")
-    remove.triggered.connect(lambda: (show_panel(), panel.remove_all_downloads()))
-    separators = [a for a in file_menu.actions() if a.isSeparator()]
-    if separators:   # above the separator before Quit
-        file_menu.insertSeparator(separators[-1])
-        file_menu.insertMenu(separators[-1], importing)
-        file_menu.insertAction(separators[-1], remove)
-    else:
-        file_menu.addSeparator()
-        file_menu.addMenu(importing)
-        file_menu.addAction(remove)

@@ -1,16 +1,16 @@
 """Draw a digit, see the 28×28 image the CNN sees, and its class probabilities as you draw; and the GAN
 discriminator's opinion of it: how real does it look?
 
-The classifier is a CPU copy of the CNN being trained (refreshed about once a second), or one loaded from a
-run folder. With none yet, the panel offers to quick-train one. The discriminator likewise comes from the GAN
-in training or a loaded GAN run.
+The classifier and the discriminator are the session's live models (:mod:`gendisc.gui.session.live_models`): the
+ones in training, refreshed about once a second, or ones loaded from run folders. With no classifier yet, the
+panel offers to quick-train one. What the CNN saw and said goes to the session's drawing model, which the Inspect
+panel explains.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -27,20 +27,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gendisc.engine.config import CnnConfig, GanConfig
 from gendisc.engine.preprocess import canvas_to_mnist
-from gendisc.engine.train.reports import WeightsReport
-from gendisc.gui.torch_threads import for_helpers
+from gendisc.gui.session.drawing import DrawingModel
+from gendisc.gui.session.live_models import LiveModels
+from gendisc.gui.session.training import QUICK_TRAIN_SECONDS, TrainingJob, TrainingSession
+from gendisc.gui.threads.torch_threads import for_helpers
 from gendisc.gui.widgets.draw_canvas import DrawCanvas
 from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.prob_bars import ProbabilityBars
-from gendisc.gui.worker import QUICK_TRAIN_SECONDS
 
-if TYPE_CHECKING:
-    from gendisc.engine.inference.loading import LoadedClassifier, LoadedGan
+DIGIT_SHAPE = (1, 28, 28)
+REALNESS_TIP = ("How real does your drawing look to the GAN's discriminator? σ(D(x)), from 0% (surely generated "
+                "or scribbled) to 100% (surely a real image). A conditional discriminator reads it as one class: the "
+                "one the CNN sees, or else the one it finds most plausible.")
 
 
-def _realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndarray | None]:
+def classify_one(model: Any, digit: np.ndarray) -> np.ndarray:
+    """Class probabilities for one 28×28 digit, computed on one CPU thread (see gendisc.gui.threads.torch_threads)."""
+    from gendisc.engine.inference.predict import classify
+
+    for_helpers()
+    return classify(model, digit[None])[0]
+
+
+def realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndarray | None]:
     """σ(D(x)) for one 28×28 digit on one CPU thread (the most plausible class's, for a conditional D), and a
     conditional D's opinion per class."""
     from gendisc.engine.inference.predict import realness
@@ -50,38 +60,22 @@ def _realness_one(discriminator: Any, digit: np.ndarray) -> tuple[float, np.ndar
     return float(best[0]), None if per_class is None else per_class[0]
 
 
-def _classify_one(model: Any, digit: np.ndarray) -> np.ndarray:
-    """Class probabilities for one 28×28 digit, computed on one CPU thread (see gendisc.gui.torch_threads)."""
-    from gendisc.engine.inference.predict import classify
-
-    for_helpers()
-    return classify(model, digit[None])[0]
-
-
-REALNESS_TIP = ("How real does your drawing look to the GAN's discriminator? σ(D(x)), from 0% (surely generated "
-                "or scribbled) to 100% (surely a real image). A conditional discriminator reads it as one class: the "
-                "one the CNN sees, or else the one it finds most plausible.")
-
-
 class DrawPanel(QWidget):
     """Signals ``quick_train_requested`` when the user asks for a CNN to be trained for the canvas."""
 
     quick_train_requested = Signal()
     classified = Signal(object)   # np.ndarray of probabilities, or None for an empty canvas
-    model_changed = Signal()      # a new classifier (or new weights of the one in training) is in use
     judged_real = Signal(object)  # the discriminator's σ(D(x)) for the drawing (float), or None
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, live: LiveModels, drawing: DrawingModel, training: TrainingSession,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._model: Any = None              # torch.nn.Module, built lazily (torch loads after the window)
-        self._spec: tuple[CnnConfig, tuple[int, int, int], tuple[str, ...]] | None = None
+        self.live, self.drawing, self.training = live, drawing, training
         self.last_latency_ms: float | None = None
         self.last_input: np.ndarray | None = None   # the 28×28 image the model saw last
-        self.error_box: QMessageBox | None = None
-        self._discriminator: Any = None      # the GAN's D (CPU, eval), from training or a loaded run
-        self._gan_spec: tuple[GanConfig, tuple[int, int, int], tuple[str, ...]] | None = None
         self.last_realness: float | None = None
-        self._last_probs: np.ndarray | None = None   # the CNN's reading of the drawing, if any
+        self.error_box: QMessageBox | None = None
+        self._last_probs: np.ndarray | None = None
 
         self.canvas = DrawCanvas()
         self.canvas.changed.connect(self.classify_now)
@@ -118,7 +112,7 @@ class DrawPanel(QWidget):
         self.quick_progress.hide()
         load = QPushButton("Load CNN…")
         load.setToolTip("Use the classifier of a saved CNN run folder.")
-        load.clicked.connect(self._ask_load)
+        load.clicked.connect(lambda: self._ask_load("cnn"))
         self.realness = QProgressBar()
         self.realness.setRange(0, 1000)
         self.realness.setValue(0)
@@ -129,7 +123,7 @@ class DrawPanel(QWidget):
         self.realness_source.setEnabled(False)   # muted
         load_gan = QPushButton("Load GAN…")
         load_gan.setToolTip("Use the discriminator of a saved GAN run folder.")
-        load_gan.clicked.connect(self._ask_load_gan)
+        load_gan.clicked.connect(lambda: self._ask_load("gan"))
 
         buttons = QHBoxLayout()
         buttons.addWidget(clear)
@@ -168,145 +162,125 @@ class DrawPanel(QWidget):
         layout.addWidget(self.quick_progress)
         layout.addLayout(bottom)
 
-    # -- the classifier -----------------------------------------------------------------------------------------
-    def has_model(self) -> bool:
-        return self._model is not None
-
-    def model(self) -> Any:
-        """The classifier in use (a CPU ``torch.nn.Module`` in eval mode), or None. Read-only for other panels."""
-        return self._model
-
-    def class_names(self) -> tuple[str, ...]:
-        return self._spec[2] if self._spec is not None else ()
-
-    def set_model_spec(self, cfg: CnnConfig, image_shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
-        """Describe the CNN about to train, so its published weights can be rebuilt here."""
-        self._spec = (cfg, image_shape, tuple(class_names))
-
-    def update_weights(self, report: WeightsReport) -> None:
-        """Take the latest weights of the CNN in training (or the GAN's discriminator) and re-classify the drawing."""
-        if report.kind == "gan":
-            self._update_discriminator(report)
-            return
-        if report.kind != "cnn" or self._spec is None:
-            return
-        import torch
-
-        from gendisc.engine.inference.loading import classifier_from_state
-        from gendisc.engine.models.build import ModelSpec
-
-        for_helpers()
-        cfg, shape, names = self._spec
-        if self._model is None or getattr(self._model, "_gendisc_spec", None) != self._spec:
-            self._model = classifier_from_state(ModelSpec(cfg, shape, names), report.state)
-            self._model._gendisc_spec = self._spec
-            self.bars.set_labels(list(names))
-        else:
-            self._model.load_state_dict({k: torch.from_numpy(v) for k, v in report.state.items()})
-        self.source.setText(f"Using the CNN in training (step {report.step:,}).")
-        self.model_changed.emit()
-        if not self.canvas.is_empty():   # an empty canvas shows nothing new weights change: no repaint each second
-            self.classify_now()
-
-    def load_run(self, run_dir: str | Path) -> None:
-        """Use the classifier saved in ``run_dir``; a bad folder gets a dialog and changes nothing."""
-        from gendisc.engine.errors import GenDiscError
-        from gendisc.engine.inference.loading import load_classifier
-
-        for_helpers()
-        try:
-            loaded = load_classifier(run_dir)
-        except GenDiscError as exc:
-            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load CNN", str(exc), parent=self)
-            self.error_box.open()
-            return
-        self.use_classifier(loaded, Path(run_dir).name)
-
-    def use_classifier(self, loaded: LoadedClassifier, run_name: str) -> None:
-        """Use a classifier already loaded from the run folder ``run_name`` (File → Open run loads it once)."""
-        self._spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
-        self._model = loaded.model
-        self._model._gendisc_spec = self._spec
-        self.bars.set_labels(list(loaded.class_names))
-        self.source.setText(f"Using the CNN saved in {run_name} (step {loaded.step:,}).")
-        self.model_changed.emit()
-        self.classify_now()
-
-    # -- the discriminator ---------------------------------------------------------------------------------------
-    def has_discriminator(self) -> bool:
-        return self._discriminator is not None
-
-    def set_gan_spec(self, cfg: GanConfig, image_shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
-        """Describe the GAN about to train, so its published discriminator can be rebuilt here."""
-        self._gan_spec = (cfg, tuple(image_shape), tuple(class_names))
-
-    def _update_discriminator(self, report: WeightsReport) -> None:
-        if self._gan_spec is None or not any(k.startswith("D.") for k in report.state):
-            return
-        from gendisc.engine.inference.loading import load_state
-        from gendisc.engine.models.build import build_gan
-
-        for_helpers()
-        cfg, shape, names = self._gan_spec
-        d = self._discriminator
-        if d is None or getattr(d, "_gendisc_spec", None) != self._gan_spec:
-            _, d = build_gan(cfg, shape, len(names))
-            d._gendisc_spec = self._gan_spec
-            d.eval()
-        try:
-            load_state(d, report.state, "D")
-        except (RuntimeError, KeyError) as exc:   # weights of another model than described: say so, keep the old
-            self.realness_source.setText(f"Cannot use this GAN's discriminator: {str(exc).splitlines()[0]}")
-            return
-        self._discriminator = d
-        self._gan_names = names
-        self.realness_source.setText(f"Discriminator of the GAN in training (step {report.step:,}).")
+        live.changed.connect(self._on_model_changed)
+        live.problem.connect(self._on_problem)
+        training.started.connect(self._on_started)
+        training.step.connect(self._on_step)
+        training.stopped.connect(self._on_stopped)
+        self._show_classifier()
         self.judge_realness()
 
-    def load_gan_run(self, run_dir: str | Path) -> bool:
-        """Use the discriminator saved in a GAN run folder; a bad folder gets a dialog and changes nothing."""
-        from gendisc.engine.errors import GenDiscError
-        from gendisc.engine.inference.loading import load_gan
+    # -- models ---------------------------------------------------------------------------------------------------
+    def has_model(self) -> bool:
+        return self.live.classifier() is not None
 
-        for_helpers()
-        try:
-            loaded = load_gan(run_dir)
-        except GenDiscError as exc:
-            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load GAN", str(exc), parent=self)
+    def _on_model_changed(self, role: str) -> None:
+        if role == "classifier":
+            self._show_classifier()
+            if not self.canvas.is_empty():   # an empty canvas shows nothing new weights change: no repaint each second
+                self.classify_now()
+        elif role == "discriminator":
+            self.judge_realness()
+
+    def _show_classifier(self) -> None:
+        model = self.live.classifier()
+        if model is None:
+            self.source.setText("No classifier yet.")
+            return
+        self.bars.set_labels(list(model.class_names))
+        self.source.setText(f"Using {model.describe('the CNN')}.")
+
+    def _on_problem(self, role: str, text: str) -> None:
+        if role == "discriminator":
+            self.realness_source.setText(f"Cannot use this GAN's discriminator: {text}")
+
+    def _ask_load(self, kind: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, f"Open a {kind.upper()} run folder")
+        if folder:
+            self.load_run(folder, kind)
+
+    def load_run(self, folder: str, kind: str = "cnn") -> bool:
+        """Use the classifier (``cnn``) or the discriminator (``gan``) of a run folder; a bad one gets a dialog."""
+        problem = self.live.load_run(folder, kind)
+        if problem is not None:
+            self.error_box = QMessageBox(QMessageBox.Icon.Warning, f"Cannot load {kind.upper()}", problem, parent=self)
             self.error_box.open()
             return False
-        self.use_gan(loaded, Path(run_dir).name)
         return True
 
-    def use_gan(self, loaded: LoadedGan, run_name: str) -> None:
-        """Use the discriminator of a GAN already loaded from the run folder ``run_name``."""
-        self._gan_spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
-        self._discriminator = loaded.discriminator
-        self._discriminator._gendisc_spec = self._gan_spec
-        self._gan_names = loaded.class_names
-        self.realness_source.setText(f"Discriminator of the GAN saved in {run_name} "
-                                     f"(step {loaded.step:,}).")
+    # -- quick training -------------------------------------------------------------------------------------------
+    def _on_started(self, job: TrainingJob) -> None:
+        if job.quick:
+            self.set_quick_training(True, 0.0)
+
+    def _on_step(self, r: Any) -> None:
+        job = self.training.job("cnn")
+        if r.kind == "cnn" and job is not None and job.quick:
+            self.set_quick_training(True, r.progress)
+
+    def _on_stopped(self, kind: str) -> None:
+        if kind == "cnn":
+            self.set_quick_training(False)
+
+    def set_quick_training(self, active: bool, progress: float = 0.0) -> None:
+        self.quick_train.setEnabled(not active)
+        self.quick_progress.setVisible(active)
+        self.quick_progress.setValue(round(1000 * progress))
+        if active:
+            self.quick_progress.setFormat(f"Quick-training the CNN: {100 * progress:.0f}%")
+
+    # -- classifying ----------------------------------------------------------------------------------------------
+    def classify_now(self) -> np.ndarray | None:
+        """Preprocess the drawing, show the model input and (with a model) the probabilities; then the
+        discriminator's opinion (with a GAN)."""
+        t0 = time.perf_counter()
+        digit = None if self.canvas.is_empty() else canvas_to_mnist(self.canvas.image(280))
+        self.last_input = digit
+        probs = self._classify(digit, t0)
+        self._last_probs = probs
+        self.drawing.set(digit, probs)
         self.judge_realness()
+        return probs
+
+    def _classify(self, digit: np.ndarray | None, t0: float) -> np.ndarray | None:
+        if digit is None:
+            self.model_input.clear()
+            self.bars.set_probabilities(None)
+            self.bars.set_placeholder("Draw a digit")
+            self.prediction.setText("–")
+            self.confidence.setText("")
+            self.classified.emit(None)
+            return None
+        self.model_input.set_grid(digit)
+        model = self.live.classifier()
+        if model is None or model.image_shape != DIGIT_SHAPE:
+            self.bars.set_placeholder("No classifier for 28×28 gray images yet" if model is not None
+                                      else "Train or load a CNN")
+            self.bars.set_probabilities(None)
+            return None
+        probs = classify_one(model.module, digit)
+        self.bars.set_probabilities(probs)
+        top = int(np.argmax(probs))
+        self.prediction.setText(model.class_names[top])
+        self.confidence.setText(f"{100 * probs[top]:.0f}% sure")
+        self.last_latency_ms = (time.perf_counter() - t0) * 1000
+        self.classified.emit(probs)
+        return probs
 
     def judge_realness(self) -> float | None:
         """Show (and return) the discriminator's σ(D(x)) for the drawing; None without a drawing or a D."""
         digit = self.last_input
-        d = self._discriminator
-        if d is None or self._gan_spec is None or self._gan_spec[1] != (1, 28, 28):
-            self.last_realness = None
-            self.realness.setValue(0)
-            self.realness.setFormat("Train or load a GAN on 28×28 digits" if d is not None else "Train or load a GAN")
-            self.judged_real.emit(None)
+        d = self.live.discriminator()
+        if d is None or d.image_shape != DIGIT_SHAPE:
+            self._no_realness("Train or load a GAN on 28×28 digits" if d is not None else "Train or load a GAN")
+            self.realness_source.setText("" if d is None else d.describe("Discriminator of the GAN") + ".")
             return None
+        self.realness_source.setText(d.describe("Discriminator of the GAN") + ".")
         if digit is None:
-            self.last_realness = None
-            self.realness.setValue(0)
-            self.realness.setFormat("Draw a digit")
-            self.judged_real.emit(None)
+            self._no_realness("Draw a digit")
             return None
-        value, per_class = _realness_one(d, digit)
-        names = getattr(self, "_gan_names", ())
-        probs = self._last_probs
+        value, per_class = realness_one(d.module, digit)
+        names, probs = d.class_names, self._last_probs
         text, detail = "", ""
         if per_class is not None and probs is not None and len(probs) == len(per_class):
             cls = int(np.argmax(probs))   # read as the digit the CNN sees
@@ -325,54 +299,8 @@ class DrawPanel(QWidget):
         self.judged_real.emit(value)
         return value
 
-    def _ask_load_gan(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a GAN run folder")
-        if folder:
-            self.load_gan_run(folder)
-
-    def _ask_load(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a CNN run folder")
-        if folder:
-            self.load_run(folder)
-
-    def set_quick_training(self, active: bool, progress: float = 0.0) -> None:
-        self.quick_train.setEnabled(not active)
-        self.quick_progress.setVisible(active)
-        self.quick_progress.setValue(round(1000 * progress))
-        if active:
-            self.quick_progress.setFormat(f"Quick-training the CNN: {100 * progress:.0f}%")
-
-    # -- classifying --------------------------------------------------------------------------------------------
-    def classify_now(self) -> np.ndarray | None:
-        """Preprocess the drawing, show the model input and (with a model) the probabilities; then the
-        discriminator's opinion (with a GAN)."""
-        t0 = time.perf_counter()
-        digit = None if self.canvas.is_empty() else canvas_to_mnist(self.canvas.image(280))
-        self.last_input = digit
-        probs = self._classify(digit, t0)
-        self._last_probs = probs
-        self.judge_realness()
-        return probs
-
-    def _classify(self, digit: np.ndarray | None, t0: float) -> np.ndarray | None:
-        if digit is None:
-            self.model_input.clear()
-            self.bars.set_probabilities(None)
-            self.prediction.setText("–")
-            self.confidence.setText("")
-            self.classified.emit(None)
-            return None
-        self.model_input.set_grid(digit)
-        if self._model is None or self._spec is None or self._spec[1] != (1, 28, 28):
-            self.bars.set_placeholder("No classifier for 28×28 gray images yet" if self._model is not None
-                                      else "Train or load a CNN")
-            self.bars.set_probabilities(None)
-            return None
-        probs = _classify_one(self._model, digit)
-        self.bars.set_probabilities(probs)
-        top = int(np.argmax(probs))
-        self.prediction.setText(self._spec[2][top])
-        self.confidence.setText(f"{100 * probs[top]:.0f}% sure")
-        self.last_latency_ms = (time.perf_counter() - t0) * 1000
-        self.classified.emit(probs)
-        return probs
+    def _no_realness(self, text: str) -> None:
+        self.last_realness = None
+        self.realness.setValue(0)
+        self.realness.setFormat(text)
+        self.judged_real.emit(None)

@@ -3,7 +3,7 @@ enlarged view of any one sample; and, when a judge CNN scores the samples, the "
 generated images the judge is least sure about — with the class histogram of everything it scored.
 
 Because the noise is fixed, scrubbing the slider shows the same latent points as training goes on — the clearest
-picture of what the generator has learned.
+picture of what the generator has learned. Fed by the training session, an opened run and a followed run.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QCloseEvent, QColor, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QStackedWidget,
     QTabBar,
@@ -31,142 +29,18 @@ from PySide6.QtWidgets import (
 
 from gendisc.engine.imageio import encode_png, make_grid
 from gendisc.engine.train.reports import EpochReport, JudgeReport
+from gendisc.gui.session.follow import FollowedRun
+from gendisc.gui.session.runs import OpenedRun, RunsModel
+from gendisc.gui.session.training import TrainingJob, TrainingSession
+from gendisc.gui.widgets.enlarged_image import ENLARGE, EnlargedImageDialog
 from gendisc.gui.widgets.image_grid import ImageGrid
-from gendisc.gui.widgets.qimage import numpy_to_qimage
+from gendisc.gui.widgets.judge_view import JudgeView, for_display, hardest_captions
 
-__all__ = ["EnlargedImageDialog", "GalleryPanel"]
+__all__ = ["ENLARGE", "GalleryPanel"]
 
 MAX_HISTORY = 500  # 500 × 64 MNIST samples is about 25 MB; RGB 32×32 samples about 100 MB
-ENLARGE = 10
 PLACEHOLDER = "Train the GAN to see its samples here"
-JUDGE_PLACEHOLDER = ("No judge yet: with Training → GAN → Judge on, a CNN scores every epoch's samples and "
-                     "the ones it is least sure about appear here")
 SAMPLES_VIEW, HARDEST_VIEW = 0, 1
-
-
-def hardest_captions(report: JudgeReport) -> list[str]:
-    """One short caption per hardest sample: the class asked for (conditional GAN) → the judge's class, and its
-    confidence: ``3→5 41%``, or ``5? 41%`` for an unconditional GAN."""
-    names = report.class_names
-
-    def name(i: int) -> str:
-        return names[i] if 0 <= i < len(names) else str(i)
-
-    out = []
-    for i, (pred, conf) in enumerate(zip(report.hardest_pred, report.hardest_conf, strict=True)):
-        guess = f"{100 * float(conf):.0f}%"
-        if report.hardest_asked is not None:
-            out.append(f"{name(int(report.hardest_asked[i]))}→{name(int(pred))} {guess}")
-        else:
-            out.append(f"{name(int(pred))}? {guess}")
-    return out
-
-
-class ClassHistogram(QWidget):
-    """Vertical bars, one per class: how the judged samples spread over the classes, with a dashed line where every
-    bar would stand if they spread evenly. The mode-collapse meter: one tall bar and flat others is collapse."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._counts: np.ndarray | None = None
-        self._names: list[str] = []
-        self.setMinimumHeight(90)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(110)
-
-    def set_counts(self, counts: np.ndarray | None, names: list[str] | None = None) -> None:
-        self._counts = None if counts is None else np.asarray(counts, dtype=np.float64)
-        self._names = list(names) if names is not None else [str(i) for i in range(len(self._counts or []))]
-        if self._counts is not None and self._counts.sum() > 0:
-            shares = self._counts / self._counts.sum()
-            self.setToolTip("\n".join(f"{n}: {100 * s:.1f}%" for n, s in zip(self._names, shares, strict=False)))
-        self.update()
-
-    def shares(self) -> np.ndarray | None:
-        """The share of each class (sums to 1), or None."""
-        if self._counts is None or self._counts.sum() <= 0:
-            return None
-        return self._counts / self._counts.sum()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        pal = self.palette()
-        shares = self.shares()
-        fm = self.fontMetrics()
-        if shares is None:
-            painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No judge yet")
-            painter.end()
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        n = len(shares)
-        label_h = fm.height()
-        top, bottom = 4.0, self.height() - label_h - 2.0
-        width = self.width() / n
-        peak = max(float(shares.max()), 2.0 / n)   # an even spread fills half the height
-        bar = QColor(pal.color(QPalette.ColorRole.Highlight))
-        for i, share in enumerate(shares):
-            h = (bottom - top) * float(share) / peak
-            rect = QRectF(i * width + width * 0.15, bottom - h, width * 0.7, h)
-            painter.fillRect(rect, bar)
-            painter.setPen(pal.color(QPalette.ColorRole.WindowText))
-            painter.drawText(QRectF(i * width, bottom + 1, width, label_h), Qt.AlignmentFlag.AlignHCenter,
-                             fm.elidedText(self._names[i] if i < len(self._names) else str(i),
-                                           Qt.TextElideMode.ElideRight, int(width)))
-        even = bottom - (bottom - top) * (1.0 / n) / peak
-        line = QColor(pal.color(QPalette.ColorRole.WindowText))
-        line.setAlpha(140)
-        painter.setPen(QPen(line, 1, Qt.PenStyle.DashLine))
-        painter.drawLine(QPointF(0, even), QPointF(self.width(), even))
-        painter.end()
-
-
-class JudgeView(QWidget):
-    """The judge's verdict on one epoch: a summary line, the hardest samples with captions, the class histogram."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.report: JudgeReport | None = None
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.grid = ImageGrid()
-        self.grid.set_placeholder(JUDGE_PLACEHOLDER)
-        self.grid.setToolTip("The generated images the judge CNN is least sure about, least sure first.\n"
-                             "Caption: the class the generator was asked for → the judge's guess and its "
-                             "confidence. Click one to enlarge it.")
-        self.histogram_label = QLabel("Samples per class, as the judge reads them (dashed: an even spread)")
-        self.histogram_label.setWordWrap(True)
-        self.histogram = ClassHistogram()
-        self.histogram.setWhatsThis("The mode-collapse meter: how the scored samples spread over the classes. "
-                                    "Even bars (entropy near 1) mean the GAN draws every class; one tall bar means "
-                                    "it collapsed to one kind of image.")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.grid, 1)
-        layout.addWidget(self.histogram_label)
-        layout.addWidget(self.histogram)
-        self.show_verdict(None)
-
-    def show_verdict(self, report: JudgeReport | None, metrics: dict[str, float] | None = None,
-                     epoch: int | None = None) -> None:
-        self.report = report
-        if report is None:
-            self.grid.clear()
-            self.histogram.set_counts(None)
-            self.summary.setText("The judge is a CNN trained on the same images; it scores the samples after every "
-                                 "epoch.")
-            return
-        self.grid.set_images(_for_display(report.hardest), hardest_captions(report))
-        self.histogram.set_counts(report.histogram, list(report.class_names))
-        m = metrics or {}
-        parts = [f"<b>Epoch {epoch}</b>" if epoch is not None else "",
-                 f"{100 * m['judge_confident']:.0f}% recognised with ≥ 90% confidence" if "judge_confident" in m
-                 else "", f"class entropy {m['judge_entropy']:.2f}" if "judge_entropy" in m else "",
-                 f"FCD {m['judge_fcd']:.2f}" if "judge_fcd" in m else ""]
-        text = " · ".join(p for p in parts if p)
-        self.summary.setText(f"{text}<br><span style='font-size:small'>{report.n_scored} samples scored by the "
-                             f"judge: {report.judge}</span>")
 
 
 def _as_batch(images: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -189,43 +63,14 @@ def _as_batch(images: np.ndarray) -> tuple[np.ndarray, bool]:
     raise ValueError(f"expected N×H×W×C samples (C = 1 or 3) or one H×W(×3) grid, got shape {arr.shape}")
 
 
-def _for_display(batch: np.ndarray) -> np.ndarray:
-    """``N×H×W×1`` → ``N×H×W`` (what ImageGrid and QImage take for gray); RGB unchanged."""
-    return batch[..., 0] if batch.shape[3] == 1 else batch
-
-
-class EnlargedImageDialog(QDialog):
-    """One sample scaled up with crisp nearest-neighbour pixels; its epoch and index are in the title."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.epoch = 0
-        self.index = 0
-        self.image = np.zeros((0, 0), dtype=np.uint8)
-        self.label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(self.label)
-
-    def show_image(self, image: np.ndarray, epoch: int, index: int, count: int) -> None:
-        """Show ``image`` (``H×W`` or ``H×W×3`` uint8) enlarged ×10, sample ``index`` (0-based) of ``count``."""
-        self.epoch, self.index, self.image = epoch, index, np.array(image, copy=True)
-        qimg = numpy_to_qimage(self.image)
-        self.label.setPixmap(QPixmap.fromImage(qimg.scaled(
-            qimg.width() * ENLARGE, qimg.height() * ENLARGE,
-            Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation,
-        )))
-        self.setWindowTitle(f"Epoch {epoch} · sample {index + 1} of {count}")
-        self.adjustSize()
-
-
 class GalleryPanel(QWidget):
     """Sample grids from the GAN's fixed noise, one per epoch, with a slider through the history.
 
     With the slider at its right end the panel follows new epochs live; moved back, it stays on the epoch chosen.
     """
 
-    def __init__(self, parent: QWidget | None = None, max_history: int = MAX_HISTORY) -> None:
+    def __init__(self, training: TrainingSession, runs: RunsModel, follow: FollowedRun,
+                 parent: QWidget | None = None, max_history: int = MAX_HISTORY) -> None:
         super().__init__(parent)
         self._history: deque[tuple[int, np.ndarray, bool]] = deque(maxlen=max_history)  # (epoch, N×H×W×C, tiled)
         self._verdicts: dict[int, tuple[JudgeReport, dict[str, float]]] = {}   # epoch → the judge's verdict
@@ -273,6 +118,21 @@ class GalleryPanel(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addLayout(bar)
         self._sync_controls()
+
+        training.started.connect(self._on_started)
+        training.epoch.connect(self.add_epoch)
+        runs.opened.connect(self.show_run)
+        follow.started.connect(lambda kind, _folder: kind == "gan" and self.reset())
+        follow.samples.connect(self.add_samples)
+
+    def _on_started(self, job: TrainingJob) -> None:
+        if job.kind == "gan" and not job.resume:   # a continued run's history is already shown
+            self.reset()
+
+    def show_run(self, run: OpenedRun) -> None:
+        """A saved GAN run opened: its samples of every epoch (a CNN run leaves the gallery as it is)."""
+        if run.kind == "gan":
+            self.load_history(run.history)
 
     # ----------------------------------------------------------------- public API
     def add_samples(self, epoch: int, images: np.ndarray) -> None:
@@ -370,7 +230,7 @@ class GalleryPanel(QWidget):
             return
         if self.enlarged_dialog is None:
             self.enlarged_dialog = EnlargedImageDialog(self)
-        self.enlarged_dialog.show_image(_for_display(batch)[index], epoch, index, len(batch))
+        self.enlarged_dialog.show_image(for_display(batch)[index], epoch, index, len(batch))
         self.enlarged_dialog.show()
         self.enlarged_dialog.raise_()
 
@@ -379,9 +239,9 @@ class GalleryPanel(QWidget):
         self._shown = index
         epoch, batch, tiled = self._history[index]
         if tiled:
-            self.grid.set_grid(_for_display(batch)[0])
+            self.grid.set_grid(for_display(batch)[0])
         else:
-            self.grid.set_images(_for_display(batch))
+            self.grid.set_images(for_display(batch))
         entry = self._verdicts.get(epoch)
         self.judge_view.show_verdict(entry[0] if entry else None, entry[1] if entry else None, epoch)
         self._sync_controls()
@@ -393,7 +253,7 @@ class GalleryPanel(QWidget):
         if self.enlarged_dialog is None:
             self.enlarged_dialog = EnlargedImageDialog(self)
         epoch = self.current_epoch() or 0
-        self.enlarged_dialog.show_image(_for_display(verdict.hardest)[index], epoch, index, len(verdict.hardest))
+        self.enlarged_dialog.show_image(for_display(verdict.hardest)[index], epoch, index, len(verdict.hardest))
         self.enlarged_dialog.setWindowTitle(f"Epoch {epoch} · hardest sample {index + 1}: "
                                             f"{hardest_captions(verdict)[index]}")
         self.enlarged_dialog.show()

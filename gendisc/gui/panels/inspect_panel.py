@@ -1,40 +1,26 @@
 """Look inside the classifier: confusion matrix, worst mistakes, a feature map, saliency, activations, summary.
 
-The set-level views (confusion matrix, per-class accuracy, mistakes, the feature map) need a pass over the whole
-validation or test set: it runs in a background thread, only while the panel is visible, at most every few
-seconds while a CNN trains (:attr:`InspectPanel.min_interval_s`, stretched when a pass is slow). The drawing
-views (saliency, activations, the drawing's place on the map) need one image and run on the GUI thread, on one
-CPU thread, each time the draw panel classifies. All the numbers come from ``engine.evaluate``; this file only
-displays them.
+The set-level views (confusion matrix, per-class accuracy, mistakes, the feature map) show the passes of the
+session's :class:`~gendisc.gui.session.inspection.InspectionScheduler`, which runs them only while this panel is in
+sight. The drawing views (saliency, activations, the drawing's place on the map) need one image and run on the GUI
+thread, on one CPU thread, each time the draw panel classifies. All the numbers come from ``gendisc.engine.evaluate``;
+this file only displays them.
 """
 
 from __future__ import annotations
 
-import copy
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDockWidget,
-    QHBoxLayout,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from gendisc.engine.config import DataConfig
-from gendisc.engine.data import RawDataset
-from gendisc.gui.background import BackgroundCall
-from gendisc.gui.torch_threads import for_helpers
+from gendisc.gui.session.drawing import DrawingModel
+from gendisc.gui.session.inspection import InspectionScheduler, SetResult
+from gendisc.gui.session.live_models import LiveModels
+from gendisc.gui.threads.torch_threads import for_helpers
 from gendisc.gui.widgets.activation_view import ActivationView
 from gendisc.gui.widgets.confusion_matrix import ConfusionMatrix
 from gendisc.gui.widgets.feature_map import FeatureMap
@@ -43,80 +29,35 @@ from gendisc.gui.widgets.saliency_view import SaliencyView
 from gendisc.gui.widgets.summary_table import SummaryTable
 from gendisc.gui.widgets.titled import caption
 
-if TYPE_CHECKING:
-    from gendisc.engine.evaluate.inspect import Inspection
-
 CELL_LIMIT = 200       # images shown for one confusion cell (hardest first)
 MISTAKES = 48          # images in the worst-mistakes gallery
 
 
-@dataclass(frozen=True)
-class SetResult:
-    """An :class:`Inspection` with what it was computed on, as the background pass returns it."""
-
-    inspection: Inspection
-    images: np.ndarray          # uint8 N×H×W (gray) or N×H×W×3, for the galleries
-    class_names: tuple[str, ...]
-    set_title: str
-    seconds: float
-
-
-def _inspect_set(model: Any, images: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...],
-                 set_title: str) -> SetResult:
-    """The background pass (no Qt): normalise, run the snapshot over the set, gather the inspection."""
-    from gendisc.engine.data.tensors import normalize
-    from gendisc.engine.evaluate.inspect import inspect_classifier
-
-    t0 = time.perf_counter()
-    for_helpers()   # a helper thread beside the training thread (see gendisc.gui.torch_threads)
-    inspection = inspect_classifier(model, normalize(images), labels, len(class_names))
-    shown = images[..., 0] if images.shape[-1] == 1 else images
-    return SetResult(inspection, np.ascontiguousarray(shown), class_names, set_title, time.perf_counter() - t0)
-
-
 class InspectPanel(QWidget):
-    """Feed it with :meth:`set_model`, :meth:`set_dataset` and :meth:`set_drawing`; ``inspected(SetResult)`` is
-    emitted each time a set-level pass has been shown."""
+    """``inspected(SetResult)`` is emitted each time a set-level pass has been shown."""
 
     inspected = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, inspection: InspectionScheduler, live: LiveModels, drawing: DrawingModel,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.min_interval_s = 5.0
-        self._model: Any = None
-        self._names: tuple[str, ...] = ()
-        self._model_data: DataConfig | None = None
-        self._raw: RawDataset | None = None
-        self._data_cfg: DataConfig | None = None
-        self._drawing: np.ndarray | None = None
+        self.inspection, self.live, self.drawing_model = inspection, live, drawing
         self.result: SetResult | None = None
         self.cell_indices: np.ndarray = np.zeros(0, dtype=np.int64)   # the images of the selected cell, shown
         self.mistake_indices: np.ndarray = np.zeros(0, dtype=np.int64)
-        self.passes = 0                              # set-level passes started (the throttle's test reads it)
-        self._stale = True
-        self._urgent = False
-        self._call: BackgroundCall | None = None
-        self._last_start = -1e9
-        self._last_seconds = 0.0
         self._summary_of: Any = None
-        self._filters_stale = True       # the first layer's weights change only with the model
+        self._filters_of: Any = None     # the first layer's weights change only with the model
         self._exposed = True             # False while the dock is a background tab (Qt keeps it "visible")
-        self._snapshot: Any = None       # the copy of the model a running pass measures
-        self._measured: Any = None       # the copy the result shown was measured with (places the drawing)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setObjectName("InspectThrottle")
-        self._timer.timeout.connect(self._schedule)
 
         self.set_choice = QComboBox()
         self.set_choice.addItem("Validation set", "val")
         self.set_choice.addItem("Test set", "test")
         self.set_choice.setToolTip("The held-out images to measure the classifier on.")
-        self.set_choice.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.set_choice.currentIndexChanged.connect(lambda _i: inspection.set_which(self.set_choice.currentData()))
         self.status = caption("No classifier yet: train a CNN or load one in the Draw panel.")
         refresh = QPushButton("Refresh")
         refresh.setToolTip("Measure the classifier on the set again now.")
-        refresh.clicked.connect(self.refresh)
+        refresh.clicked.connect(inspection.refresh)
         head = QHBoxLayout()
         head.addWidget(self.set_choice)
         head.addStretch(1)
@@ -139,6 +80,14 @@ class InspectPanel(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
+
+        inspection.started.connect(lambda: self.status.setText(self.status.text().split(" · updating")[0]
+                                                               + " · updating…"))
+        inspection.inspected.connect(self._on_inspected)
+        inspection.problem.connect(self._show_problem)
+        live.changed.connect(self._on_model_changed)
+        drawing.changed.connect(self._update_drawing_views)
+        self._on_model_changed("classifier")
 
     # -- building the tabs ----------------------------------------------------------------------------------------
     def _build_confusion(self) -> QWidget:
@@ -187,124 +136,41 @@ class InspectPanel(QWidget):
         return box
 
     # -- inputs ---------------------------------------------------------------------------------------------------
-    def set_model(self, model: Any, class_names: tuple[str, ...] | list[str],
-                  data_config: DataConfig | None = None) -> None:
-        """Use ``model`` (a CPU classifier, read only; None for none) with ``class_names``; ``data_config`` is
-        the split it was trained with, when known (otherwise the dataset's current one is used)."""
-        names = tuple(class_names)
-        self.saliency.set_classes(names)
-        self._model, self._names, self._model_data = model, names, data_config
-        self._stale = self._filters_stale = True
-        self._schedule()
-        self._update_drawing_views()
+    def _model(self) -> Any:
+        model = self.live.classifier()
+        return None if model is None else model.module
 
-    def set_dataset(self, raw: RawDataset | None, data_config: DataConfig) -> None:
-        """The dataset and split whose held-out images are inspected."""
-        self._raw, self._data_cfg = raw, data_config
-        has_test = raw is not None and raw.test_images is not None
-        item = self.set_choice.model().item(1)
-        item.setEnabled(has_test)
-        if not has_test and self.set_choice.currentIndex() == 1:
-            self.set_choice.blockSignals(True)
-            self.set_choice.setCurrentIndex(0)
-            self.set_choice.blockSignals(False)
-        self.refresh()
+    def _names(self) -> tuple[str, ...]:
+        model = self.live.classifier()
+        return () if model is None else model.class_names
 
-    def set_drawing(self, digit: np.ndarray | None) -> None:
-        """The 28×28 image the classifier saw of the user's drawing (None: the canvas is empty)."""
-        self._drawing = None if digit is None else np.asarray(digit)
+    def _on_model_changed(self, role: str) -> None:
+        if role != "classifier":
+            return
+        self.saliency.set_classes(self._names())
         self._update_drawing_views()
 
     def drawing(self) -> np.ndarray | None:
-        return self._drawing
+        return self.drawing_model.digit()
 
-    def refresh(self) -> None:
-        """Measure the set again as soon as possible (not throttled)."""
-        self._stale = True
-        self._urgent = True
-        self._schedule()
+    def _sync_sets(self) -> None:
+        has_test = self.inspection.has_test_set()
+        self.set_choice.model().item(1).setEnabled(has_test)
+        index = self.set_choice.findData(self.inspection.which())
+        if index != self.set_choice.currentIndex():
+            self.set_choice.blockSignals(True)
+            self.set_choice.setCurrentIndex(index)
+            self.set_choice.blockSignals(False)
 
-    # -- the set-level pass ---------------------------------------------------------------------------------------
-    def is_busy(self) -> bool:
-        return self._call is not None
-
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        """Block until a running pass has finished (closing the window; tests)."""
-        if self._call is not None:
-            self._call.wait(timeout)
-
-    def _schedule(self) -> None:
-        if not self._stale or not self.is_shown() or self._call is not None:
-            return   # a hidden panel computes nothing; a running pass re-schedules when it is done
-        if not self._urgent:
-            interval = max(self.min_interval_s, 4 * self._last_seconds)
-            wait = self._last_start + interval - time.monotonic()
-            if wait > 0:
-                if not self._timer.isActive():
-                    self._timer.start(int(wait * 1000) + 1)
-                return
-        self._timer.stop()
-        self._start()
-
-    def _problem(self) -> str | None:
-        if self._model is None:
-            return "No classifier yet: train a CNN or load one in the Draw panel."
-        if self._raw is None or self._data_cfg is None:
-            return "Waiting for the dataset…"
-        if tuple(self._raw.class_names) != self._names:
-            return (f"The classifier knows other classes ({', '.join(self._names[:4])}…) than {self._raw.name} "
-                    f"({', '.join(self._raw.class_names[:4])}…): select its dataset to inspect it.")
-        return None
-
-    def _held_out(self) -> tuple[np.ndarray, np.ndarray, str]:
-        from gendisc.engine.data.tensors import split_indices
-
-        raw, cfg = self._raw, self._data_cfg
-        assert raw is not None and cfg is not None
-        if self.set_choice.currentData() == "test" and raw.test_images is not None:
-            assert raw.test_labels is not None
-            return raw.test_images, raw.test_labels, f"Test set of {raw.name}"
-        # the split the classifier was trained with, when the draw panel knows it
-        if self._model_data is not None and self._model_data.dataset == cfg.dataset:
-            cfg = self._model_data
-        _, val_idx = split_indices(len(raw.train_labels), cfg.val_fraction, cfg.split_seed)
-        return raw.train_images[val_idx], raw.train_labels[val_idx], f"Validation set of {raw.name}"
-
-    def _start(self) -> None:
-        self._stale = self._urgent = False
-        problem = self._problem()
-        if problem is not None:
-            self._show_problem(problem)
-            return
-        images, labels, title = self._held_out()
-        if len(labels) == 0:
-            self._show_problem(f"{title} is empty: choose a validation split or the test set.")
-            return
-        # the pass measures a copy: the draw panel keeps loading new weights into its model on this thread
-        snapshot = self._snapshot = copy.deepcopy(self._model).cpu().eval()
-        names = self._names
-        self._last_start = time.monotonic()
-        self.passes += 1
-        call = BackgroundCall(lambda: _inspect_set(snapshot, images, labels, names, title), self)
-        call.done.connect(self._on_done)
-        call.failed.connect(self._on_failed)
-        self._call = call.start()
-        self.status.setText(self.status.text().split(" · updating")[0] + " · updating…")
-
-    def _on_done(self, result: SetResult) -> None:
-        self._call = None
-        self._last_seconds = result.seconds
-        self.result, self._measured = result, self._snapshot
+    # -- the set-level results ------------------------------------------------------------------------------------
+    def _on_inspected(self, result: SetResult) -> None:
+        self.result = result
+        self._sync_sets()
         self._show_result(result)
         self.inspected.emit(result)
-        self._schedule()
-
-    def _on_failed(self, exc: BaseException, _details: str) -> None:
-        self._call = None
-        self._show_problem(f"Could not measure the classifier: {exc}")
-        self._schedule()
 
     def _show_problem(self, text: str) -> None:
+        self._sync_sets()
         self.status.setText(text)
         self.result = None
         self.matrix.clear()
@@ -323,7 +189,7 @@ class InspectPanel(QWidget):
         self.status.setText(f"{ins.n:,} images · accuracy {100 * ins.accuracy:.1f}% · loss {ins.loss:.3f} · "
                             f"{wrong:,} mistakes · {time.strftime('%H:%M:%S')}")
         self.status.setToolTip(f"{r.set_title}, measured in {r.seconds:.1f} s (updated at most every "
-                               f"{max(self.min_interval_s, 4 * r.seconds):.0f} s while a CNN trains).")
+                               f"{max(self.inspection.min_interval_s, 4 * r.seconds):.0f} s while a CNN trains).")
         self.matrix.set_matrix(ins.confusion, names)
         if self.matrix.selected() is not None:
             self.show_cell(*self.matrix.selected())
@@ -375,7 +241,7 @@ class InspectPanel(QWidget):
     def _drawing_tensor(self) -> Any:
         from gendisc.engine.data.tensors import normalize
 
-        return normalize(self._drawing[None])
+        return normalize(self.drawing()[None])
 
     def _update_drawing_views(self) -> None:
         """Recompute what the current tab shows about the drawing (only that: it runs on the GUI thread)."""
@@ -391,50 +257,50 @@ class InspectPanel(QWidget):
             self.feature_map.set_marker(None)
 
     def _drawing_ok(self) -> bool:
-        return self._drawing is not None and self._model is not None and self._drawing.shape == (28, 28) and \
-            len(self._names) > 0
+        digit = self.drawing()
+        return digit is not None and self._model() is not None and digit.shape == (28, 28) and len(self._names()) > 0
 
     def _update_map_marker(self) -> None:
         r = self.result
-        if r is None or self._drawing is None or r.inspection.n == 0:
+        if r is None or self.drawing() is None or r.inspection.n == 0:
             self.feature_map.set_marker(None)
             return
         from gendisc.engine.evaluate.inspect import features_and_logits
 
         for_helpers()
-        feats, logits = features_and_logits(self._measured, self._drawing_tensor())
+        feats, logits = features_and_logits(r.model, self._drawing_tensor())
         xy = r.inspection.pca.transform(feats.double().numpy())[0]
         self.feature_map.set_marker((float(xy[0]), float(xy[1])),
                                     f"your drawing ({r.class_names[int(logits.argmax())]})")
 
     def _update_saliency(self) -> None:
         if not self._drawing_ok():
-            self.saliency.clear("" if self._model is not None else "No classifier yet.")
+            self.saliency.clear("" if self._model() is not None else "No classifier yet.")
             return
         from gendisc.engine.evaluate.saliency import saliency
 
         for_helpers()
-        s = saliency(self._model, self._drawing_tensor(), self.saliency.target())
-        self.saliency.show_saliency(self._drawing, s)
+        s = saliency(self._model(), self._drawing_tensor(), self.saliency.target())
+        self.saliency.show_saliency(self.drawing(), s)
 
     def _update_activations(self) -> None:
-        if self._model is None:
+        model = self._model()
+        if model is None:
             return
         from gendisc.engine.evaluate.activations import activations, first_layer_filters
 
-        if self._filters_stale:
-            self.activations.show_filters(first_layer_filters(self._model))
-            self._filters_stale = False
+        if self._filters_of is not model:
+            self.activations.show_filters(first_layer_filters(model))
+            self._filters_of = model
         if not self._drawing_ok():
             self.activations.clear_layers("Draw a digit in the Draw panel to see what each convolution block "
                                           "makes of it.")
             return
         for_helpers()
-        layers = activations(self._model, self._drawing_tensor())
-        self.activations.show_layers(layers)
+        self.activations.show_layers(activations(model, self._drawing_tensor()))
 
     def _update_summary(self) -> None:
-        model = self._model
+        model = self._model()
         if model is None:
             self.summary.clear()
             self._summary_of = None
@@ -443,9 +309,8 @@ class InspectPanel(QWidget):
             return
         from gendisc.engine.evaluate.summary import summarize
 
-        shape = (1, 28, 28) if self._raw is None else self._raw.image_shape
         for_helpers()
-        self.summary.show_summary(summarize(model, shape))
+        self.summary.show_summary(summarize(model, self.live.classifier().image_shape))
         self._summary_of = model
 
     # -- visibility -----------------------------------------------------------------------------------------------
@@ -457,90 +322,20 @@ class InspectPanel(QWidget):
         """Follow the dock's ``visibilityChanged``: a tabbed dock behind another stays visible to Qt, only moved
         out of sight, so ``showEvent``/``hideEvent`` alone would keep a hidden panel computing."""
         self._exposed = exposed
+        self.inspection.set_active(self.is_shown())
         if exposed:
-            self._schedule()
             self._update_drawing_views()
-        else:
-            self._timer.stop()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._schedule()
+        self.inspection.set_active(self.is_shown())
         self._update_drawing_views()
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self._timer.stop()   # nothing is computed for a hidden panel
+        self.inspection.set_active(False)   # nothing is computed for a hidden panel
         super().hideEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._timer.stop()
-        self.wait_idle()
+        self.inspection.set_active(False)
+        self.inspection.wait_idle()
         super().closeEvent(event)
-
-
-class _WaitOnClose(QObject):
-    """Lets a running set-level pass finish before the window closes (it holds a snapshot of the model)."""
-
-    def __init__(self, panel: InspectPanel, parent: QObject) -> None:
-        super().__init__(parent)
-        self._panel = panel
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close:
-            self._panel.wait_idle(30)
-        return False
-
-
-def _model_data_config(draw_panel: Any) -> DataConfig | None:
-    """The split the draw panel's classifier was trained with, when it knows (its config travels with it)."""
-    spec = getattr(draw_panel.model(), "_gendisc_spec", None)
-    cfg = spec[0] if isinstance(spec, tuple) and spec else None
-    return getattr(cfg, "data", None)
-
-
-def install_inspect_panel(window: QMainWindow) -> InspectPanel:
-    """Add the Inspect dock to the main window (tabbed with Samples) and wire it to the draw and dataset panels.
-
-    Call it once the panels exist; with the View menu already built the dock's toggle is added to it, otherwise
-    it is in ``window.docks`` for the menu to pick up.
-    """
-    panel = InspectPanel()
-    panel.set_exposed(False)   # until the dock says it is in sight
-    dock = QDockWidget("Inspect", window)
-    dock.setObjectName("InspectDock")
-    dock.setWidget(panel)
-    dock.visibilityChanged.connect(panel.set_exposed)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-    docks: dict[str, QDockWidget] = getattr(window, "docks", {})
-    if not window.restoreDockWidget(dock):   # where the user left it last time, if the window state knows
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        if "Samples" in docks:
-            window.tabifyDockWidget(docks["Samples"], dock)
-            docks["Samples"].raise_()
-    view = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
-    if isinstance(view, QMenu):
-        before = next((a for a in view.actions() if a.isSeparator()), None)
-        view.insertAction(before, dock.toggleViewAction())
-    docks["Inspect"] = dock
-    window.inspect_panel = panel   # type: ignore[attr-defined]
-
-    draw, data = window.draw_panel, window.dataset_panel   # type: ignore[attr-defined]
-
-    def on_model() -> None:
-        panel.set_model(draw.model(), draw.class_names(), _model_data_config(draw))
-
-    def on_data() -> None:
-        panel.set_dataset(data.dataset(), data.data_config())
-
-    draw.model_changed.connect(on_model)
-    draw.classified.connect(lambda _probs: panel.set_drawing(draw.last_input))
-    data.dataset_changed.connect(lambda _key: on_data())
-    data.val_split.valueChanged.connect(lambda _v: on_data())
-    if data.dataset() is not None:
-        on_data()
-    if draw.model() is not None:
-        on_model()
-    window.installEventFilter(_WaitOnClose(panel, window))
-    return panel

@@ -14,7 +14,7 @@ Images are rendered on the GUI thread with one CPU thread (a few milliseconds fo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -38,16 +38,11 @@ from PySide6.QtWidgets import (
 )
 
 from gendisc.engine.imageio import encode_apng, encode_png, make_grid, upscale
-from gendisc.gui.torch_threads import for_helpers
+from gendisc.gui.session.live_models import LiveModels
+from gendisc.gui.threads.torch_threads import for_helpers
 from gendisc.gui.widgets.image_grid import ImageGrid
 
-if TYPE_CHECKING:
-    from gendisc.engine.config import GanConfig
-    from gendisc.engine.inference.loading import LoadedGan
-    from gendisc.engine.train.reports import WeightsReport
-    from gendisc.gui.main_window import MainWindow
-
-__all__ = ["LatentPanel", "install_latent_panel"]
+__all__ = ["LatentPanel"]
 
 N_SLIDERS = 6            # latent coordinates with a slider
 SLIDER_RANGE = 300       # slider units per side: ±3.00 standard deviations
@@ -73,10 +68,11 @@ class LatentPanel(QWidget):
     rendered = Signal()
     generator_changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, live: LiveModels, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._renderer: Any = None   # engine.latent.LatentRenderer, built lazily (torch loads after the window)
-        self._spec: tuple[GanConfig, tuple[int, int, int], tuple[str, ...]] | None = None
+        self.live = live
+        self._renderer: Any = None   # LatentRenderer of the live generator (torch loads after the window)
+        self._generator: Any = None  # the live model it renders
         self.error_box: QMessageBox | None = None
         self.last_images: np.ndarray | None = None   # uint8 N×H×W×C of the view shown
         self.last_grid: np.ndarray | None = None     # the tiled image shown
@@ -133,6 +129,8 @@ class LatentPanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(bottom)
         self._sync_enabled()
+        live.changed.connect(self._on_model_changed)
+        self._on_model_changed("generator")
 
     # -- pages ----------------------------------------------------------------------------------------------------
     def _class_combo(self, tip: str) -> QComboBox:
@@ -249,35 +247,22 @@ class LatentPanel(QWidget):
         return self._renderer is not None and self._renderer.n_classes > 0
 
     def class_names(self) -> tuple[str, ...]:
-        return self._spec[2] if self._spec is not None else ()
+        return self._generator.class_names if self._generator is not None else ()
 
-    def set_gan_spec(self, cfg: GanConfig, image_shape: tuple[int, int, int], class_names: tuple[str, ...]) -> None:
-        """Describe the GAN about to train, so its published generator can be rebuilt here."""
-        self._spec = (cfg, tuple(image_shape), tuple(class_names))
-
-    def update_weights(self, report: WeightsReport) -> None:
-        """Take the latest generator weights of the GAN in training (``G.*`` keys) and redraw."""
-        if report.kind != "gan" or self._spec is None or not any(k.startswith("G.") for k in report.state):
+    def _on_model_changed(self, role: str) -> None:
+        """A new generator, or new weights of the one in training: redrawn now, or when the panel is shown."""
+        if role != "generator":
             return
         from gendisc.engine.inference.latent import LatentRenderer
-        from gendisc.engine.inference.loading import load_state
-        from gendisc.engine.models.build import build_gan
 
-        for_helpers()   # the GUI thread runs torch on one core (see gendisc.gui.torch_threads)
-        cfg, shape, names = self._spec
-        g = self._renderer.generator if self._renderer is not None else None
-        fresh = g is None or getattr(g, "_gendisc_spec", None) != self._spec
-        if fresh:
-            g, _ = build_gan(cfg, shape, len(names))
-            g._gendisc_spec = self._spec
-        try:
-            load_state(g, report.state, "G")
-        except (RuntimeError, KeyError) as exc:   # weights of another model than described: say so, keep the old
-            self.source.setText(f"Cannot show this GAN's generator: {str(exc).splitlines()[0]}")
+        model = self.live.generator()
+        if model is None:
             return
+        fresh = self._generator is None or self._generator.module is not model.module
+        self._generator = model
         if fresh:
-            self._set_renderer(LatentRenderer(g.eval()))
-        self.source.setText(f"Generator of the GAN in training (step {report.step:,}).")
+            self._set_renderer(LatentRenderer(model.module))
+        self.source.setText(f"{model.describe('Generator of the GAN')}.")
         if self.isVisible():
             self.render()
         else:   # tabbed away: no work on the GUI thread once a second; drawn when shown
@@ -285,28 +270,12 @@ class LatentPanel(QWidget):
 
     def load_run(self, run_dir: str | Path) -> bool:
         """Explore the generator saved in a GAN run folder; a bad folder gets a dialog and changes nothing."""
-        from gendisc.engine.errors import GenDiscError
-        from gendisc.engine.inference.loading import load_gan
-
-        for_helpers()
-        try:
-            loaded = load_gan(run_dir)
-        except GenDiscError as exc:
-            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load GAN", str(exc), parent=self)
+        problem = self.live.load_run(str(run_dir), "gan")
+        if problem is not None:
+            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load GAN", problem, parent=self)
             self.error_box.open()
             return False
-        self.use_gan(loaded, Path(run_dir).name)
         return True
-
-    def use_gan(self, loaded: LoadedGan, run_name: str) -> None:
-        """Explore the generator of a GAN already loaded from the run folder ``run_name``."""
-        from gendisc.engine.inference.latent import LatentRenderer
-
-        self._spec = (loaded.cfg, loaded.image_shape, loaded.class_names)
-        loaded.generator._gendisc_spec = self._spec
-        self._set_renderer(LatentRenderer(loaded.generator))
-        self.source.setText(f"Generator of the GAN saved in {run_name} (step {loaded.step:,}).")
-        self.render()
 
     def _set_renderer(self, renderer: Any) -> None:
         self._renderer = renderer
@@ -437,6 +406,7 @@ class LatentPanel(QWidget):
             return None
         self._stale = False
         z, labels, cols = self.view_latents()
+        for_helpers()   # the GUI thread runs torch on one core (see gendisc.gui.threads.torch_threads)
         images = self._renderer.render(z, labels)
         grid = make_grid(images, cols=cols)
         self.last_images, self.last_grid = images, grid
@@ -504,80 +474,3 @@ class LatentPanel(QWidget):
         except (OSError, ValueError) as exc:
             self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", f"{path}: {exc}", parent=self)
             self.error_box.open()
-
-
-# -- main-window integration ----------------------------------------------------------------------------------------
-def install_latent_panel(window: MainWindow) -> LatentPanel:
-    """Add the Latent dock (tabbed with Samples) and wire the GAN views and the judge to the training session:
-
-    * a GAN job starting tells the latent and draw panels how to rebuild its generator and discriminator from
-      the weights the worker publishes (``session.weights`` then feeds both panels);
-    * a CNN finishing on a dataset becomes the automatic judge of the next GANs on that dataset;
-    * a GAN run opened with File → Open run can be explored with Load GAN… in the panel.
-
-    A "Latent" dock the window already made is reused; otherwise one is added where the saved window state puts
-    it, or tabbed with Samples, and its toggle goes into the View menu when that exists. Returns the panel (also
-    kept as ``window.latent_panel``).
-    """
-    from PySide6.QtWidgets import QDockWidget, QMenu
-
-    panel = LatentPanel()
-    window.latent_panel = panel
-    dock = window.docks.get("Latent")
-    if dock is None:
-        dock = QDockWidget("Latent", window)
-        dock.setObjectName("LatentDock")
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        if not window.restoreDockWidget(dock):   # where the user left it last time, if the window state knows
-            window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-            if "Samples" in window.docks:
-                window.tabifyDockWidget(window.docks["Samples"], dock)
-                window.docks["Samples"].raise_()
-        view = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
-        if isinstance(view, QMenu):
-            before = next((a for a in view.actions() if a.isSeparator()), None)
-            view.insertAction(before, dock.toggleViewAction())
-        window.docks["Latent"] = dock
-    dock.setWidget(panel)
-    session = window.session
-
-    def on_started(kind: str) -> None:
-        job = session.job(kind)
-        if kind != "gan" or job is None:
-            return
-        spec = gan_spec_of_job(window, job)
-        if spec is not None:
-            panel.set_gan_spec(*spec)
-            window.draw_panel.set_gan_spec(*spec)
-
-    def on_finished(report: Any) -> None:
-        job = session.job(report.kind)
-        if report.kind == "cnn" and job is not None and report.run_dir:
-            window.training_panel.note_cnn_run(job.cfg.data.dataset, report.run_dir)
-
-    session.started.connect(on_started)
-    session.weights.connect(panel.update_weights)
-    session.finished.connect(on_finished)
-    return panel
-
-
-def gan_spec_of_job(window: MainWindow, job: Any) -> tuple[GanConfig, tuple[int, int, int], tuple[str, ...]] | None:
-    """Config, image shape and class names of a GAN job: from its checkpoint when it resumes, else the dataset."""
-    from gendisc.engine.errors import GenDiscError
-
-    if job.resume:
-        from gendisc.engine.models.build import variant_from_checkpoint
-        from gendisc.engine.runs.folder import RunFolder
-
-        try:
-            tensors, meta = RunFolder(job.run_dir).load_checkpoint()
-            names = tuple(meta["class_names"])
-            return variant_from_checkpoint(job.cfg, tensors, len(names)), tuple(meta["image_shape"]), names
-        except (GenDiscError, KeyError):
-            return None
-    info = window.dataset_panel.current_info()
-    if info is None:
-        return None
-    return job.cfg, tuple(info.image_shape), tuple(info.class_names)

@@ -3,17 +3,14 @@
 
 Reports append to bounded per-series buffers and mark the series dirty; a single-shot 100 ms timer redraws the
 dirty curves, so the plots repaint at most about ten times a second however fast reports arrive, and not at all
-while the panel is hidden or idle. The views follow the data in steps (:mod:`gui.widgets.stepped_range`), not
+while the panel is hidden or idle. The views follow the data in steps (:mod:`gendisc.gui.widgets.stepped_range`), not
 with pyqtgraph's auto-range, so the axes are re-rendered only when a range grows.
 """
 
 from __future__ import annotations
 
 import csv
-import html
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +32,23 @@ from PySide6.QtWidgets import (
 )
 
 from gendisc.engine.train.reports import EpochReport, StepReport
+from gendisc.gui.session.follow import FollowedRun
+from gendisc.gui.session.runs import OpenedRun, RunsModel
+from gendisc.gui.session.training import TrainingJob, TrainingSession
+from gendisc.gui.widgets.plot_series import SMOOTH_WEIGHT, Series, finite_bounds
+from gendisc.gui.widgets.plot_specs import (
+    BY_NAME,
+    FIXED_Y,
+    FOLLOW_Y,
+    JUDGE_PLOTS,
+    PLACEHOLDERS,
+    PLOTS,
+    SPECS,
+    X_AHEAD,
+    X_LEADERS,
+    SeriesSpec,
+)
+from gendisc.gui.widgets.plot_style import short_judge, shrinkable_title, style_symbols, title_html
 from gendisc.gui.widgets.stepped_range import follow_range
 
 __all__ = ["PlotsPanel"]
@@ -44,167 +58,7 @@ REDRAW_MS = 100
 CPU_TRAINING_REDRAW_MS = 1000   # while a model trains on the CPU (see PlotsPanel.set_cpu_training)
 TWO_COLUMNS_MIN_WIDTH = 512   # a panel narrower than this (a small screen's window) stacks the plots in one column
 ONE_COLUMN_PLOT_HEIGHT = 210  # and scroll, each this tall
-SMOOTH_WEIGHT = 0.9  # EMA weight of the previous value: about ten reports of memory, enough to calm GAN losses
 KINDS = ("gan", "cnn")
-
-
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    """One named series: which report and key feed it, which plot shows it and how."""
-
-    name: str
-    kind: str
-    source: str          # "step" (StepReport.losses) or "epoch" (EpochReport.metrics)
-    key: str
-    plot: str
-    label: str | None    # legend entry; None keeps the legend short (epoch means share their curve's colour)
-    color: str
-    scale: float = 1.0   # display only: stored values stay as the engine reported them
-
-
-# Mid-luminance colours that read on both a white and a near-black canvas, and stay distinct for most colour-blind
-# viewers (blue / orange / green / purple, after the Okabe-Ito and Tableau palettes).
-_BLUE, _ORANGE, _GREEN, _PURPLE, _TEAL = "#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a"
-
-_SPECS: tuple[_Spec, ...] = (
-    _Spec("loss_d", "gan", "step", "loss_d", "gan_loss", "D loss", _ORANGE),
-    _Spec("loss_g", "gan", "step", "loss_g", "gan_loss", "G loss", _BLUE),
-    _Spec("d_real", "gan", "step", "d_real", "gan_prob", "D(x)", _GREEN),
-    _Spec("d_fake", "gan", "step", "d_fake", "gan_prob", "D(G(z))", _PURPLE),
-    _Spec("epoch_loss_d", "gan", "epoch", "loss_d", "gan_loss", None, _ORANGE),
-    _Spec("epoch_loss_g", "gan", "epoch", "loss_g", "gan_loss", None, _BLUE),
-    _Spec("epoch_d_real", "gan", "epoch", "d_real", "gan_prob", None, _GREEN),
-    _Spec("epoch_d_fake", "gan", "epoch", "d_fake", "gan_prob", None, _PURPLE),
-    _Spec("judge_confident", "gan", "epoch", "judge_confident", "gan_judge", "confident ≥ 0.9", _GREEN, scale=100.0),
-    _Spec("judge_entropy", "gan", "epoch", "judge_entropy", "gan_judge", "class entropy", _PURPLE, scale=100.0),
-    _Spec("judge_fcd", "gan", "epoch", "judge_fcd", "gan_fcd", "FCD", _ORANGE),
-    _Spec("train_loss", "cnn", "step", "train_loss", "cnn_loss", "train loss", _BLUE),
-    _Spec("val_loss", "cnn", "epoch", "val_loss", "cnn_loss", "validation loss", _ORANGE),
-    _Spec("val_acc", "cnn", "epoch", "val_acc", "cnn_acc", "validation accuracy", _TEAL, scale=100.0),
-)
-_BY_NAME = {spec.name: spec for spec in _SPECS}
-
-# plot key → (row, column, title, y label); a model's rows share its step axis.
-_PLOTS = {
-    "gan_loss": (0, 0, "GAN · losses", "loss"),
-    "gan_prob": (0, 1, "GAN · discriminator outputs", "mean D"),
-    "gan_judge": (1, 0, "GAN · judged by a CNN", "% of samples"),
-    "gan_fcd": (1, 1, "GAN · Fréchet classifier distance", "FCD (lower is better)"),
-    "cnn_loss": (2, 0, "CNN · loss", "loss"),
-    "cnn_acc": (2, 1, "CNN · validation accuracy", "accuracy (%)"),
-}
-_JUDGE_PLOTS = ("gan_judge", "gan_fcd")
-_X_LEADERS = {"gan": "gan_loss", "cnn": "cnn_loss"}   # a model's plots share the leader's step axis
-# y ranges: followed (floor, ceiling when the data lies within them) or fixed
-_FOLLOW_Y = {"gan_loss": (0.0, None), "gan_fcd": (0.0, None), "cnn_loss": (0.0, None), "cnn_acc": (0.0, 100.0)}
-_FIXED_Y = {"gan_prob": (0.0, 1.0), "gan_judge": (0.0, 100.0)}
-X_AHEAD = 0.25   # room ahead of the newest step when the step axis grows: it grows by at least a quarter
-# two short lines: a placeholder must fit the narrowest plot (one column in a small window, ~200 px)
-_PLACEHOLDERS = {"gan_judge": "A CNN judges the GAN's\nsamples every epoch",
-                 "gan_fcd": "Distance to real images,\nin the judge's features"}
-
-
-class _Series:
-    """A bounded ring buffer of (step, value) points and the running EMA of the values, for the smoothed view.
-
-    The points live in a NumPy array twice the capacity long: appends fill it, and when it is full the newest
-    ``capacity`` points move back to the front. Each append is amortised O(1) and every series is one contiguous
-    slice, so a redraw costs a copy, not a Python loop over 20,000 points.
-    """
-
-    _X, _Y, _SMOOTH, _ACC, _COUNT = range(5)  # rows; the EMA state per point lets a rollback resume it exactly
-
-    __slots__ = ("_buf", "_capacity", "_end", "_start")
-
-    def __init__(self, capacity: int) -> None:
-        if capacity < 1:
-            raise ValueError(f"a series must hold at least one point, got capacity {capacity}")
-        self._capacity = capacity
-        self._buf = np.empty((5, 2 * capacity), dtype=np.float64)
-        self._start = self._end = 0
-
-    def __len__(self) -> int:
-        return self._end - self._start
-
-    def append(self, step: float, value: float) -> None:
-        if self._end > self._start and step <= self._buf[self._X, self._end - 1]:
-            # A resumed run re-reports steps: its new values replace the old ones from that step on.
-            self._end = self._start + int(np.searchsorted(self._buf[self._X, self._start:self._end], step))
-        if self._end == self._buf.shape[1]:
-            n = self._end - self._start
-            self._buf[:, :n] = self._buf[:, self._start:self._end]
-            self._start, self._end = 0, n
-        acc, count = (self._buf[self._ACC, self._end - 1], self._buf[self._COUNT, self._end - 1]) \
-            if self._end > self._start else (0.0, 0.0)
-        if math.isfinite(value):
-            acc, count = SMOOTH_WEIGHT * acc + (1.0 - SMOOTH_WEIGHT) * value, count + 1
-            smooth = acc / (1.0 - SMOOTH_WEIGHT**count)  # debiased, so the curve starts at the first value
-        else:
-            smooth = math.nan  # a NaN shows as a gap and does not poison the average that follows
-        self._buf[:, self._end] = (step, value, smooth, acc, count)
-        self._end += 1
-        self._start = max(self._start, self._end - self._capacity)
-
-    def clear(self) -> None:
-        self._start = self._end = 0
-
-    def arrays(self, smoothed: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the steps and the values (or their EMA): safe to keep while the buffer moves on."""
-        view = self._buf[:, self._start:self._end]
-        return view[self._X].copy(), view[self._SMOOTH if smoothed else self._Y].copy()
-
-
-def _finite_bounds(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float] | None:
-    """(x0, x1, y0, y1) of the points with a finite value; None if there is none (NaNs are drawn as gaps)."""
-    keep = np.isfinite(y)
-    if not keep.any():
-        return None
-    x, y = x[keep], y[keep]
-    return float(x.min()), float(x.max()), float(y.min()), float(y.max())
-
-
-def _style_symbols(item: pg.PlotDataItem, brush: object, pen: object) -> None:
-    item.setSymbolBrush(brush)
-    item.setSymbolPen(pen)
-    # The legend draws its sample from the scatter's own options, which an empty curve has not received yet.
-    item.scatter.setBrush(brush)
-    item.scatter.setPen(pen)
-    item.scatter.setSize(item.opts["symbolSize"])
-
-
-def _short_judge(name: str, limit: int = 30) -> str:
-    """The judge's name without its accuracy, elided: a plot title must not widen its column."""
-    head = name.split(" · ")[0].split(" (")[0]
-    return head if len(head) <= limit else head[:limit - 1] + "…"
-
-
-def _shrinkable_title(plot: pg.PlotItem) -> None:
-    """Let the plot's title ask for no width: by default a title (with its legend) as wide as the column makes
-    the layout wider than a narrow window's centre, and the right-hand column is cut off. pyqtgraph resets a
-    label's minimum to its text at every resize, so the reset itself is wrapped."""
-    label = plot.titleLabel
-    reset = label.updateMin
-
-    def update_min() -> None:
-        reset()
-        label.setMinimumWidth(0)
-        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, label._sizeHint[Qt.SizeHint.MinimumSize][1])
-
-    label.updateMin = update_min
-    update_min()
-
-
-def _title_html(key: str, title: str, text: QColor, muted: QColor, note: str = "") -> str:
-    """The plot's title with its legend inline, in the curves' colours: a legend box would cover the curves."""
-    entries = [f"<span style='color:{spec.color}'>{'●' if spec.source == 'epoch' else '━'} {spec.label}</span>"
-               for spec in _SPECS if spec.plot == key and spec.label]
-    if key in ("gan_loss", "gan_prob"):
-        entries.append(f"<span style='color:{muted.name()}'>● epoch mean</span>")
-    legend = "&nbsp;&nbsp;".join(entries) if len(entries) > 1 else ""
-    head = f"<b style='color:{text.name()}'>{title}</b>"
-    if note and not legend:   # the second line is free: the note goes there, not beside the title
-        return head + f"<br><span style='color:{muted.name()}; font-size:9pt'>{html.escape(note)}</span>"
-    return head + (f"<br><span style='font-size:9pt'>{legend}</span>" if legend else "")
 
 
 class PlotsPanel(QWidget):
@@ -218,13 +72,14 @@ class PlotsPanel(QWidget):
     epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage).
     """
 
-    def __init__(self, parent: QWidget | None = None, max_points: int = MAX_POINTS) -> None:
+    def __init__(self, training: TrainingSession, runs: RunsModel, follow: FollowedRun,
+                 parent: QWidget | None = None, max_points: int = MAX_POINTS) -> None:
         super().__init__(parent)
-        self._series = {spec.name: _Series(max_points) for spec in _SPECS}
+        self._series = {spec.name: Series(max_points) for spec in SPECS}
         self._dirty: set[str] = set()
         self._judge_name = ""
-        self._bounds: dict[str, tuple[float, float, float, float] | None] = {spec.name: None for spec in _SPECS}
-        self._following: dict[str, set[str]] = {key: set() for key in _PLOTS}   # "x", "y": follows new points
+        self._bounds: dict[str, tuple[float, float, float, float] | None] = {spec.name: None for spec in SPECS}
+        self._following: dict[str, set[str]] = {key: set() for key in PLOTS}   # "x", "y": follows new points
         self._refit: set[str] = set()   # kinds whose ranges fit their data afresh at the next follow
 
         self.redraw_timer = QTimer(self)
@@ -260,9 +115,9 @@ class PlotsPanel(QWidget):
         for column in (0, 1):   # equal columns, whatever the titles
             self.graphics.ci.layout.setColumnStretchFactor(column, 1)
         self._plots: dict[str, pg.PlotItem] = {}
-        for key, (row, col, _title, _ylabel) in _PLOTS.items():
+        for key, (row, col, _title, _ylabel) in PLOTS.items():
             plot = self.graphics.addPlot(row=row, col=col)
-            _shrinkable_title(plot)
+            shrinkable_title(plot)
             for side in ("left", "bottom"):   # an axis that did not change is drawn from a pixmap, not re-rendered
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 # losses under 1 read 0.2, not "200" beside "loss (x0.001)"
@@ -272,10 +127,10 @@ class PlotsPanel(QWidget):
             # a drag or a wheel zoom stops following on the axes it moved; Reset zoom follows again
             plot.getViewBox().sigRangeChangedManually.connect(lambda mask, key=key: self._on_user_range(key, mask))
             self._plots[key] = plot
-        # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads (_X_LEADERS).
+        # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads (X_LEADERS).
         self._plots["gan_prob"].setXLink(self._plots["gan_loss"])
         self._plots["cnn_acc"].setXLink(self._plots["cnn_loss"])
-        for key in _JUDGE_PLOTS:
+        for key in JUDGE_PLOTS:
             self._plots[key].setXLink(self._plots["gan_loss"])
         self._plots["gan_judge"].setToolTip(
             "The judge is a CNN trained on the same dataset (yours, or one trained for the purpose).\n"
@@ -290,7 +145,7 @@ class PlotsPanel(QWidget):
         self._half.hide()
 
         self._curves: dict[str, pg.PlotDataItem] = {}
-        for spec in _SPECS:
+        for spec in SPECS:
             self._curves[spec.name] = self._plots[spec.plot].plot(
                 [], [], name=spec.label, antialias=True, connect="finite", **self._curve_style(spec)
             )
@@ -300,7 +155,7 @@ class PlotsPanel(QWidget):
         self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
         for key, plot in self._plots.items():
             model = "GAN" if key.startswith("gan") else "CNN"
-            text = QGraphicsSimpleTextItem(_PLACEHOLDERS.get(key, f"Train the {model}\nto see its curves"),
+            text = QGraphicsSimpleTextItem(PLACEHOLDERS.get(key, f"Train the {model}\nto see its curves"),
                                            plot.getViewBox())
             text.setZValue(10)
             self._placeholders[key] = text
@@ -318,6 +173,28 @@ class PlotsPanel(QWidget):
         self._columns = 2
         layout.addWidget(self.scroll, 1)
         self._apply_palette()
+
+        self.training = training
+        training.started.connect(self._on_started)
+        training.device.connect(lambda device_type, _name: self.set_cpu_training(device_type == "cpu"))
+        training.state_changed.connect(lambda: training.is_running() or self.set_cpu_training(False))
+        training.step.connect(self.add_step)
+        training.epoch.connect(self.add_epoch)
+        training.finished.connect(lambda _r: self.redraw())   # the last points with the word "done", not later
+        runs.opened.connect(self.show_run)
+        follow.started.connect(lambda kind, _folder: self.reset(kind))
+        follow.records.connect(self.add_records)
+
+    # ----------------------------------------------------------------- what the session says
+    def _on_started(self, job: TrainingJob) -> None:
+        if not job.resume:   # a continued run's history is already shown
+            self.reset(job.kind)
+
+    def show_run(self, run: OpenedRun) -> None:
+        """A saved run opened: its curves replace the model's, with its judge named."""
+        self.load_history(run.kind, [], run.records)
+        if run.judge_name:
+            self.set_judge_name(run.judge_name)
 
     # ----------------------------------------------------------------- public API
     def add_step(self, report: StepReport) -> None:
@@ -344,7 +221,7 @@ class PlotsPanel(QWidget):
         if name != self._judge_name:
             self._judge_name = name
             self._apply_titles()
-            for key in _JUDGE_PLOTS:
+            for key in JUDGE_PLOTS:
                 tip = self._plots[key].toolTip().split("\n\nJudge: ")[0]
                 self._plots[key].setToolTip(tip + (f"\n\nJudge: {name}" if name else ""))
 
@@ -377,7 +254,7 @@ class PlotsPanel(QWidget):
         return self._series[name].arrays()
 
     def series_names(self) -> list[str]:
-        return [spec.name for spec in _SPECS]
+        return [spec.name for spec in SPECS]
 
     def curve(self, name: str) -> pg.PlotDataItem:
         """The plot item that draws a series (what is on screen, after the next redraw)."""
@@ -396,7 +273,7 @@ class PlotsPanel(QWidget):
         with open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["series", "step", "value"])
-            for spec in _SPECS:
+            for spec in SPECS:
                 xs, ys = self._series[spec.name].arrays()
                 rows = zip(xs.tolist(), ys.tolist(), strict=True)
                 writer.writerows((spec.name, int(x) if x.is_integer() else repr(x), repr(y)) for x, y in rows)
@@ -412,11 +289,11 @@ class PlotsPanel(QWidget):
         self.redraw_timer.stop()
         smoothed = self.smooth_box.isChecked()
         for name in self._dirty:
-            spec = _BY_NAME[name]
+            spec = BY_NAME[name]
             x, y = self._series[name].arrays(smoothed and spec.source == "step")
             y = y * spec.scale if spec.scale != 1.0 else y
             self._curves[name].setData(x, y)
-            self._bounds[name] = _finite_bounds(x, y)
+            self._bounds[name] = finite_bounds(x, y)
         self._dirty.clear()
         self._follow()
         for key, text in self._placeholders.items():
@@ -439,7 +316,7 @@ class PlotsPanel(QWidget):
 
     def has_data(self, plot_key: str) -> bool:
         """Whether any curve of one plot has points (its placeholder text is hidden after the next redraw)."""
-        return any(len(self._series[spec.name]) for spec in _SPECS if spec.plot == plot_key)
+        return any(len(self._series[spec.name]) for spec in SPECS if spec.plot == plot_key)
 
     def reset_zoom(self) -> None:
         """Fit every plot to its data and follow new points again (D outputs keep their 0..1 scale)."""
@@ -457,10 +334,10 @@ class PlotsPanel(QWidget):
 
     # ----------------------------------------------------------------- internals
     @staticmethod
-    def _specs_of(kind: str) -> list[_Spec]:
+    def _specs_of(kind: str) -> list[SeriesSpec]:
         if kind not in KINDS:
             raise ValueError(f"unknown model kind {kind!r}; expected one of {KINDS}")
-        return [spec for spec in _SPECS if spec.kind == kind]
+        return [spec for spec in SPECS if spec.kind == kind]
 
     def _append(self, source: str, kind: str, step: object, values: Mapping) -> None:
         specs = self._specs_of(kind)
@@ -484,25 +361,25 @@ class PlotsPanel(QWidget):
             self.redraw_timer.start()
 
     def _on_smooth_toggled(self) -> None:
-        self._dirty.update(spec.name for spec in _SPECS if spec.source == "step")
+        self._dirty.update(spec.name for spec in SPECS if spec.source == "step")
         self._refit.update(KINDS)   # the smoothed curve spans less: fit it, rather than keep the raw one's range
         self.redraw()
 
     def _enable_auto_range(self, kind: str) -> None:
         """Follow the data of ``kind``'s plots again, fitted afresh at the next :meth:`_follow`."""
-        for key in _PLOTS:
+        for key in PLOTS:
             if key.startswith(kind):
-                self._following[key] = ({"x"} if key == _X_LEADERS[kind] else set()) | \
-                    ({"y"} if key in _FOLLOW_Y else set())
-                if key in _FIXED_Y:
-                    self._plots[key].setYRange(*_FIXED_Y[key], padding=0.03)
+                self._following[key] = ({"x"} if key == X_LEADERS[kind] else set()) | \
+                    ({"y"} if key in FOLLOW_Y else set())
+                if key in FIXED_Y:
+                    self._plots[key].setYRange(*FIXED_Y[key], padding=0.03)
         self._refit.add(kind)
 
     def _on_user_range(self, key: str, mask: object) -> None:
         """The user dragged or zoomed a plot: stop following on the axes that moved (the step axis is shared)."""
         moved_x, moved_y = (bool(mask[0]), bool(mask[1])) if isinstance(mask, (list, tuple)) else (True, True)
         if moved_x:
-            self._following[_X_LEADERS[key.split("_")[0]]].discard("x")
+            self._following[X_LEADERS[key.split("_")[0]]].discard("x")
         if moved_y:
             self._following[key].discard("y")
 
@@ -510,8 +387,8 @@ class PlotsPanel(QWidget):
         """Grow the followed ranges that new points left (or fit them afresh after a reset), in round steps."""
         for kind in KINDS:
             force = kind in self._refit
-            leader = _X_LEADERS[kind]
-            keys = [key for key in _PLOTS if key.startswith(kind)]
+            leader = X_LEADERS[kind]
+            keys = [key for key in PLOTS if key.startswith(kind)]
             if "x" in self._following[leader] and (b := self._plot_bounds(keys)) is not None:
                 view = self._plots[leader].getViewBox()
                 new = follow_range(tuple(view.viewRange()[0]) if not force else None, b[0], b[1], floor=0.0,
@@ -521,7 +398,7 @@ class PlotsPanel(QWidget):
             for key in keys:
                 if "y" in self._following[key] and (b := self._plot_bounds([key])) is not None:
                     view = self._plots[key].getViewBox()
-                    floor, ceiling = _FOLLOW_Y[key]
+                    floor, ceiling = FOLLOW_Y[key]
                     new = follow_range(tuple(view.viewRange()[1]) if not force else None, b[2], b[3], floor=floor,
                                        ceiling=ceiling)
                     if new is not None:
@@ -531,7 +408,7 @@ class PlotsPanel(QWidget):
 
     def _plot_bounds(self, keys: list[str]) -> tuple[float, float, float, float] | None:
         """The smallest box (x0, x1, y0, y1) around the drawn points of the plots ``keys``; None if none."""
-        boxes = [b for spec in _SPECS if spec.plot in keys and (b := self._bounds[spec.name]) is not None]
+        boxes = [b for spec in SPECS if spec.plot in keys and (b := self._bounds[spec.name]) is not None]
         if not boxes:
             return None
         return (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes),
@@ -553,7 +430,7 @@ class PlotsPanel(QWidget):
         layout = self.graphics.ci
         for plot in self._plots.values():
             layout.removeItem(plot)
-        for i, plot in enumerate(self._plots.values()):   # _PLOTS is row-major: the same order in one column
+        for i, plot in enumerate(self._plots.values()):   # PLOTS is row-major: the same order in one column
             layout.addItem(plot, row=i // columns, col=i % columns)
         self.graphics.setMinimumHeight(0 if columns == 2 else len(self._plots) * ONE_COLUMN_PLOT_HEIGHT)
 
@@ -562,7 +439,7 @@ class PlotsPanel(QWidget):
             box, rect = self._plots[key].getViewBox().boundingRect(), text.boundingRect()
             text.setPos(box.center().x() - rect.width() / 2, box.center().y() - rect.height() / 2)
 
-    def _curve_style(self, spec: _Spec) -> dict:
+    def _curve_style(self, spec: SeriesSpec) -> dict:
         if spec.source == "step":
             # Width 1: Qt strokes a wider antialiased polyline of thousands of jagged points about 300× slower
             # (seconds per frame at 20,000 noisy points), and a narrower non-antialiased one looks ragged.
@@ -582,7 +459,7 @@ class PlotsPanel(QWidget):
         self.graphics.setBackground(window)
         self._apply_titles()
         for key, plot in self._plots.items():
-            _row, _col, _title, ylabel = _PLOTS[key]
+            _row, _col, _title, ylabel = PLOTS[key]
             plot.getViewBox().setBackgroundColor(base)
             plot.getAxis("left").setWidth(44)  # equal widths line the plots of a column up
             for name in ("left", "bottom"):
@@ -597,9 +474,9 @@ class PlotsPanel(QWidget):
         self._on_view_resized()
         self._half.setPen(pg.mkPen(muted, width=1, style=Qt.PenStyle.DotLine))
         outline = pg.mkPen(base, width=1.2)
-        for spec in _SPECS:
+        for spec in SPECS:
             if spec.source == "epoch":
-                _style_symbols(self._curves[spec.name], pg.mkBrush(spec.color), outline)
+                style_symbols(self._curves[spec.name], pg.mkBrush(spec.color), outline)
 
     def _apply_titles(self) -> None:
         pal = self.palette()
@@ -608,8 +485,8 @@ class PlotsPanel(QWidget):
         muted.setAlphaF(0.55)
         for key, plot in self._plots.items():
             # the judge's name under a title without a legend (the FCD's); the other judge plot says it in its tooltip
-            note = f"judge: {_short_judge(self._judge_name)}" if key in _JUDGE_PLOTS and self._judge_name else ""
-            plot.setTitle(_title_html(key, _PLOTS[key][2], text, muted, note), size="10pt")
+            note = f"judge: {short_judge(self._judge_name)}" if key in JUDGE_PLOTS and self._judge_name else ""
+            plot.setTitle(title_html(key, PLOTS[key][2], text, muted, note), size="10pt")
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

@@ -3,10 +3,7 @@ rename, delete and reveal."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pyqtgraph as pg
-from PySide6.QtCore import QFileSystemWatcher, QSize, QTimer, QUrl, Signal
+from PySide6.QtCore import QSize, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,22 +19,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gendisc.engine.errors import GenDiscError
-from gendisc.engine.runs.summary import RunSummary, delete_run, format_time, list_runs, rename_run
+from gendisc.engine.runs.summary import RunSummary, format_time
+from gendisc.gui.session.runs import RunsModel
+from gendisc.gui.widgets.run_compare import CompareDialog
 
 COLUMNS = ("Run", "Model", "Dataset", "Date", "Epochs", "Best")
-COMPARE_COLORS = ("#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a", "#14b8a6", "#eab308", "#64748b")
 
 
 class RunsPanel(QWidget):
-    """Lists the runs under ``root`` and keeps the list current as runs appear, change or go."""
+    """A view of the session's runs list, current while it is in sight; open, continue, compare, rename, delete."""
 
     open_requested = Signal(str)
     continue_requested = Signal(str)
 
-    def __init__(self, root: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, runs: RunsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.root = root
+        self.model = runs
         self.runs: list[RunSummary] = []
         self.message_box: QMessageBox | None = None
         self.compare_dialog: QDialog | None = None
@@ -72,29 +69,23 @@ class RunsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
-        # the folder changes while runs train: refresh shortly after, at most twice a second
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(500)
-        self._refresh_timer.timeout.connect(self.refresh)
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(self._on_folder_changed)
-        self.refresh()
-
-    def _on_folder_changed(self, _path: str) -> None:
-        if self.isVisible():   # a hidden panel refreshes when it is shown again
-            self._refresh_timer.start()
+        runs.changed.connect(self._show_runs)
+        runs.refresh()
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)
-        self.refresh()
+        self.model.set_watching(True)   # the list follows the folder while it is in sight
+
+    def hideEvent(self, event: object) -> None:
+        self.model.set_watching(False)
+        super().hideEvent(event)
 
     def refresh(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        if str(self.root) not in self._watcher.directories():
-            self._watcher.addPath(str(self.root))
+        self.model.refresh()
+
+    def _show_runs(self) -> None:
         selected = {r.path for r in self.selected()}
-        self.runs = list_runs(self.root)
+        self.runs = self.model.runs()
         self.table.setRowCount(len(self.runs))
         for i, run in enumerate(self.runs):
             cells = (run.name, run.kind.upper(), run.dataset, format_time(run.created), str(run.epochs),
@@ -127,21 +118,10 @@ class RunsPanel(QWidget):
 
     # -- actions ------------------------------------------------------------------------------------------------
     def rename(self, run: RunSummary, new_name: str) -> bool:
-        try:
-            rename_run(run.path, new_name)
-        except (GenDiscError, OSError) as exc:
-            self._warn("Cannot rename", str(exc))
-            return False
-        self.refresh()
-        return True
+        return self.model.rename(run, new_name)
 
     def delete(self, runs: list[RunSummary]) -> None:
-        for run in runs:
-            try:
-                delete_run(run.path)
-            except (GenDiscError, OSError) as exc:
-                self._warn("Cannot delete", f"{run.path}: {exc}")
-        self.refresh()
+        self.model.delete(runs)
 
     def _ask_rename(self) -> None:
         (run,) = self.selected()
@@ -163,45 +143,13 @@ class RunsPanel(QWidget):
 
     def compare_selected(self) -> QDialog | None:
         """A window overlaying the per-epoch curves of the selected runs, one colour per run."""
-        from gendisc.engine.runs.folder import RunFolder
-
         runs = self.selected()
         if len(runs) < 2:
             return None
-        dialog = QDialog(self)
-        dialog.setWindowTitle(f"Compare {len(runs)} runs")
-        dialog.resize(900, 520)
-        graphics = pg.GraphicsLayoutWidget()
-        graphics.setBackground(self.palette().base().color())
-        keys = sorted({k for r in runs for k in r.last if k not in ("epoch", "step", "elapsed_s")})
-        dialog.curves = {}
-        for i, key in enumerate(keys):
-            plot = graphics.addPlot(row=i // 2, col=i % 2, title=key)
-            plot.addLegend(offset=(-4, 4), labelTextSize="8pt")
-            plot.setLabel("bottom", "epoch")
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            for j, run in enumerate(runs):
-                records = [r for r in RunFolder(run.path).read_metrics() if key in r]
-                if records:
-                    curve = plot.plot([r["epoch"] for r in records], [r[key] for r in records], name=run.name,
-                                      pen=pg.mkPen(COMPARE_COLORS[j % len(COMPARE_COLORS)], width=2), symbol="o",
-                                      symbolSize=5, symbolBrush=COMPARE_COLORS[j % len(COMPARE_COLORS)])
-                    dialog.curves[(run.name, key)] = curve
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(graphics)
-        self.compare_dialog = dialog
-        dialog.show()
-        return dialog
+        self.compare_dialog = CompareDialog(runs, self)
+        self.compare_dialog.show()
+        return self.compare_dialog
 
     def _warn(self, title: str, text: str) -> None:
         self.message_box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
         self.message_box.open()
-
-    def closeEvent(self, event: object) -> None:  # stop the refresh timer with the panel
-        self._refresh_timer.stop()
-        super().closeEvent(event)
-
-    def hideEvent(self, event: object) -> None:
-        self._refresh_timer.stop()
-        super().hideEvent(event)
-

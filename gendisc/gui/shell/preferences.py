@@ -1,37 +1,11 @@
-"""Edit → Preferences: settings of the app rather than of a run (how often to autosave), kept in QSettings."""
+"""Edit → Preferences: the autosave interval, and where the app writes its log."""
 
 from __future__ import annotations
 
-import math
-
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-AUTOSAVE_KEY = "run/autosave_minutes"
-AUTOSAVE_DEFAULT_MIN = 5.0
-AUTOSAVE_MAX_MIN = 24 * 60.0
-
-
-def autosave_minutes() -> float:
-    """Minutes between autosaves; 0 means only at epoch ends, on stop and when the window closes."""
-    value = QSettings().value(AUTOSAVE_KEY, AUTOSAVE_DEFAULT_MIN)
-    try:
-        minutes = float(value)   # QSettings' INI files give strings back
-    except (TypeError, ValueError):
-        return AUTOSAVE_DEFAULT_MIN
-    return minutes if math.isfinite(minutes) and 0 <= minutes <= AUTOSAVE_MAX_MIN else AUTOSAVE_DEFAULT_MIN
-
-
-def set_autosave_minutes(minutes: float) -> None:
-    if not (math.isfinite(minutes) and 0 <= minutes <= AUTOSAVE_MAX_MIN):
-        raise ValueError(f"autosave interval must be between 0 and {AUTOSAVE_MAX_MIN:g} minutes (got {minutes!r})")
-    QSettings().setValue(AUTOSAVE_KEY, float(minutes))
-
-
-def autosave_seconds() -> float | None:
-    """What the trainers' ``autosave_s`` gets: seconds between autosaves, or None for none between epochs."""
-    minutes = autosave_minutes()
-    return minutes * 60 if minutes > 0 else None
+from gendisc.gui.session.preferences import AUTOSAVE_MAX_MIN, autosave_minutes, set_autosave_minutes
 
 
 class PreferencesDialog(QDialog):
@@ -51,7 +25,7 @@ class PreferencesDialog(QDialog):
                                  "loses at most this much work. Checkpoints are always written at every epoch end, "
                                  "on Stop, on File → Save checkpoint and when the window is closed. Applies to runs "
                                  "started from now on.")
-        from gendisc.gui.crash import log_file
+        from gendisc.gui.shell.crash import log_file
 
         log = QLabel(f"Errors are logged to<br><code>{log_file()}</code>")
         log.setWordWrap(True)

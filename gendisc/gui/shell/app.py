@@ -44,8 +44,8 @@ def single_threaded_painting() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     app = create_app(argv)
-    from gendisc.gui.crash import CrashReporter
-    from gendisc.gui.main_window import MainWindow
+    from gendisc.gui.shell.crash import CrashReporter
+    from gendisc.gui.shell.main_window import MainWindow
 
     # an exception in a slot or a thread is logged and shown, never a silent death (see gui/crash.py)
     reporter = CrashReporter(app).install()

@@ -1,0 +1,162 @@
+"""The models the window shows and uses: a classifier (the Draw and Inspect panels), a GAN's discriminator (how
+real a drawing looks) and its generator (the Latent panel). Each is the model in training — rebuilt here, in one
+place, from the weights its trainer publishes about once a second — or one loaded from a run folder.
+
+Every model is a CPU copy in eval mode, used on the GUI thread; a panel that needs it elsewhere (a background
+pass) measures a copy. The spec each was built from travels with it as a typed field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from gendisc.gui.threads.torch_threads import for_helpers
+
+if TYPE_CHECKING:
+    from gendisc.engine.inference.loading import LoadedClassifier, LoadedGan
+    from gendisc.engine.models.build import ModelSpec
+    from gendisc.engine.train.reports import WeightsReport
+
+ROLES = ("classifier", "discriminator", "generator")
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    """One model in use: the module, what it was built from, where it comes from and how far it had trained."""
+
+    module: Any                  # torch.nn.Module on the CPU, eval mode
+    spec: ModelSpec
+    run: str | None              # the run folder's name when loaded from one, else None (the model in training)
+    step: int
+    training: bool = False       # True while its trainer runs (its weights keep changing)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.spec.class_names
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.spec.image_shape
+
+    def describe(self, what: str) -> str:
+        """``what`` with where it comes from: "the CNN in training (step 525)", "… saved in RUN (step 700)",
+        "… trained in this session (step 700)" once its run ended."""
+        if self.run is not None:
+            return f"{what} saved in {self.run} (step {self.step:,})"
+        if self.training:
+            return f"{what} in training (step {self.step:,})"
+        return f"{what} trained in this session (step {self.step:,})"
+
+
+class LiveModels(QObject):
+    """``changed(role)`` follows every new model and every new set of weights, for ``role`` in :data:`ROLES`."""
+
+    changed = Signal(str)
+    problem = Signal(str, str)    # role, why the published weights could not be used (the old model stays)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._models: dict[str, LiveModel | None] = dict.fromkeys(ROLES)
+        self._expected: dict[str, ModelSpec] = {}   # kind → the spec of the job whose weights will come
+
+    def get(self, role: str) -> LiveModel | None:
+        return self._models[role]
+
+    def classifier(self) -> LiveModel | None:
+        return self._models["classifier"]
+
+    def discriminator(self) -> LiveModel | None:
+        return self._models["discriminator"]
+
+    def generator(self) -> LiveModel | None:
+        return self._models["generator"]
+
+    # -- models in training -------------------------------------------------------------------------------------
+    def expect(self, spec: ModelSpec) -> None:
+        """A training job started: the weights it publishes are of models of ``spec``."""
+        self._expected[spec.kind] = spec
+
+    def training_ended(self, kind: str) -> None:
+        """The job of ``kind`` ended: its models stay, marked as no longer changing."""
+        roles = ("classifier",) if kind == "cnn" else ("discriminator", "generator")
+        for role in roles:
+            model = self._models[role]
+            if model is not None and model.training:
+                self._set(role, replace(model, training=False))
+
+    def update(self, report: WeightsReport) -> None:
+        """New weights of a model in training: loaded into the models of its spec (built first when needed)."""
+        spec = self._expected.get(report.kind)
+        if spec is None:
+            return
+        for_helpers()   # the GUI thread runs torch on one core (see gendisc.gui.threads.torch_threads)
+        if report.kind == "cnn":
+            self._load("classifier", spec, report, "")
+        else:
+            if any(k.startswith("D.") for k in report.state):
+                self._load("discriminator", spec, report, "D")
+            if any(k.startswith("G.") for k in report.state):
+                self._load("generator", spec, report, "G")
+
+    def _load(self, role: str, spec: ModelSpec, report: WeightsReport, prefix: str) -> None:
+        from gendisc.engine.inference.loading import load_state
+
+        current = self._models[role]
+        module = current.module if current is not None and current.spec == spec and current.run is None else None
+        try:
+            if module is None:
+                module = self._build(role, spec)
+            load_state(module, report.state, prefix)
+        except (RuntimeError, KeyError, ValueError) as exc:   # weights of another model than described
+            self.problem.emit(role, str(exc).splitlines()[0])
+            return
+        self._set(role, LiveModel(module, spec, None, report.step, training=True))
+
+    @staticmethod
+    def _build(role: str, spec: ModelSpec) -> Any:
+        """An empty model of ``spec`` for published weights to fill. Built on the meta device: a random
+        initialisation here would draw from torch's global generator, which the trainer's dropout draws from too
+        (the same seed would then give another run with the window open)."""
+        import torch
+
+        with torch.device("meta"):
+            module = spec.classifier() if role == "classifier" else spec.gan()[1 if role == "discriminator" else 0]
+        return module.to_empty(device="cpu").eval()
+
+    # -- models from run folders --------------------------------------------------------------------------------
+    def use_classifier(self, loaded: LoadedClassifier, run: str) -> None:
+        self._set("classifier", LiveModel(loaded.model, loaded.spec, run, loaded.step))
+
+    def use_gan(self, loaded: LoadedGan, run: str) -> None:
+        self._set("discriminator", LiveModel(loaded.discriminator, loaded.spec, run, loaded.step))
+        self._set("generator", LiveModel(loaded.generator, loaded.spec, run, loaded.step))
+
+    def use(self, loaded: LoadedClassifier | LoadedGan, run: str) -> None:
+        """A model loaded from the run folder ``run``: the classifier of a CNN run, or both halves of a GAN's."""
+        if hasattr(loaded, "generator"):
+            self.use_gan(loaded, run)   # type: ignore[arg-type]
+        else:
+            self.use_classifier(loaded, run)   # type: ignore[arg-type]
+
+    def load_run(self, folder: str, kind: str) -> str | None:
+        """Use the model saved in a run folder: a CNN run's classifier (``kind`` "cnn"), a GAN run's discriminator
+        and generator ("gan"). Returns why not (a folder that is not such a run), or None."""
+        from pathlib import Path
+
+        from gendisc.engine.errors import GenDiscError
+        from gendisc.engine.inference.loading import load_classifier, load_gan
+
+        for_helpers()
+        try:
+            loaded = load_classifier(folder) if kind == "cnn" else load_gan(folder)
+        except GenDiscError as exc:
+            return str(exc)
+        self.use(loaded, Path(folder).name)
+        return None
+
+    def _set(self, role: str, model: LiveModel | None) -> None:
+        self._models[role] = model
+        self.changed.emit(role)

@@ -1,0 +1,102 @@
+"""What the menus do that needs a dialog: pick a run to open, continue, follow or export; save exports; show the
+shortcuts, the credits and the preferences. Each command takes the main window and acts through its session."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from gendisc.engine.data.catalog import CREDITS
+
+if TYPE_CHECKING:
+    from gendisc.gui.shell.main_window import MainWindow
+
+SHORTCUTS = (("F5", "Start training"), ("F6", "Pause / resume"), ("Shift+F5", "Stop and save"),
+             ("Ctrl+S", "Save a checkpoint now"), ("Ctrl+O", "Open a run folder"),
+             ("Ctrl+Shift+O", "Continue training a saved run"), ("Ctrl+I", "Import a dataset folder"),
+             ("Ctrl+,", "Preferences (autosave interval)"), ("Ctrl+Q", "Quit"),
+             ("Ctrl+Z", "Undo the last stroke (draw canvas)"), ("Delete", "Clear the draw canvas"))
+
+
+def _pick_run(w: MainWindow, title: str) -> str:
+    return QFileDialog.getExistingDirectory(w, title, str(w.session.runs.root))
+
+
+def open_run(w: MainWindow) -> None:
+    if folder := _pick_run(w, "Open a run folder"):
+        w.open_run(folder)
+
+
+def continue_run(w: MainWindow) -> None:
+    if folder := _pick_run(w, "Continue which run?"):
+        w.continue_run(folder)
+
+
+def follow_run(w: MainWindow) -> None:
+    if folder := _pick_run(w, "Follow which run folder?"):
+        w.session.follow.follow(folder)
+
+
+def stop_following(w: MainWindow) -> None:
+    w.session.follow.stop()
+    w.statusBar().showMessage("Stopped following", 3000)
+
+
+def export_run(w: MainWindow, fmt: str, suffix: str, filters: str) -> None:
+    """Pick a run folder, then where to write its model or report."""
+    folder = _pick_run(w, "Export which run?")
+    if not folder:
+        return
+
+    def write(path: str) -> None:
+        from gendisc.engine.errors import GenDiscError
+        from gendisc.gui.threads.torch_threads import for_helpers
+
+        for_helpers()   # the GUI thread runs torch on one core, training or not
+        try:
+            if fmt == "html":
+                from gendisc.engine.export.report import write_report
+
+                write_report(folder, path)
+            else:
+                from gendisc.engine.export.model import export_run as export
+
+                export(folder, path, fmt)
+        except GenDiscError as exc:
+            raise ValueError(str(exc)) from None
+
+    save(w, "Export run", Path(folder).name + suffix, filters, write)
+
+
+def save(w: MainWindow, title: str, name: str, filters: str, writer: Any) -> None:
+    """Ask where, then write; a failure gets one dialog naming the file."""
+    path, _ = QFileDialog.getSaveFileName(w, title, name, filters)
+    if path:
+        try:
+            writer(path)
+        except (OSError, ValueError) as exc:
+            w.warn("Export failed", f"{path}: {exc}")
+        else:
+            w.statusBar().showMessage(f"Saved {path}", 5000)
+
+
+def preferences(w: MainWindow) -> None:
+    from gendisc.gui.shell.preferences import show_preferences
+
+    show_preferences(w)
+
+
+def shortcuts(w: MainWindow) -> None:
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+    w.info("Keyboard shortcuts", f"<table>{rows}</table>")
+
+
+def about(w: MainWindow) -> None:
+    QMessageBox.about(w, "About GenDisc Studio", (
+        "<h3>GenDisc Studio</h3><p>Train a generative model (a GAN) and a discriminative model (a CNN) side by "
+        "side, watch them learn, draw a digit and see it recognised.</p>"
+        f"<p><b>Data credits</b><br>{'<br>'.join(html.escape(c) + '.' for c in CREDITS)}</p>"
+        "<p>Built with PyTorch, Qt for Python (PySide6) and pyqtgraph.</p>"))

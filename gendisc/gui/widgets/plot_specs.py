@@ -1,0 +1,63 @@
+"""What the live plots show: each named series (which report and key feed it, which plot draws it, in which colour)
+and each plot (its place in the grid, title, axis, range policy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    """One named series: which report and key feed it, which plot shows it and how."""
+
+    name: str
+    kind: str
+    source: str          # "step" (StepReport.losses) or "epoch" (EpochReport.metrics)
+    key: str
+    plot: str
+    label: str | None    # legend entry; None keeps the legend short (epoch means share their curve's colour)
+    color: str
+    scale: float = 1.0   # display only: stored values stay as the engine reported them
+
+
+# Mid-luminance colours that read on both a white and a near-black canvas, and stay distinct for most colour-blind
+# viewers (blue / orange / green / purple, after the Okabe-Ito and Tableau palettes).
+BLUE, ORANGE, GREEN, PURPLE, TEAL = "#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a"
+
+SPECS: tuple[SeriesSpec, ...] = (
+    SeriesSpec("loss_d", "gan", "step", "loss_d", "gan_loss", "D loss", ORANGE),
+    SeriesSpec("loss_g", "gan", "step", "loss_g", "gan_loss", "G loss", BLUE),
+    SeriesSpec("d_real", "gan", "step", "d_real", "gan_prob", "D(x)", GREEN),
+    SeriesSpec("d_fake", "gan", "step", "d_fake", "gan_prob", "D(G(z))", PURPLE),
+    SeriesSpec("epoch_loss_d", "gan", "epoch", "loss_d", "gan_loss", None, ORANGE),
+    SeriesSpec("epoch_loss_g", "gan", "epoch", "loss_g", "gan_loss", None, BLUE),
+    SeriesSpec("epoch_d_real", "gan", "epoch", "d_real", "gan_prob", None, GREEN),
+    SeriesSpec("epoch_d_fake", "gan", "epoch", "d_fake", "gan_prob", None, PURPLE),
+    SeriesSpec("judge_confident", "gan", "epoch", "judge_confident", "gan_judge", "confident ≥ 0.9", GREEN,
+               scale=100.0),
+    SeriesSpec("judge_entropy", "gan", "epoch", "judge_entropy", "gan_judge", "class entropy", PURPLE, scale=100.0),
+    SeriesSpec("judge_fcd", "gan", "epoch", "judge_fcd", "gan_fcd", "FCD", ORANGE),
+    SeriesSpec("train_loss", "cnn", "step", "train_loss", "cnn_loss", "train loss", BLUE),
+    SeriesSpec("val_loss", "cnn", "epoch", "val_loss", "cnn_loss", "validation loss", ORANGE),
+    SeriesSpec("val_acc", "cnn", "epoch", "val_acc", "cnn_acc", "validation accuracy", TEAL, scale=100.0),
+)
+BY_NAME = {spec.name: spec for spec in SPECS}
+
+# plot key → (row, column, title, y label); a model's rows share its step axis.
+PLOTS = {
+    "gan_loss": (0, 0, "GAN · losses", "loss"),
+    "gan_prob": (0, 1, "GAN · discriminator outputs", "mean D"),
+    "gan_judge": (1, 0, "GAN · judged by a CNN", "% of samples"),
+    "gan_fcd": (1, 1, "GAN · Fréchet classifier distance", "FCD (lower is better)"),
+    "cnn_loss": (2, 0, "CNN · loss", "loss"),
+    "cnn_acc": (2, 1, "CNN · validation accuracy", "accuracy (%)"),
+}
+JUDGE_PLOTS = ("gan_judge", "gan_fcd")
+X_LEADERS = {"gan": "gan_loss", "cnn": "cnn_loss"}   # a model's plots share the leader's step axis
+# y ranges: followed (floor, ceiling when the data lies within them) or fixed
+FOLLOW_Y = {"gan_loss": (0.0, None), "gan_fcd": (0.0, None), "cnn_loss": (0.0, None), "cnn_acc": (0.0, 100.0)}
+FIXED_Y = {"gan_prob": (0.0, 1.0), "gan_judge": (0.0, 100.0)}
+X_AHEAD = 0.25   # room ahead of the newest step when the step axis grows: it grows by at least a quarter
+# two short lines: a placeholder must fit the narrowest plot (one column in a small window, ~200 px)
+PLACEHOLDERS = {"gan_judge": "A CNN judges the GAN's\nsamples every epoch",
+                 "gan_fcd": "Distance to real images,\nin the judge's features"}

@@ -1,0 +1,56 @@
+"""Small pyqtgraph touches of the live plots: legends inline in the titles, titles that ask for no width, scatter
+symbols styled before their first point."""
+
+from __future__ import annotations
+
+import html
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from gendisc.gui.widgets.plot_specs import SPECS
+
+
+def style_symbols(item: pg.PlotDataItem, brush: object, pen: object) -> None:
+    item.setSymbolBrush(brush)
+    item.setSymbolPen(pen)
+    # The legend draws its sample from the scatter's own options, which an empty curve has not received yet.
+    item.scatter.setBrush(brush)
+    item.scatter.setPen(pen)
+    item.scatter.setSize(item.opts["symbolSize"])
+
+
+def short_judge(name: str, limit: int = 30) -> str:
+    """The judge's name without its accuracy, elided: a plot title must not widen its column."""
+    head = name.split(" · ")[0].split(" (")[0]
+    return head if len(head) <= limit else head[:limit - 1] + "…"
+
+
+def shrinkable_title(plot: pg.PlotItem) -> None:
+    """Let the plot's title ask for no width: by default a title (with its legend) as wide as the column makes
+    the layout wider than a narrow window's centre, and the right-hand column is cut off. pyqtgraph resets a
+    label's minimum to its text at every resize, so the reset itself is wrapped."""
+    label = plot.titleLabel
+    reset = label.updateMin
+
+    def update_min() -> None:
+        reset()
+        label.setMinimumWidth(0)
+        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, label._sizeHint[Qt.SizeHint.MinimumSize][1])
+
+    label.updateMin = update_min
+    update_min()
+
+
+def title_html(key: str, title: str, text: QColor, muted: QColor, note: str = "") -> str:
+    """The plot's title with its legend inline, in the curves' colours: a legend box would cover the curves."""
+    entries = [f"<span style='color:{spec.color}'>{'●' if spec.source == 'epoch' else '━'} {spec.label}</span>"
+               for spec in SPECS if spec.plot == key and spec.label]
+    if key in ("gan_loss", "gan_prob"):
+        entries.append(f"<span style='color:{muted.name()}'>● epoch mean</span>")
+    legend = "&nbsp;&nbsp;".join(entries) if len(entries) > 1 else ""
+    head = f"<b style='color:{text.name()}'>{title}</b>"
+    if note and not legend:   # the second line is free: the note goes there, not beside the title
+        return head + f"<br><span style='color:{muted.name()}; font-size:9pt'>{html.escape(note)}</span>"
+    return head + (f"<br><span style='font-size:9pt'>{legend}</span>" if legend else "")

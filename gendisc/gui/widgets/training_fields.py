@@ -1,0 +1,90 @@
+"""The training panel's form rows: every hyperparameter of the CNN, the GAN and the run, with its label, range and
+tooltip (the engine's config validation still checks every value a form builds)."""
+
+from __future__ import annotations
+
+from gendisc.engine.config import CNN_ARCHS, OPTIMIZERS
+from gendisc.gui.widgets.config_form import Field
+
+OPT = tuple((name, {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD + momentum"}[name]) for name in OPTIMIZERS)
+SCHEDULE_CHOICES = (("onecycle", "One-cycle (warm-up, then cosine)"), ("cosine", "Cosine decay"),
+                    ("step", "Step (×0.1 at 50% and 75%)"), ("constant", "Constant"))
+
+CNN_FIELDS = [
+    Field("arch", "Architecture", "choice", "bn: two conv-batchnorm stages and dropout (strong default). classic: "
+          "conv32–conv64–maxpool–dense128, the network of the Keras MNIST example.",
+          choices=tuple((a, {"bn": "Batch-norm CNN", "classic": "Classic conv32–conv64"}[a]) for a in CNN_ARCHS)),
+    Field("optimizer.name", "Optimizer", "choice", "How the weights are updated from the gradients.", choices=OPT),
+    Field("optimizer.lr", "Learning rate", "log", "Step size of the optimizer. Too high and the loss explodes "
+          "(the run stops with a message); too low and learning crawls.", 1e-6, 1.0),
+    Field("schedule", "LR schedule", "choice", "How the learning rate changes over the run (follows the time "
+          "limit when one is set).", choices=SCHEDULE_CHOICES),
+    Field("batch_size", "Batch size", "int", "Images per optimizer step. Larger is faster per image but "
+          "needs more memory.", 1, 4096),
+    Field("budget.epochs", "Epochs", "int", "Passes over the training set.", 1, 1000),
+    Field("dropout", "Dropout", "float", "Probability of zeroing a unit while training; fights overfitting.",
+          0.0, 0.9, 2, 0.05),
+    Field("l1", "L1 penalty", "float", "Adds λ·Σ|w| to the loss: pushes weights to exactly zero.", 0.0, 0.1, 5,
+          1e-5),
+    Field("l2", "L2 penalty", "float", "Weight decay: adds λ·w to each gradient, keeps weights small.", 0.0, 0.1,
+          5, 1e-4),
+    Field("label_smoothing", "Label smoothing", "float", "Softens the one-hot targets; better-calibrated "
+          "probabilities on the draw panel.", 0.0, 0.5, 2, 0.01),
+    Field("data.augment", "Augmentation", "bool", "Random small shifts, rotations and zooms of every batch: "
+          "the network learns digits that are not perfectly centred, like the ones you draw."),
+    Field("early_stopping", "Early stopping", "int", "Stop when validation loss has not improved for this many "
+          "epochs (0 = never); the best weights are kept.", 0, 100),
+]
+
+GAN_FIELDS = [
+    Field("conditional", "Conditional", "bool", "Class-conditional generator and discriminator: G is told which "
+          "class to draw, D judges image and class together. Samples are class-balanced, you can pick the class "
+          "in the Latent panel, and the GAN learns every class instead of collapsing to a few."),
+    Field("loss", "Loss", "choice", "Non-saturating BCE (the DCGAN loss) or hinge loss (as in SN-GAN).",
+          choices=(("bce", "Non-saturating (BCE)"), ("hinge", "Hinge"))),
+    Field("spectral_norm", "Spectral norm in D", "bool", "Normalise every discriminator layer by its largest "
+          "singular value (Miyato et al., 2018): D cannot become arbitrarily sharp, so G keeps getting useful "
+          "gradients. Replaces batch norm in D."),
+    Field("ema", "EMA of G", "float", "Decay of the exponential moving average of the generator's weights; the "
+          "averaged generator draws every sample you see (smoother, cleaner images). 0 = off.", 0.0, 0.9999, 4,
+          0.001),
+    Field("latent_dim", "Latent size", "int", "Length of the noise vector z the generator turns into an image.",
+          2, 512),
+    Field("g_width", "G width", "int", "Channels of the generator's last hidden layer (doubled in the one "
+          "before). Wider draws finer detail but trains slower on a CPU.", 4, 256),
+    Field("d_width", "D width", "int", "Channels of the discriminator's first layer.", 4, 256),
+    Field("g_optimizer.name", "G optimizer", "choice", "The generator's optimizer.", choices=OPT),
+    Field("g_optimizer.lr", "G learning rate", "log", "The generator's learning rate (DCGAN: 0.0002).", 1e-6, 0.1),
+    Field("g_optimizer.momentum", "G β1 / momentum", "float", "Adam's β1 (DCGAN: 0.5), or the momentum of "
+          "RMSprop and SGD, for the generator.", 0.0, 0.99, 2, 0.05),
+    Field("g_optimizer.beta2", "G Adam β2", "float", "Adam's β2 for the generator (0.999 usually; GANs often "
+          "use 0.9 or 0.99).", 0.0, 0.9999, 4, 0.001),
+    Field("d_optimizer.name", "D optimizer", "choice", "The discriminator's optimizer (the seed paired an Adam "
+          "generator with an RMSprop discriminator: Preset).", choices=OPT),
+    Field("d_optimizer.lr", "D learning rate", "log", "The discriminator's learning rate (DCGAN: 0.0002).",
+          1e-6, 0.1),
+    Field("d_optimizer.momentum", "D β1 / momentum", "float", "Adam's β1, or the momentum of RMSprop and SGD, "
+          "for the discriminator.", 0.0, 0.99, 2, 0.05),
+    Field("d_optimizer.beta2", "D Adam β2", "float", "Adam's β2 for the discriminator.", 0.0, 0.9999, 4, 0.001),
+    Field("batch_size", "Batch size", "int", "Real and generated images per step.", 2, 4096),
+    Field("budget.epochs", "Epochs", "int", "Passes over the training set; samples are drawn after each.", 1, 1000),
+    Field("label_smoothing", "Label smoothing", "float", "One-sided (BCE loss): real images are labelled 1 − this "
+          "for the discriminator, which keeps it from becoming over-confident.", 0.0, 0.5, 2, 0.05),
+    Field("dropout", "D dropout", "float", "Dropout in the discriminator.", 0.0, 0.9, 2, 0.05),
+    Field("l2", "L2 penalty", "float", "Weight decay for both networks.", 0.0, 0.1, 5, 1e-4),
+    Field("judge", "Judge CNN", "choice", "A CNN trained on the same images scores every epoch's samples: the "
+          "share it recognises with ≥ 90% confidence, how they spread over the classes (mode collapse) and the "
+          "Fréchet classifier distance to real images. Automatic: the CNN you trained on this dataset in this "
+          "session, otherwise the default CNN trained once for the purpose (3 epochs, at most a minute) and "
+          "cached.",
+          choices=(("auto", "Automatic"), ("off", "Off"))),
+]
+
+RUN_FIELDS = [
+    Field("seed", "Seed", "int", "Random seed. On the CPU the same seed and settings give the same run.", 0,
+          2_000_000_000),
+    Field("device", "Device", "choice", "Where to train: Auto picks a CUDA GPU, then Apple's MPS, then the CPU.",
+          choices=(("auto", "Auto"), ("cpu", "CPU"), ("cuda", "CUDA GPU"), ("mps", "Apple GPU (MPS)"))),
+    Field("budget.max_seconds", "Time limit", "seconds", "Stop each model after this much training time "
+          "(pauses excluded); the schedule adapts to it. 0 = no limit.", 0.0, 86_400.0, 0, 10.0),
+]
