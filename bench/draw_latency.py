@@ -33,7 +33,9 @@ def main() -> int:
     from gendisc.engine.data.tensors import prepare
     from gendisc.engine.train.cnn_trainer import train_cnn
     from gendisc.engine.train.reports import WeightsReport
+    from gendisc.engine.models.build import ModelSpec
     from gendisc.gui.panels.draw_panel import DrawPanel
+    from gendisc.gui.session.session import Session
     from gendisc.gui.shell.app import create_app
     from gendisc.gui.widgets.draw_canvas import Stroke
 
@@ -41,11 +43,12 @@ def main() -> int:
     raw = load_dataset("mnist-sample")
     weights = [r for r in train_cnn(cfg, prepare(raw, cfg.data)) if isinstance(r, WeightsReport)][-1]
     app = create_app([])
-    panel = DrawPanel()
+    session = Session()
+    panel = DrawPanel(session.live, session.drawing, session.training)
     panel.resize(700, 420)
     panel.show()
-    panel.set_model_spec(cfg, raw.image_shape, raw.class_names)
-    panel.update_weights(weights)
+    session.live.expect(ModelSpec(cfg, raw.image_shape, raw.class_names))   # as a CNN job starting does
+    session.live.update(weights)
     canvas = panel.canvas
     rng = np.random.default_rng(0)
     times = []

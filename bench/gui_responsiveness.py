@@ -79,17 +79,17 @@ def gui_runs(seconds: float, repeats: int) -> tuple[np.ndarray, dict[str, list[f
     window = MainWindow(runs_root=Path(tempfile.mkdtemp()))
     window.resize(1280, 800)
     window.show()
-    while window.dataset_panel.dataset() is None:
+    while window.session.datasets.dataset() is None:
         app.processEvents()
         time.sleep(0.01)
     window.training_panel.train_gan.setChecked(False)
     window.training_panel.run_form.widget("budget.max_seconds").setValue(seconds)
-    cfg = window.training_panel.cnn_config(window.dataset_panel.data_config())
+    cfg = window.session.settings.config("cnn", window.session.datasets.data_config())
     finished: list[object] = []
-    window.session.finished.connect(finished.append)
+    window.session.training.finished.connect(finished.append)
     probe = stall_probe_class()()
     loop = QEventLoop()
-    window.session.stopped.connect(lambda _kind: loop.quit())
+    window.session.training.stopped.connect(lambda _kind: loop.quit())
     speeds: dict[str, list[float]] = {"headless": [], "window": [], "probed": []}
     kept: list[float] = []
 
@@ -97,14 +97,14 @@ def gui_runs(seconds: float, repeats: int) -> tuple[np.ndarray, dict[str, list[f
         finished.clear()
         mark = len(probe.stalls)
         assert window.start_training()
-        assert window.session.job("cnn").cfg == cfg
+        assert window.session.training.job("cnn").cfg == cfg
         if probed:
             probe.start()
         loop.exec()   # like app.exec(): the GUI thread waits in Qt, not in a Python polling loop
         probe.stop()
         kept.extend(probe.stalls[mark + 5:])   # the first ticks time the start itself
         report = finished[0]
-        while window.session.is_running() or not window.training_panel.start_action.isEnabled():
+        while window.session.training.is_running() or not window.training_panel.start_action.isEnabled():
             app.processEvents()
             time.sleep(0.01)
         return report.step * min(cfg.batch_size, 4500) / report.elapsed_s

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.perf_counter() + timeout
         while not until():
             if time.perf_counter() > deadline or failures or errors:
-                running = window.session.running_kinds() if hasattr(window, "session") else []
+                running = window.session.training.running_kinds() if hasattr(window, "session") else []
                 raise SystemExit(f"soak: gave up waiting for {what}: failures {failures}, errors {errors}, "
                                  f"still running {running}")
             app.processEvents()
@@ -133,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             time.sleep(0.002)
 
-    spin(lambda: window.dataset_panel.dataset() is not None, 30, "the dataset")
-    tp, session = window.training_panel, window.session
+    spin(lambda: window.session.datasets.dataset() is not None, 30, "the dataset")
+    tp, session = window.training_panel, window.session.training
     tp.train_cnn.setChecked("cnn" in kinds)
     tp.train_gan.setChecked("gan" in kinds)
     window.dataset_panel.val_split.setValue(50)
