@@ -31,9 +31,9 @@ def main() -> int:
     from gendisc.engine.config import CnnConfig, TrainBudget
     from gendisc.engine.data import load_dataset
     from gendisc.engine.data.tensors import prepare
+    from gendisc.engine.models.build import ModelSpec
     from gendisc.engine.train.cnn_trainer import train_cnn
     from gendisc.engine.train.reports import WeightsReport
-    from gendisc.engine.models.build import ModelSpec
     from gendisc.gui.panels.draw_panel import DrawPanel
     from gendisc.gui.session.session import Session
     from gendisc.gui.shell.app import create_app

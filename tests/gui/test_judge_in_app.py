@@ -112,7 +112,7 @@ def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, window: M
     assert panel.has_generator() and panel.conditional()
     panel.show_view("sliders")
     before = panel.last_images.copy()
-    panel.sliders[2].setValue(panel.sliders[2].value() + 120)
+    panel.controls.sliders[2].setValue(panel.controls.sliders[2].value() + 120)
     assert not np.array_equal(before, panel.last_images)
     assert w.session.live.discriminator() is not None
     assert (Path(finished[0].run_dir) / "judge.txt").read_text().startswith("CNN run")

@@ -87,7 +87,7 @@ def test_a_slider_moves_the_image(panel: LatentPanel, qtbot: QtBot) -> None:
     panel.show_view("sliders")
     before = shown(panel)
     assert before.shape == (1, 28, 28, 1)
-    slider = panel.sliders[0]
+    slider = panel.controls.sliders[0]
     painted = panel.view.grab().toImage()
     with qtbot.waitSignal(panel.rendered, timeout=2000):
         slider.setFocus()
@@ -95,7 +95,7 @@ def test_a_slider_moves_the_image(panel: LatentPanel, qtbot: QtBot) -> None:
     after = shown(panel)
     assert not np.array_equal(before, after)
     assert panel.view.grab().toImage() != painted   # and the widget shows it
-    panel.sliders[1].setValue(panel.sliders[1].value() - 150)
+    panel.controls.sliders[1].setValue(panel.controls.sliders[1].value() - 150)
     assert not np.array_equal(after, shown(panel))
     panel.reset_sliders()
     np.testing.assert_array_equal(shown(panel), before)
@@ -104,11 +104,11 @@ def test_a_slider_moves_the_image(panel: LatentPanel, qtbot: QtBot) -> None:
 def test_interpolation_paths_share_ends_and_differ_between(panel: LatentPanel) -> None:
     with_generator(panel)
     panel.show_view("interpolate")
-    panel.class_b.setCurrentIndex(0)   # same class at both ends: only the noise moves
-    panel.steps.setValue(6)
+    panel.controls.class_b.setCurrentIndex(0)   # same class at both ends: only the noise moves
+    panel.controls.steps.setValue(6)
     spherical = shown(panel)
     assert spherical.shape == (6, 28, 28, 1) and panel.last_grid.shape == (32, 6 * 30 + 2)
-    panel.linear.setChecked(True)
+    panel.controls.linear.setChecked(True)
     linear = shown(panel)
     np.testing.assert_array_equal(linear[[0, -1]], spherical[[0, -1]])
     assert not np.array_equal(linear[1:-1], spherical[1:-1])
@@ -119,27 +119,27 @@ def test_interpolation_paths_share_ends_and_differ_between(panel: LatentPanel) -
 def test_grid_walk_and_class_views(panel: LatentPanel) -> None:
     with_generator(panel)
     panel.show_view("grid")
-    panel.grid_size.setValue(5)
+    panel.controls.grid_size.setValue(5)
     grid = shown(panel)
     assert grid.shape == (25, 28, 28, 1)
-    panel.span.setValue(panel.span.value() + 100)
+    panel.controls.span.setValue(panel.controls.span.value() + 100)
     wider = shown(panel)
     np.testing.assert_array_equal(wider[12], grid[12])   # the centre stays the sample
     assert not np.array_equal(wider[0], grid[0])
-    panel.grid_class.setCurrentIndex(3)
+    panel.controls.grid_class.setCurrentIndex(3)
     assert not np.array_equal(wider, shown(panel))
 
     panel.show_view("classes")
-    assert panel.tabs.isTabEnabled(3)
-    panel.class_rows.setValue(2)
-    panel.class_pick.setCurrentIndex(7)
+    assert panel.controls.isTabEnabled(3)
+    panel.controls.class_rows.setValue(2)
+    panel.controls.class_pick.setCurrentIndex(7)
     one = shown(panel)
     assert one.shape == (16, 28, 28, 1)
-    panel.class_mode.setCurrentIndex(panel.class_mode.findData("sweep"))
+    panel.controls.class_mode.setCurrentIndex(panel.controls.class_mode.findData("sweep"))
     sweep = shown(panel)
     assert sweep.shape == (20, 28, 28, 1)   # two noise rows × ten classes
     assert len({img.tobytes() for img in sweep[:10]}) == 10
-    panel.class_mode.setCurrentIndex(panel.class_mode.findData("morph"))
+    panel.controls.class_mode.setCurrentIndex(panel.controls.class_mode.findData("morph"))
     morph = shown(panel)
     assert morph.shape == (16, 28, 28, 1)
     np.testing.assert_array_equal(morph[0], sweep[7])   # row 0 starts at class 7 of the same noise
@@ -148,9 +148,9 @@ def test_grid_walk_and_class_views(panel: LatentPanel) -> None:
 def test_unconditional_generator_has_no_class_controls(panel: LatentPanel) -> None:
     with_generator(panel, tiny_cfg(conditional=False))
     assert not panel.conditional()
-    assert not panel.tabs.isTabEnabled(3) and not panel.class_a.isEnabled()
+    assert not panel.controls.isTabEnabled(3) and not panel.controls.class_a.isEnabled()
     panel.show_view("interpolate")
-    assert shown(panel).shape[0] == panel.steps.value()
+    assert shown(panel).shape[0] == panel.controls.steps.value()
 
 
 def test_exports_png_and_animated_png(panel: LatentPanel, tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_exports_png_and_animated_png(panel: LatentPanel, tmp_path: Path) -> Non
         panel.export_png(tmp_path / "none.png")
     with_generator(panel)
     panel.show_view("grid")
-    panel.grid_size.setValue(3)
+    panel.controls.grid_size.setValue(3)
     png = tmp_path / "grid.png"
     panel.export_png(png)
     image = QImage(str(png))
@@ -197,8 +197,8 @@ def test_load_run_and_a_bad_folder(panel: LatentPanel, tmp_path: Path) -> None:
 def test_new_samples_move_the_sliders_to_the_new_noise(panel: LatentPanel) -> None:
     with_generator(panel)
     panel.show_view("sliders")
-    before = [s.value() for s in panel.sliders]
+    before = [s.value() for s in panel.controls.sliders]
     first = shown(panel)
     panel.seed.setValue(panel.seed.value() + 1)
-    assert [s.value() for s in panel.sliders] != before
+    assert [s.value() for s in panel.controls.sliders] != before
     assert not np.array_equal(first, shown(panel))

@@ -111,12 +111,12 @@ def test_reset_clears_only_that_model(panel: PlotsPanel) -> None:
     panel.add_step(cnn_step(10, 1.0))
     panel.add_epoch(cnn_epoch(1, 10, 0.5, 0.9))
     panel.redraw()
-    assert not panel._placeholders["cnn_loss"].isVisible()
+    assert not panel.graphics.placeholders()["cnn_loss"].isVisible()
     panel.reset("cnn")
     panel.redraw()
-    assert panel._placeholders["cnn_loss"].isVisible()  # "Train the CNN to see its curves" is back
-    assert panel._placeholders["cnn_acc"].isVisible()
-    assert not panel._placeholders["gan_loss"].isVisible()
+    assert panel.graphics.placeholders()["cnn_loss"].isVisible()  # "Train the CNN to see its curves" is back
+    assert panel.graphics.placeholders()["cnn_acc"].isVisible()
+    assert not panel.graphics.placeholders()["gan_loss"].isVisible()
     for name in ("train_loss", "val_loss", "val_acc"):
         assert len(panel.series(name)[0]) == 0
         assert len(curve_data(panel, name)[0]) == 0
@@ -425,6 +425,6 @@ def test_placeholders_fit_inside_narrow_plots(panel: PlotsPanel, qtbot: QtBot) -
     panel.show()
     qtbot.waitUntil(lambda: panel.columns() == 1)
     qtbot.wait(50)
-    for key, text in panel._placeholders.items():
+    for key, text in panel.graphics.placeholders().items():
         box = panel.plot_item(key).getViewBox().boundingRect()
         assert text.boundingRect().width() <= box.width(), key

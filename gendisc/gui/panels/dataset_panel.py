@@ -12,23 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPoint, Qt, QUrl
-from PySide6.QtGui import QAction, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QFont
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -38,25 +32,14 @@ from gendisc.engine.data import download as dl
 from gendisc.engine.errors import DatasetError
 from gendisc.gui.session.datasets import DatasetModel
 from gendisc.gui.widgets.class_counts import ClassCounts
+from gendisc.gui.widgets.dataset_list import DatasetList, describe, folder_note
 from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.image_import_dialog import ImageImportDialog
+from gendisc.gui.widgets.job_box import JobBox
 
 PREVIEW_COUNT = 32
 SOURCE_BADGE = {"bundled": "bundled", "installed": "on this system", "cached": "downloaded",
                 "imported": "imported", "downloadable": "download"}
-
-
-def tooltip(info: DatasetInfo) -> str:
-    c, h, w = info.image_shape
-    lines = [f"<b>{info.title}</b> ({info.key}): {h}×{w} {'gray' if c == 1 else 'colour'}, "
-             f"{len(info.class_names)} classes", info.description]
-    if info.source == "downloadable":
-        lines.append(f"Click to download {dl.format_bytes(info.download_bytes)} into {info.location}")
-    elif info.location:
-        lines.append(f"From {info.location}")
-    if info.license:
-        lines.append(f"Licence: {info.license}")
-    return "<br>".join(line for line in lines if line)
 
 
 class DatasetPanel(QWidget):
@@ -65,28 +48,18 @@ class DatasetPanel(QWidget):
     def __init__(self, datasets: DatasetModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.datasets = datasets
-        self._syncing = False
         self._rng = np.random.default_rng()
         self.error_box: QMessageBox | None = None
         self.confirm_box: QMessageBox | None = None
         self.import_dialog: ImageImportDialog | None = None
         self.setAcceptDrops(True)
 
-        self.list = QTreeWidget()
-        self.list.setColumnCount(2)
-        self.list.setHeaderHidden(True)
-        self.list.setRootIsDecorated(False)
-        self.list.setUniformRowHeights(True)
-        self.list.setAlternatingRowColors(True)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.header().setStretchLastSection(False)
-        self.list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.list.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.list = DatasetList()
         self.list.setToolTip("Every dataset GenDisc Studio knows. Click one to use it; a dataset marked "
                              "“download” is fetched first. Drop a folder or an .npz file here to import it.")
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
-        self.list.itemSelectionChanged.connect(self._on_selection)
+        self.list.picked.connect(self._on_list_pick)
 
         self.import_folder_action = QAction("&Folder (IDX, CIFAR-10 or images)…", self)
         self.import_folder_action.triggered.connect(self.choose_folder)
@@ -103,23 +76,10 @@ class DatasetPanel(QWidget):
         self.remove_button = QPushButton("Remove files")
         self.remove_button.clicked.connect(lambda: self.remove(self.datasets.target() or ""))
 
-        self.job_label = QLabel()
-        self.job_label.setWordWrap(True)
-        self.job_bar = QProgressBar()
-        self.job_bar.setRange(0, 1000)
-        self.job_bar.setTextVisible(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop now; nothing half-done is kept.")
-        self.cancel_button.clicked.connect(self.cancel_job)
-        self.job_box = QFrame()
-        job_layout = QVBoxLayout(self.job_box)
-        job_layout.setContentsMargins(0, 0, 0, 0)
-        job_layout.addWidget(self.job_label)
-        bar_row = QHBoxLayout()
-        bar_row.addWidget(self.job_bar, 1)
-        bar_row.addWidget(self.cancel_button)
-        job_layout.addLayout(bar_row)
-        self.job_box.setVisible(False)
+        self.job_box = JobBox()
+        self.job_box.cancel_requested.connect(self.datasets.cancel_job)
+        self.job_bar, self.job_label = self.job_box.bar, self.job_box.label
+        self.cancel_button = self.job_box.cancel_button
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setVisible(False)
@@ -181,7 +141,7 @@ class DatasetPanel(QWidget):
         datasets.split_changed.connect(lambda: self.val_split.setValue(datasets.val_percent()))
         datasets.lock_changed.connect(self.set_locked)
         datasets.job_changed.connect(self._on_job_changed)
-        datasets.job_progress.connect(self._on_job_progress)
+        datasets.job_progress.connect(self.job_box.show_progress)
         datasets.message.connect(self._say)
         datasets.error.connect(lambda title, text: self._error(title, text))
         datasets.info.connect(lambda title, text: self._error(title, text, QMessageBox.Icon.Information))
@@ -222,56 +182,27 @@ class DatasetPanel(QWidget):
 
     def _show_catalog(self) -> None:
         infos = self.datasets.infos()
-        self._syncing = True
-        self.list.clear()
-        for info in infos:
-            item = QTreeWidgetItem([info.title, self._badge(info)])
-            item.setData(0, Qt.ItemDataRole.UserRole, info.key)
-            item.setToolTip(0, tooltip(info))
-            item.setToolTip(1, tooltip(info))
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if info.key == self.datasets.current_key():
-                font = QFont(item.font(0))
-                font.setBold(True)
-                item.setFont(0, font)
-            self.list.addTopLevelItem(item)
-        rows = min(len(infos), 8)
-        if rows:
-            self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 2)
-        self._syncing = False
+        self.list.show_infos(infos, [self._badge(i) for i in infos], self.datasets.current_key())
         self._highlight(self.datasets.target())
         self._update_actions()
         self._show_folder()
 
     def _set_badge(self, key: str) -> None:
         info = self.datasets.info_for(key)
-        for i in range(self.list.topLevelItemCount()):
-            item = self.list.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == key and info is not None:
-                item.setText(1, self._badge(info))
+        if info is not None:
+            self.list.set_badge(key, self._badge(info))
         fraction = self.datasets.job_fraction(key)
         if key == self.datasets.target() and fraction is not None:
             self.preview.set_placeholder(f"Downloading… {100 * fraction:.0f}%")
 
     def _highlight(self, key: str | None) -> None:
-        self._syncing = True
-        for i in range(self.list.topLevelItemCount()):
-            item = self.list.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == key:
-                self.list.setCurrentItem(item)
-                break
-        else:
-            self.list.clearSelection()
-        self._syncing = False
+        self.list.highlight(key)
 
     def select(self, key: str) -> bool:
         return self.datasets.select(key)
 
-    def _on_selection(self) -> None:
-        if self._syncing:
-            return
-        items = self.list.selectedItems()
-        if items and not self.datasets.pick(items[0].data(0, Qt.ItemDataRole.UserRole)):
+    def _on_list_pick(self, key: str) -> None:
+        if not self.datasets.pick(key):
             self._highlight(self.datasets.target())
 
     def _on_picked(self, key: str) -> None:
@@ -292,22 +223,15 @@ class DatasetPanel(QWidget):
         return self.datasets.download(key)
 
     def cancel_job(self) -> None:
-        self.datasets.cancel_job()
-        self.cancel_button.setEnabled(False)
+        self.cancel_button.click()
 
     def _on_job_changed(self) -> None:
-        job = self.datasets.job()
-        self.job_box.setVisible(job is not None)
-        if job is not None:
+        if self.datasets.job() is not None:
             self.status.setVisible(False)
-            self.cancel_button.setEnabled(True)
+            self.job_box.start()
+        else:
+            self.job_box.setVisible(False)
         self._update_actions()
-
-    def _on_job_progress(self, fraction: float | None, text: str) -> None:
-        self.job_bar.setRange(0, 0 if fraction is None else 1000)   # a busy bar when there is nothing to count
-        if fraction is not None:
-            self.job_bar.setValue(round(1000 * fraction))
-        self.job_label.setText(text)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a dataset folder")
@@ -380,8 +304,7 @@ class DatasetPanel(QWidget):
         self.status.setVisible(True)
 
     def _context_menu(self, pos: QPoint) -> None:
-        item = self.list.itemAt(pos)
-        info = self.datasets.info_for(item.data(0, Qt.ItemDataRole.UserRole)) if item else None
+        info = self.datasets.info_for(self.list.key_of(self.list.itemAt(pos)))
         if info is None:
             return
         menu = QMenu(self)
@@ -433,24 +356,12 @@ class DatasetPanel(QWidget):
         info = self.datasets.info_for(key)
         if info is None:
             return
-        c, h, w = info.image_shape
-        text = (f"<b>{info.title}</b> — {info.n_train:,} training{f' + {info.n_test:,} test' if info.n_test else ''}"
-                f" images, {h}×{w} {'gray' if c == 1 else 'colour'}, {len(info.class_names)} classes. "
-                f"{info.description.rstrip('.')}.")
-        if info.source == "downloadable":
-            text += f" Not downloaded yet: {dl.format_bytes(info.download_bytes)}."
-        for note in info.notes:
-            text += f"<br><i>{note}</i>"
-        self.info.setText(text)
+        self.info.setText(describe(info))
         self.credit.setText(info.credit)
         self.credit.setVisible(bool(info.credit))
 
     def _show_folder(self) -> None:
-        folder = dl.data_dir()
-        used = dl.cached_bytes()
-        link = QUrl.fromLocalFile(str(folder)).toString()
-        self.folder.setText(f"Downloads and imports are kept in <a href='{link}'>{folder}</a>"
-                            f"{f' ({dl.format_bytes(used)} downloaded)' if used else ''}.")
+        self.folder.setText(folder_note())
         self.folder.setToolTip("Set GENDISC_DATA_DIR to keep them elsewhere. Right-click a downloaded dataset, or "
                                "use File → Remove downloaded datasets, to free the space.")
 

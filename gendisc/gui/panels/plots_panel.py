@@ -16,13 +16,11 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QColor, QHideEvent, QPalette, QResizeEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFrame,
-    QGraphicsItem,
-    QGraphicsSimpleTextItem,
     QHBoxLayout,
     QMessageBox,
     QPushButton,
@@ -35,30 +33,21 @@ from gendisc.engine.train.reports import EpochReport, StepReport
 from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
 from gendisc.gui.session.training import TrainingJob, TrainingSession
-from gendisc.gui.widgets.plot_series import SMOOTH_WEIGHT, Series, finite_bounds
+from gendisc.gui.widgets.plot_grid import KINDS, PlotGrid
+from gendisc.gui.widgets.plot_series import SMOOTH_WEIGHT, Series
 from gendisc.gui.widgets.plot_specs import (
     BY_NAME,
-    FIXED_Y,
-    FOLLOW_Y,
-    JUDGE_PLOTS,
-    PLACEHOLDERS,
     PLOTS,
     SPECS,
-    X_AHEAD,
-    X_LEADERS,
     SeriesSpec,
 )
-from gendisc.gui.widgets.plot_style import short_judge, shrinkable_title, style_symbols, title_html
-from gendisc.gui.widgets.stepped_range import follow_range
 
 __all__ = ["PlotsPanel"]
 
 MAX_POINTS = 20_000
 REDRAW_MS = 100
 CPU_TRAINING_REDRAW_MS = 1000   # while a model trains on the CPU (see PlotsPanel.set_cpu_training)
-TWO_COLUMNS_MIN_WIDTH = 512   # a panel narrower than this (a small screen's window) stacks the plots in one column
-ONE_COLUMN_PLOT_HEIGHT = 210  # and scroll, each this tall
-KINDS = ("gan", "cnn")
+
 
 
 class PlotsPanel(QWidget):
@@ -77,10 +66,6 @@ class PlotsPanel(QWidget):
         super().__init__(parent)
         self._series = {spec.name: Series(max_points) for spec in SPECS}
         self._dirty: set[str] = set()
-        self._judge_name = ""
-        self._bounds: dict[str, tuple[float, float, float, float] | None] = {spec.name: None for spec in SPECS}
-        self._following: dict[str, set[str]] = {key: set() for key in PLOTS}   # "x", "y": follows new points
-        self._refit: set[str] = set()   # kinds whose ranges fit their data afresh at the next follow
 
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setSingleShot(True)
@@ -110,56 +95,7 @@ class PlotsPanel(QWidget):
         for button in (self.reset_zoom_button, self.export_png_button, self.export_csv_button):
             bar.addWidget(button)
 
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.ci.setSpacing(12)
-        for column in (0, 1):   # equal columns, whatever the titles
-            self.graphics.ci.layout.setColumnStretchFactor(column, 1)
-        self._plots: dict[str, pg.PlotItem] = {}
-        for key, (row, col, _title, _ylabel) in PLOTS.items():
-            plot = self.graphics.addPlot(row=row, col=col)
-            shrinkable_title(plot)
-            for side in ("left", "bottom"):   # an axis that did not change is drawn from a pixmap, not re-rendered
-                plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-                # losses under 1 read 0.2, not "200" beside "loss (x0.001)"
-                plot.getAxis(side).enableAutoSIPrefix(False)
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.setClipToView(True)
-            # a drag or a wheel zoom stops following on the axes it moved; Reset zoom follows again
-            plot.getViewBox().sigRangeChangedManually.connect(lambda mask, key=key: self._on_user_range(key, mask))
-            self._plots[key] = plot
-        # One step axis per model: zooming a plot zooms its neighbour; the left plot of a row leads (X_LEADERS).
-        self._plots["gan_prob"].setXLink(self._plots["gan_loss"])
-        self._plots["cnn_acc"].setXLink(self._plots["cnn_loss"])
-        for key in JUDGE_PLOTS:
-            self._plots[key].setXLink(self._plots["gan_loss"])
-        self._plots["gan_judge"].setToolTip(
-            "The judge is a CNN trained on the same dataset (yours, or one trained for the purpose).\n"
-            "Confident: share of the samples it classifies with probability ≥ 0.9.\n"
-            "Class entropy: how evenly the samples spread over the classes (100% = balanced;\n"
-            "a falling entropy is mode collapse: the GAN draws fewer and fewer kinds of images).")
-        self._plots["gan_fcd"].setToolTip(
-            "Fréchet classifier distance: how far the samples' features (the judge CNN's last hidden layer)\n"
-            "lie from real images', as Gaussians. Lower is better; real images against real images score ≈ 0.")
-        self._half = pg.InfiniteLine(0.5, angle=0, movable=False)  # where D(x) and D(G(z)) meet at equilibrium
-        self._plots["gan_prob"].addItem(self._half, ignoreBounds=True)
-        self._half.hide()
-
-        self._curves: dict[str, pg.PlotDataItem] = {}
-        for spec in SPECS:
-            self._curves[spec.name] = self._plots[spec.plot].plot(
-                [], [], name=spec.label, antialias=True, connect="finite", **self._curve_style(spec)
-            )
-        for plot in self._plots.values():
-            plot.disableAutoRange()   # the panel follows the data itself (_follow), in steps
-        # An empty plot says what will appear there; the text sits in the view box, so panning does not move it.
-        self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
-        for key, plot in self._plots.items():
-            model = "GAN" if key.startswith("gan") else "CNN"
-            text = QGraphicsSimpleTextItem(PLACEHOLDERS.get(key, f"Train the {model}\nto see its curves"),
-                                           plot.getViewBox())
-            text.setZValue(10)
-            self._placeholders[key] = text
-            plot.getViewBox().sigResized.connect(self._on_view_resized)
+        self.graphics = PlotGrid()
         self.reset_zoom()
 
         layout = QVBoxLayout(self)
@@ -170,9 +106,7 @@ class PlotsPanel(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.graphics)
-        self._columns = 2
         layout.addWidget(self.scroll, 1)
-        self._apply_palette()
 
         self.training = training
         training.started.connect(self._on_started)
@@ -218,15 +152,10 @@ class PlotsPanel(QWidget):
     def set_judge_name(self, name: str) -> None:
         """Say which CNN computed the judge's figures (in short under the FCD plot's title, in full in both judge
         plots' tooltips)."""
-        if name != self._judge_name:
-            self._judge_name = name
-            self._apply_titles()
-            for key in JUDGE_PLOTS:
-                tip = self._plots[key].toolTip().split("\n\nJudge: ")[0]
-                self._plots[key].setToolTip(tip + (f"\n\nJudge: {name}" if name else ""))
+        self.graphics.set_judge_name(name)
 
     def judge_name(self) -> str:
-        return self._judge_name
+        return self.graphics.judge_name()
 
     def reset(self, kind: str) -> None:
         """Clear the curves of one model (``"gan"`` or ``"cnn"``), e.g. when a new run starts."""
@@ -235,7 +164,7 @@ class PlotsPanel(QWidget):
             self._mark_dirty(spec.name)
         if kind == "gan":
             self.set_judge_name("")
-        self._enable_auto_range(kind)
+        self.graphics.enable_following(kind)
 
     def load_history(self, kind: str, step_records: Iterable[Mapping], epoch_records: Iterable[Mapping]) -> None:
         """Replace one model's curves with a saved run's records (dicts with ``"step"`` and metric keys)."""
@@ -258,11 +187,11 @@ class PlotsPanel(QWidget):
 
     def curve(self, name: str) -> pg.PlotDataItem:
         """The plot item that draws a series (what is on screen, after the next redraw)."""
-        return self._curves[name]
+        return self.graphics.curves[name]
 
     def plot_item(self, key: str) -> pg.PlotItem:
         """One of ``"gan_loss"``, ``"gan_prob"``, ``"gan_judge"``, ``"gan_fcd"``, ``"cnn_loss"``, ``"cnn_acc"``."""
-        return self._plots[key]
+        return self.graphics.plots[key]
 
     def export_csv(self, path: str | Path) -> None:
         """Write every recorded value in long format: a header ``series,step,value``, then one row per point.
@@ -291,14 +220,11 @@ class PlotsPanel(QWidget):
         for name in self._dirty:
             spec = BY_NAME[name]
             x, y = self._series[name].arrays(smoothed and spec.source == "step")
-            y = y * spec.scale if spec.scale != 1.0 else y
-            self._curves[name].setData(x, y)
-            self._bounds[name] = finite_bounds(x, y)
+            self.graphics.set_curve(name, x, y * spec.scale if spec.scale != 1.0 else y)
         self._dirty.clear()
-        self._follow()
-        for key, text in self._placeholders.items():
-            text.setVisible(not self.has_data(key))
-        self._half.setVisible(self.has_data("gan_prob"))
+        has_data = {key: self.has_data(key) for key in PLOTS}
+        self.graphics.follow(has_data)
+        self.graphics.show_placeholders(has_data)
 
     def set_cpu_training(self, on: bool) -> None:
         """While a model trains on the CPU, redraw at most once a second (``CPU_TRAINING_REDRAW_MS``), else
@@ -321,12 +247,12 @@ class PlotsPanel(QWidget):
     def reset_zoom(self) -> None:
         """Fit every plot to its data and follow new points again (D outputs keep their 0..1 scale)."""
         for kind in KINDS:
-            self._enable_auto_range(kind)
-        self._follow()
+            self.graphics.enable_following(kind)
+        self.graphics.follow({key: self.has_data(key) for key in PLOTS})
 
     def following(self, key: str) -> set[str]:
         """The axes (``"x"``, ``"y"``) of a plot whose range follows new points (until the user zooms or pans)."""
-        return set(self._following[key])
+        return self.graphics.following(key)
 
     def shutdown(self) -> None:
         """Stop the redraw timer (also done when the panel is hidden or closed)."""
@@ -362,135 +288,20 @@ class PlotsPanel(QWidget):
 
     def _on_smooth_toggled(self) -> None:
         self._dirty.update(spec.name for spec in SPECS if spec.source == "step")
-        self._refit.update(KINDS)   # the smoothed curve spans less: fit it, rather than keep the raw one's range
+        self.graphics.refit()   # the smoothed curve spans less: fit it, rather than keep the raw one's range
         self.redraw()
-
-    def _enable_auto_range(self, kind: str) -> None:
-        """Follow the data of ``kind``'s plots again, fitted afresh at the next :meth:`_follow`."""
-        for key in PLOTS:
-            if key.startswith(kind):
-                self._following[key] = ({"x"} if key == X_LEADERS[kind] else set()) | \
-                    ({"y"} if key in FOLLOW_Y else set())
-                if key in FIXED_Y:
-                    self._plots[key].setYRange(*FIXED_Y[key], padding=0.03)
-        self._refit.add(kind)
-
-    def _on_user_range(self, key: str, mask: object) -> None:
-        """The user dragged or zoomed a plot: stop following on the axes that moved (the step axis is shared)."""
-        moved_x, moved_y = (bool(mask[0]), bool(mask[1])) if isinstance(mask, (list, tuple)) else (True, True)
-        if moved_x:
-            self._following[X_LEADERS[key.split("_")[0]]].discard("x")
-        if moved_y:
-            self._following[key].discard("y")
-
-    def _follow(self) -> None:
-        """Grow the followed ranges that new points left (or fit them afresh after a reset), in round steps."""
-        for kind in KINDS:
-            force = kind in self._refit
-            leader = X_LEADERS[kind]
-            keys = [key for key in PLOTS if key.startswith(kind)]
-            if "x" in self._following[leader] and (b := self._plot_bounds(keys)) is not None:
-                view = self._plots[leader].getViewBox()
-                new = follow_range(tuple(view.viewRange()[0]) if not force else None, b[0], b[1], floor=0.0,
-                                   ahead=X_AHEAD)
-                if new is not None:
-                    view.setXRange(*new, padding=0)
-            for key in keys:
-                if "y" in self._following[key] and (b := self._plot_bounds([key])) is not None:
-                    view = self._plots[key].getViewBox()
-                    floor, ceiling = FOLLOW_Y[key]
-                    new = follow_range(tuple(view.viewRange()[1]) if not force else None, b[2], b[3], floor=floor,
-                                       ceiling=ceiling)
-                    if new is not None:
-                        view.setYRange(*new, padding=0)
-            if force and any(self.has_data(key) for key in keys):
-                self._refit.discard(kind)   # an empty model's plots fit once its first points arrive
-
-    def _plot_bounds(self, keys: list[str]) -> tuple[float, float, float, float] | None:
-        """The smallest box (x0, x1, y0, y1) around the drawn points of the plots ``keys``; None if none."""
-        boxes = [b for spec in SPECS if spec.plot in keys and (b := self._bounds[spec.name]) is not None]
-        if not boxes:
-            return None
-        return (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes),
-                max(b[3] for b in boxes))
 
     def columns(self) -> int:
         """How many columns the plots are laid out in now (2, or 1 in a narrow panel)."""
-        return self._columns
+        return self.graphics.columns()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._fit_columns(event.size().width())   # the scroll area inside may not have its new size yet
-
-    def _fit_columns(self, width: int) -> None:
-        columns = 2 if width >= TWO_COLUMNS_MIN_WIDTH else 1
-        if columns == self._columns:
-            return
-        self._columns = columns
-        layout = self.graphics.ci
-        for plot in self._plots.values():
-            layout.removeItem(plot)
-        for i, plot in enumerate(self._plots.values()):   # PLOTS is row-major: the same order in one column
-            layout.addItem(plot, row=i // columns, col=i % columns)
-        self.graphics.setMinimumHeight(0 if columns == 2 else len(self._plots) * ONE_COLUMN_PLOT_HEIGHT)
-
-    def _on_view_resized(self) -> None:
-        for key, text in self._placeholders.items():
-            box, rect = self._plots[key].getViewBox().boundingRect(), text.boundingRect()
-            text.setPos(box.center().x() - rect.width() / 2, box.center().y() - rect.height() / 2)
-
-    def _curve_style(self, spec: SeriesSpec) -> dict:
-        if spec.source == "step":
-            # Width 1: Qt strokes a wider antialiased polyline of thousands of jagged points about 300× slower
-            # (seconds per frame at 20,000 noisy points), and a narrower non-antialiased one looks ragged.
-            return {"pen": pg.mkPen(spec.color, width=1)}
-        canvas = self.palette().color(QPalette.ColorRole.Base)
-        line = pg.mkPen(spec.color, width=1.4 if spec.label else 1.2, style=Qt.PenStyle.DashLine)
-        return {"pen": line, "symbol": "o", "symbolSize": 7 if spec.label else 6,
-                "symbolBrush": pg.mkBrush(spec.color), "symbolPen": pg.mkPen(canvas, width=1.2)}
-
-    def _apply_palette(self) -> None:
-        """Colour the plots from the widget palette, so they follow a light or dark theme."""
-        pal = self.palette()
-        window, base = pal.color(QPalette.ColorRole.Window), pal.color(QPalette.ColorRole.Base)
-        text = pal.color(QPalette.ColorRole.WindowText)
-        muted = QColor(text)
-        muted.setAlphaF(0.55)
-        self.graphics.setBackground(window)
-        self._apply_titles()
-        for key, plot in self._plots.items():
-            _row, _col, _title, ylabel = PLOTS[key]
-            plot.getViewBox().setBackgroundColor(base)
-            plot.getAxis("left").setWidth(44)  # equal widths line the plots of a column up
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setPen(muted)
-                axis.setTextPen(text)
-            plot.setLabel("bottom", "step", color=text.name())
-            plot.setLabel("left", ylabel, color=text.name())
-            plot.showGrid(x=True, y=True, alpha=0.18)
-        for text in self._placeholders.values():
-            text.setBrush(pal.color(QPalette.ColorRole.PlaceholderText))
-        self._on_view_resized()
-        self._half.setPen(pg.mkPen(muted, width=1, style=Qt.PenStyle.DotLine))
-        outline = pg.mkPen(base, width=1.2)
-        for spec in SPECS:
-            if spec.source == "epoch":
-                style_symbols(self._curves[spec.name], pg.mkBrush(spec.color), outline)
-
-    def _apply_titles(self) -> None:
-        pal = self.palette()
-        text = pal.color(QPalette.ColorRole.WindowText)
-        muted = QColor(text)
-        muted.setAlphaF(0.55)
-        for key, plot in self._plots.items():
-            # the judge's name under a title without a legend (the FCD's); the other judge plot says it in its tooltip
-            note = f"judge: {short_judge(self._judge_name)}" if key in JUDGE_PLOTS and self._judge_name else ""
-            plot.setTitle(title_html(key, PLOTS[key][2], text, muted, note), size="10pt")
+        self.graphics.fit_columns(event.size().width())   # the scroll area inside may not have its new size yet
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._apply_palette()
+            self.graphics.apply_palette()
         super().changeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
