@@ -61,6 +61,7 @@ class DatasetModel(QObject):
         self._job_kind = ""                   # "download" | "import"
         self._job_fraction: float | None = None
         self._locked = False                  # while training: the dataset in use cannot change
+        self._closed = False                  # after shutdown: no new background work
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -225,7 +226,9 @@ class DatasetModel(QObject):
         self.message.emit(f"Removed {', '.join(keys)}." + (" The bundled MNIST sample is selected." if in_use else ""))
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Cancel a running download or import and wait for it (nothing half-done stays behind)."""
+        """Cancel a running download or import and wait for it (nothing half-done stays behind); start nothing
+        after this."""
+        self._closed = True
         if self._job is not None:
             self._job.cancel()
             self._job.wait(timeout)
@@ -242,6 +245,8 @@ class DatasetModel(QObject):
             self._start_load(key)
 
     def _start_load(self, key: str) -> None:
+        if self._closed:
+            return
         job = Job(lambda _ctx: load_dataset(key), "dataset-load", self)
         job.done.connect(lambda ds, key=key: self._on_loaded(key, ds))
         job.failed.connect(lambda exc, _details, key=key: self._on_load_failed(key, exc))
@@ -277,6 +282,8 @@ class DatasetModel(QObject):
 
     # -- downloads and imports ----------------------------------------------------------------------------------
     def _start_job(self, kind: str, key: str, fn: Any, text: str, counted: bool) -> None:
+        if self._closed:
+            return
         job = Job(fn, f"dataset-{kind}", self)
         job.progress.connect(self._on_progress)
         job.done.connect(lambda result: self._on_job_ended("done", result=result))

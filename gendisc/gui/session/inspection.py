@@ -138,6 +138,8 @@ class InspectionScheduler(QObject):
             self._job.wait(timeout)
 
     def shutdown(self) -> None:
+        """No more passes; a running one is waited for."""
+        self._active = False
         self._timer.stop()
         self.wait_idle()
 

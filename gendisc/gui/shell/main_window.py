@@ -69,7 +69,8 @@ class MainWindow(QMainWindow):
         from gendisc.gui.threads.jobs import Job
 
         s = self.session = Session(self._runs_root, self)
-        self.session.settings.restore()
+        s.settings.restore()
+        s.datasets.refresh_catalog()   # the bundled sample starts loading (a saved choice replaces it below)
         self.training_panel = TrainingPanel(s.settings, s.training)
         self.dataset_panel = DatasetPanel(s.datasets)
         self.runs_panel = RunsPanel(s.runs)
@@ -94,7 +95,11 @@ class MainWindow(QMainWindow):
         # torch loads in the background once the window is up, so the first drawing classifies at once
         self._torch_warmup = Job(lambda _ctx: _import_torch(), "torch-warmup", self)
         self._torch_warmup.done.connect(lambda _seconds: _single_torch_thread())
-        QTimer.singleShot(300, self._torch_warmup.start)
+        self._warmup_timer = QTimer(self)
+        self._warmup_timer.setObjectName("TorchWarmup")
+        self._warmup_timer.setSingleShot(True)
+        self._warmup_timer.timeout.connect(self._torch_warmup.start)
+        self._warmup_timer.start(300)
 
     def _connect(self) -> None:
         s, t = self.session, self.session.training
@@ -262,6 +267,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.session.shutdown()   # downloads cancelled (no half file kept), following and inspection ended
         self.plots_panel.close()
+        self._warmup_timer.stop()
         if self._torch_warmup.started():
             self._torch_warmup.wait(30)
         event.accept()

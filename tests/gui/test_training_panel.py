@@ -1,0 +1,92 @@
+"""The training panel on its own: its forms and the session's training settings stay one and the same, a value the
+engine refuses is said at once and again at Start, controls lock while a job runs, and the progress bars say how
+far each model is and how it ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDoubleSpinBox
+from pytestqt.qtbot import QtBot
+
+from gendisc.engine.config import CnnConfig, ConfigError, DataConfig, TrainBudget
+from gendisc.engine.models.build import ModelSpec
+from gendisc.engine.train.reports import FinishedReport, StepReport
+from gendisc.gui.panels.training_panel import TrainingPanel
+from gendisc.gui.session.session import Session
+from gendisc.gui.session.training import TrainingJob
+
+NAMES = tuple(str(i) for i in range(10))
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, session: Session) -> TrainingPanel:
+    p = TrainingPanel(session.settings, session.training)
+    qtbot.addWidget(p)
+    return p
+
+
+def test_the_forms_edit_the_settings_and_show_their_changes(panel: TrainingPanel, session: Session) -> None:
+    settings = session.settings
+    panel.cnn_form.widget("optimizer.lr").setValue(0.0042)
+    panel.run_form.widget("seed").setValue(17)
+    panel.gan_form.widget("latent_dim").setValue(24)
+    cfg = settings.config("cnn", DataConfig(dataset="mnist-sample", val_fraction=0.2))
+    assert cfg.optimizer.lr == pytest.approx(0.0042) and cfg.seed == 17 and cfg.data.val_fraction == 0.2
+    gan = settings.config("gan", DataConfig())
+    assert gan.latent_dim == 24 and not gan.data.augment
+
+    settings.set_augment(False)   # as a dataset whose recommended default is no augmentation does
+    assert not panel.cnn_form.widget("data.augment").isChecked()
+    settings.apply_gan_preset("dcgan")
+    assert panel.current_gan_preset() == "dcgan" and not panel.gan_form.widget("conditional").isChecked()
+
+    panel.train_gan.setChecked(False)
+    assert settings.kinds() == ["cnn"] and panel.start_action.isEnabled()
+    panel.train_cnn.setChecked(False)
+    assert settings.kinds() == [] and not panel.start_action.isEnabled()   # nothing to train
+
+
+def test_a_refused_value_is_said_at_once_and_at_start(panel: TrainingPanel, session: Session) -> None:
+    widget = panel.cnn_form.widget("dropout")
+    assert isinstance(widget, QDoubleSpinBox)
+    widget.setRange(0.0, 5.0)   # as a damaged settings file or a future widget might
+    widget.setValue(1.5)
+    assert not panel.problem.isHidden() and "dropout" in panel.problem.text()
+    with pytest.raises(ConfigError, match="dropout"):   # what Start is told (test_never_lose_a_run: the dialog)
+        session.settings.config("cnn", DataConfig())
+    widget.setValue(0.3)
+    assert panel.problem.isHidden() and session.settings.problem() is None
+
+
+def test_controls_lock_while_training_and_the_bars_tell_the_story(panel: TrainingPanel, session: Session,
+                                                                  qtbot: QtBot, tmp_path: Path) -> None:
+    cfg = CnnConfig(device="cpu", arch="classic", batch_size=64, budget=TrainBudget(epochs=50), log_every=2,
+                    data=DataConfig(val_fraction=0.5, augment=False))
+    steps: list[StepReport] = []
+    session.training.step.connect(steps.append)
+    with qtbot.waitSignal(session.training.step, timeout=30_000):
+        session.training.start(TrainingJob(cfg, ModelSpec(cfg, (1, 28, 28), NAMES), tmp_path / "run",
+                                           autosave_s=None))
+    assert not panel.cnn_form.isEnabled() and not panel.train_cnn.isEnabled() and not panel.start_action.isEnabled()
+    assert panel.stop_action.isEnabled() and panel.pause_action.text() == "Pause"
+    fmt = panel.progress["cnn"].format()
+    assert fmt.startswith("CNN: ") and "epoch 1" in fmt and panel.progress["cnn"].value() >= 0
+    panel.pause_action.trigger()
+    assert session.training.paused and panel.pause_action.text() == "Resume"
+    panel.pause_action.trigger()
+    assert not session.training.paused and panel.pause_action.text() == "Pause"
+    finished: list[FinishedReport] = []
+    session.training.finished.connect(finished.append)
+    with qtbot.waitSignal(session.training.stopped, timeout=30_000):
+        panel.stop_action.trigger()
+    assert finished and finished[0].reason == "stopped"
+    assert panel.progress["cnn"].format().startswith("CNN: stopped  ·  validation accuracy ")
+    assert panel.cnn_form.isEnabled() and panel.start_action.isEnabled() and not panel.stop_action.isEnabled()
+
+
+def test_the_eta_comes_from_the_progress_and_the_time_so_far(panel: TrainingPanel) -> None:
+    panel.show_step(StepReport("gan", 3, 300, 1000, {"loss_d": 1.0}, 500.0, 60.0, 1e-3, 0.25))
+    assert panel.progress["gan"].format() == "GAN: 25%  ·  epoch 3  ·  1:00  ·  ETA 3:00"
+    assert panel.progress["gan"].value() == 250
