@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from gendisc.engine.data.catalog import CREDITS
 
 if TYPE_CHECKING:
-    from gendisc.gui.shell.main_window import MainWindow
+    from gendisc.gui.shell.window_api import Window
 
 SHORTCUTS = (("F5", "Start training"), ("F6", "Pause / resume"), ("Shift+F5", "Stop and save"),
              ("Ctrl+S", "Save a checkpoint now"), ("Ctrl+O", "Open a run folder"),
@@ -21,31 +21,31 @@ SHORTCUTS = (("F5", "Start training"), ("F6", "Pause / resume"), ("Shift+F5", "S
              ("Ctrl+Z", "Undo the last stroke (draw canvas)"), ("Delete", "Clear the draw canvas"))
 
 
-def _pick_run(w: MainWindow, title: str) -> str:
+def _pick_run(w: Window, title: str) -> str:
     return QFileDialog.getExistingDirectory(w, title, str(w.session.runs.root))
 
 
-def open_run(w: MainWindow) -> None:
+def open_run(w: Window) -> None:
     if folder := _pick_run(w, "Open a run folder"):
         w.open_run(folder)
 
 
-def continue_run(w: MainWindow) -> None:
+def continue_run(w: Window) -> None:
     if folder := _pick_run(w, "Continue which run?"):
         w.continue_run(folder)
 
 
-def follow_run(w: MainWindow) -> None:
+def follow_run(w: Window) -> None:
     if folder := _pick_run(w, "Follow which run folder?"):
         w.session.follow.follow(folder)
 
 
-def stop_following(w: MainWindow) -> None:
+def stop_following(w: Window) -> None:
     w.session.follow.stop()
     w.statusBar().showMessage("Stopped following", 3000)
 
 
-def export_run(w: MainWindow, fmt: str, suffix: str, filters: str) -> None:
+def export_run(w: Window, fmt: str, suffix: str, filters: str) -> None:
     """Pick a run folder, then where to write its model or report."""
     folder = _pick_run(w, "Export which run?")
     if not folder:
@@ -71,7 +71,7 @@ def export_run(w: MainWindow, fmt: str, suffix: str, filters: str) -> None:
     save(w, "Export run", Path(folder).name + suffix, filters, write)
 
 
-def save(w: MainWindow, title: str, name: str, filters: str, writer: Any) -> None:
+def save(w: Window, title: str, name: str, filters: str, writer: Any) -> None:
     """Ask where, then write; a failure gets one dialog naming the file."""
     path, _ = QFileDialog.getSaveFileName(w, title, name, filters)
     if path:
@@ -83,18 +83,18 @@ def save(w: MainWindow, title: str, name: str, filters: str, writer: Any) -> Non
             w.statusBar().showMessage(f"Saved {path}", 5000)
 
 
-def preferences(w: MainWindow) -> None:
+def preferences(w: Window) -> None:
     from gendisc.gui.shell.preferences import show_preferences
 
     show_preferences(w)
 
 
-def shortcuts(w: MainWindow) -> None:
+def shortcuts(w: Window) -> None:
     rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
     w.info("Keyboard shortcuts", f"<table>{rows}</table>")
 
 
-def about(w: MainWindow) -> None:
+def about(w: Window) -> None:
     QMessageBox.about(w, "About GenDisc Studio", (
         "<h3>GenDisc Studio</h3><p>Train a generative model (a GAN) and a discriminative model (a CNN) side by "
         "side, watch them learn, draw a digit and see it recognised.</p>"

@@ -15,7 +15,7 @@ from gendisc.gui.shell import commands
 from gendisc.gui.shell.theme import THEMES
 
 if TYPE_CHECKING:
-    from gendisc.gui.shell.main_window import MainWindow
+    from gendisc.gui.shell.window_api import Window
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Item:
     """A menu entry; ``run`` gets the window. ``None`` items are separators."""
 
     text: str
-    run: Callable[[MainWindow], object]
+    run: Callable[[Window], object]
     shortcut: str = ""
     tip: str = ""
 
@@ -71,7 +71,7 @@ EDIT = (Item("&Preferences…", commands.preferences, "Ctrl+,",
 HELP = (Item("&Keyboard shortcuts", commands.shortcuts, "F1"), Item("&About GenDisc Studio", commands.about))
 
 
-def _action(w: MainWindow, item: Item) -> QAction:
+def _action(w: Window, item: Item) -> QAction:
     action = QAction(item.text, w)
     if item.shortcut:
         action.setShortcut(QKeySequence(item.shortcut))
@@ -82,7 +82,7 @@ def _action(w: MainWindow, item: Item) -> QAction:
     return action
 
 
-def _fill(w: MainWindow, menu: QMenu, items: tuple[Item | Submenu | None, ...]) -> None:
+def _fill(w: Window, menu: QMenu, items: tuple[Item | Submenu | None, ...]) -> None:
     for item in items:
         if item is None:
             menu.addSeparator()
@@ -92,7 +92,7 @@ def _fill(w: MainWindow, menu: QMenu, items: tuple[Item | Submenu | None, ...]) 
             menu.addAction(_action(w, item))
 
 
-def build_menus(w: MainWindow) -> dict[str, QMenu]:
+def build_menus(w: Window) -> dict[str, QMenu]:
     """The menu bar of ``w``; returns its menus by name (File, Edit, Train, View, Help)."""
     bar = w.menuBar()
     menus = {name: bar.addMenu(f"&{name}") for name in ("File", "Edit", "Train", "View", "Help")}
