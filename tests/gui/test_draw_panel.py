@@ -6,8 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import CnnConfig
@@ -18,6 +16,7 @@ from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import StepReport, WeightsReport
 from gendisc.gui.panels.draw_panel import DrawPanel
 from gendisc.gui.session.session import Session
+from tests.helpers.gui import draw_stroke
 
 NAMES = tuple(str(i) for i in range(10))
 SPEC = ModelSpec(CnnConfig(arch="classic"), (1, 28, 28), NAMES)
@@ -33,16 +32,6 @@ def panel(qtbot: QtBot, session: Session) -> DrawPanel:
     return p
 
 
-def stroke(panel: DrawPanel) -> None:
-    canvas = panel.canvas
-    side = min(canvas.width(), canvas.height())
-    points = [QPoint(int(side * fx), int(side * fy)) for fx, fy in ((0.3, 0.3), (0.7, 0.3), (0.4, 0.8))]
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
-    for p in points[1:]:
-        QTest.mouseMove(canvas, p)
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
-
-
 def classic(seed: int = 0) -> torch.nn.Module:
     torch.manual_seed(seed)
     return build_cnn("classic", (1, 28, 28), 10).eval()
@@ -51,18 +40,18 @@ def classic(seed: int = 0) -> torch.nn.Module:
 def test_without_a_classifier_it_offers_quick_training(panel: DrawPanel) -> None:
     assert not panel.has_model() and panel.source.text() == "No classifier yet."
     assert panel.quick_train.isEnabled() and not panel.quick_progress.isVisible()
-    stroke(panel)
+    draw_stroke(panel.canvas, ((0.3, 0.3), (0.7, 0.3), (0.4, 0.8)))
     assert panel.last_input is not None and panel.prediction.text() == "–"   # the digit is shown, not guessed
     assert panel.drawing.digit() is panel.last_input and panel.drawing.probabilities() is None
 
 
 def test_a_loaded_classifier_reads_the_drawing_and_feeds_the_drawing_model(panel: DrawPanel, session: Session) -> None:
     model = classic()
-    session.live.use_classifier(LoadedClassifier(model, SPEC, 420), "cnn-run-1")
+    session.live.use_classifier(LoadedClassifier(SPEC, 420, model=model), "cnn-run-1")
     assert panel.source.text() == "Using the CNN saved in cnn-run-1 (step 420)."
     changes: list[None] = []
     session.drawing.changed.connect(lambda: changes.append(None))
-    stroke(panel)
+    draw_stroke(panel.canvas, ((0.3, 0.3), (0.7, 0.3), (0.4, 0.8)))
     probs, digit = session.drawing.probabilities(), session.drawing.digit()
     assert probs is not None and digit is not None and digit.shape == (28, 28) and changes
     with torch.no_grad():   # exactly what the model says of the 28×28 digit the panel shows
@@ -81,7 +70,7 @@ def test_weights_of_a_cnn_in_training_reclassify_only_a_drawing(panel: DrawPanel
     panel.classified.connect(results.append)
     session.live.update(WeightsReport("cnn", 10, numpy_state(classic(0))))
     assert results == [] and "in training (step 10)" in panel.source.text()   # empty canvas: nothing to redo
-    stroke(panel)
+    draw_stroke(panel.canvas, ((0.3, 0.3), (0.7, 0.3), (0.4, 0.8)))
     first = session.drawing.probabilities()
     session.live.update(WeightsReport("cnn", 20, numpy_state(classic(1))))
     assert "in training (step 20)" in panel.source.text()

@@ -8,8 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import DataConfig, GanConfig
@@ -19,6 +17,7 @@ from gendisc.engine.train.reports import JudgeTrainingReport, WeightsReport
 from gendisc.gui.panels.draw_panel import DrawPanel
 from gendisc.gui.panels.training_panel import TrainingPanel
 from gendisc.gui.session.session import Session
+from tests.helpers.gui import draw_stroke
 
 NAMES = tuple(str(i) for i in range(10))
 
@@ -88,16 +87,6 @@ def gan_weights(cfg: GanConfig) -> WeightsReport:
     return WeightsReport("gan", 7, state)
 
 
-def draw_stroke(panel: DrawPanel) -> None:
-    canvas = panel.canvas
-    side = min(canvas.width(), canvas.height())
-    points = [QPoint(int(side * fx), int(side * fy)) for fx, fy in ((0.5, 0.2), (0.5, 0.5), (0.5, 0.8))]
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
-    for p in points[1:]:
-        QTest.mouseMove(canvas, p)
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
-
-
 @pytest.mark.parametrize("conditional", [True, False])
 def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, session: Session, conditional: bool) -> None:
     panel = DrawPanel(session.live, session.drawing, session.training)
@@ -113,7 +102,7 @@ def test_draw_panel_shows_how_real_the_drawing_looks(qtbot: QtBot, session: Sess
     assert panel.realness.format() == "Draw a digit"
     values: list[object] = []
     panel.judged_real.connect(values.append)
-    draw_stroke(panel)
+    draw_stroke(panel.canvas)
     qtbot.waitUntil(lambda: any(v is not None for v in values), timeout=5000)
     value = next(v for v in values if v is not None)
     assert isinstance(value, float) and 0.0 <= value <= 1.0
@@ -157,5 +146,5 @@ def test_draw_panel_loads_a_gan_run(qtbot: QtBot, session: Session, tmp_path: Pa
     list(train_gan(cfg, data, Control(), tmp_path / "gan"))
     assert panel.load_run(str(tmp_path / "gan"), "gan")
     assert session.live.discriminator() is not None and "saved in gan" in panel.realness_source.text()
-    draw_stroke(panel)
+    draw_stroke(panel.canvas)
     assert panel.last_realness is not None and np.isfinite(panel.last_realness)

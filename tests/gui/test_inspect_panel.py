@@ -50,7 +50,7 @@ def expected(raw: RawDataset, model: torch.nn.Module) -> tuple[np.ndarray, np.nd
 def use(session: Session, model: torch.nn.Module, names: tuple[str, ...], step: int = 1) -> None:
     """Make ``model`` the classifier in use, as loading a CNN run trained on ``DATA`` does."""
     spec = ModelSpec(CnnConfig(data=DATA), (1, 28, 28), names)
-    session.live.use_classifier(LoadedClassifier(model, spec, step), "test-run")
+    session.live.use_classifier(LoadedClassifier(spec, step, model=model), "test-run")
 
 
 def inspect_panel(session: Session) -> InspectPanel:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -15,7 +15,7 @@ from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.reports import FinishedReport, StepReport
 from gendisc.gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS
 from gendisc.gui.shell.main_window import MainWindow
-from tests.helpers.gui import button, curve_data, make_tiny
+from tests.helpers.gui import button, curve_data, draw_stroke, make_tiny
 
 
 def test_first_launch_has_bundled_mnist_selected_and_start_enabled(window: MainWindow) -> None:
@@ -81,12 +81,7 @@ def test_gan_and_cnn_together_fill_plots_gallery_and_draw_panel(window: MainWind
     window.docks["Draw"].raise_()
     results: list[object] = []
     window.draw_panel.classified.connect(results.append)
-    side = min(canvas.width(), canvas.height())
-    points = [QPoint(int(side * fx), int(side * fy)) for fx, fy in ((0.5, 0.2), (0.5, 0.5), (0.5, 0.8))]
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
-    for p in points[1:]:
-        QTest.mouseMove(canvas, p)
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+    draw_stroke(canvas)
     qtbot.waitUntil(lambda: any(r is not None for r in results), timeout=5_000)
     probs = next(r for r in results if r is not None)
     assert probs.shape == (10,) and abs(float(probs.sum()) - 1.0) < 1e-6

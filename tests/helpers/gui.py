@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QToolButton, QWidget
 
 from gendisc.gui.panels.plots_panel import PlotsPanel
 from gendisc.gui.shell.main_window import MainWindow
@@ -44,3 +44,16 @@ def curve_data(panel: PlotsPanel, name: str) -> tuple[np.ndarray, np.ndarray]:
     """The data handed to a series' curve at the panel's last redraw (getData() would clip it to the view)."""
     x, y = panel.curve(name).getOriginalDataset()
     return (np.asarray(x if x is not None else []), np.asarray(y if y is not None else []))
+
+
+VERTICAL = ((0.5, 0.2), (0.5, 0.5), (0.5, 0.8))
+
+
+def draw_stroke(canvas: QWidget, path: tuple[tuple[float, float], ...] = VERTICAL) -> None:
+    """Draw one stroke with the mouse through ``path`` (fractions of the canvas's square side)."""
+    side = min(canvas.width(), canvas.height())
+    points = [QPoint(int(side * fx), int(side * fy)) for fx, fy in path]
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+    for p in points[1:]:
+        QTest.mouseMove(canvas, p)
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])

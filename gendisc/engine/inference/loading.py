@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -18,15 +18,11 @@ from gendisc.engine.runs.state import unpack_module
 
 
 @dataclass(frozen=True)
-class LoadedClassifier:
-    model: nn.Module
+class _Loaded:
+    """A model loaded from a run folder: what it was built from, and how far it had trained."""
+
     spec: ModelSpec
     step: int
-
-    @property
-    def cfg(self) -> CnnConfig:
-        assert isinstance(self.spec.cfg, CnnConfig)
-        return self.spec.cfg
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -38,24 +34,24 @@ class LoadedClassifier:
 
 
 @dataclass(frozen=True)
-class LoadedGan:
-    generator: Generator
-    discriminator: Discriminator
-    spec: ModelSpec
-    step: int
+class LoadedClassifier(_Loaded):
+    model: nn.Module = field(kw_only=True)
+
+    @property
+    def cfg(self) -> CnnConfig:
+        assert isinstance(self.spec.cfg, CnnConfig)
+        return self.spec.cfg
+
+
+@dataclass(frozen=True)
+class LoadedGan(_Loaded):
+    generator: Generator = field(kw_only=True)
+    discriminator: Discriminator = field(kw_only=True)
 
     @property
     def cfg(self) -> GanConfig:
         assert isinstance(self.spec.cfg, GanConfig)
         return self.spec.cfg
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return self.spec.image_shape
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        return self.spec.class_names
 
     @property
     def conditional(self) -> bool:
@@ -84,7 +80,7 @@ def load_classifier(run_dir: str | os.PathLike[str], device: str | torch.device 
     spec = ModelSpec(cfg, tuple(meta["image_shape"]), tuple(meta["class_names"]))
     model = spec.classifier()
     unpack_module("model", model, tensors)
-    return LoadedClassifier(model.to(device).eval(), spec, _step(meta))
+    return LoadedClassifier(spec, _step(meta), model=model.to(device).eval())
 
 
 def load_gan(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedGan:
@@ -99,7 +95,7 @@ def load_gan(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
     g, d = spec.gan()
     unpack_module("G_ema" if spec.cfg.ema > 0 else "G", g, tensors)
     unpack_module("D", d, tensors)
-    return LoadedGan(g.to(device).eval(), d.to(device).eval(), spec, _step(meta))
+    return LoadedGan(spec, _step(meta), generator=g.to(device).eval(), discriminator=d.to(device).eval())
 
 
 def spec_of_run(run_dir: str | os.PathLike[str]) -> ModelSpec:
