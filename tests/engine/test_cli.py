@@ -121,3 +121,17 @@ def test_cnn_augmentation_follows_the_dataset_unless_asked() -> None:
     assert cfg("--dataset", "fashion-mnist").data.augment is False    # a short budget cannot afford it there
     assert cfg("--dataset", "fashion-mnist", "--augment").data.augment is True
     assert cfg("--dataset", "mnist-sample", "--no-augment").data.augment is False
+
+
+def test_python_m_gendisc_is_the_same_launcher(tmp_path: Path) -> None:
+    """``python -m gendisc COMMAND`` runs the headless command; the window's launcher is never involved (no Qt)."""
+    env = dict(os.environ, GENDISC_DATA_DIR=str(tmp_path / "data"))
+    listed = subprocess.run([sys.executable, "-m", "gendisc", "datasets"], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    line = next(row for row in listed.stdout.splitlines() if row.startswith("mnist-sample"))
+    assert "bundled" in line
+    probe = subprocess.run([sys.executable, "-c", "import sys, gendisc.launcher as l; l.main(['datasets']); "
+                            "print('PySide6' in sys.modules)"], capture_output=True, text=True, cwd=tmp_path,
+                           env=env, timeout=120)
+    assert probe.stdout.strip().endswith("False")   # a headless command never loads Qt
