@@ -20,6 +20,7 @@ from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import WeightsReport
 from gendisc.gui.panels.inspect_panel import CELL_LIMIT, MISTAKES, InspectPanel
 from gendisc.gui.session.session import Session
+from gendisc.gui.shell.docks import panel_of
 from gendisc.gui.widgets.qimage import qimage_to_gray
 
 DATA = DataConfig(val_fraction=0.05)   # mnist-sample, 250 validation images: a quick pass on one thread
@@ -207,7 +208,7 @@ def test_in_the_main_window_it_measures_only_in_sight_and_explains_the_drawing(
         qtbot: QtBot, window: object, raw: RawDataset, model: torch.nn.Module) -> None:
     w = window
     panel, dock = w.inspect_panel, w.docks["Inspect"]
-    assert dock.widget() is panel and dock in w.tabifiedDockWidgets(w.docks["Samples"])
+    assert panel_of(dock) is panel and dock in w.tabifiedDockWidgets(w.docks["Samples"])
     w.docks["Samples"].raise_()
     qtbot.waitUntil(lambda: not panel.is_shown(), timeout=2_000)
     assert dock.toggleViewAction() in w.menus["View"].actions()

@@ -23,6 +23,7 @@ from gendisc.gui.panels.latent_panel import LatentPanel
 from gendisc.gui.panels.plots_panel import PlotsPanel
 from gendisc.gui.session.session import Session
 from gendisc.gui.session.training import TrainingJob
+from gendisc.gui.shell.docks import panel_of
 from gendisc.gui.shell.main_window import MainWindow
 
 
@@ -90,7 +91,7 @@ def test_judging_runs_in_the_worker_and_reaches_the_gui_as_signals(qtbot: QtBot,
 def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, window: MainWindow, cnn_run: Path) -> None:
     w = window
     panel = w.latent_panel
-    assert w.docks["Latent"].widget() is panel
+    assert panel_of(w.docks["Latent"]) is panel
     assert "Latent" in [a.text() for a in w.menus["View"].actions()]   # View → Latent toggles the dock
     w.dataset_panel.val_split.setValue(50)
     form = w.training_panel.gan_form

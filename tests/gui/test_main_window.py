@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QRect, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -191,3 +191,45 @@ def test_opening_a_folder_that_is_not_a_run_says_so(window: MainWindow, tmp_path
     assert not window.open_run(tmp_path)
     assert window.message_box is not None and "not a run folder" in window.message_box.text()
     window.message_box.close()
+
+
+# -- a window that fits a laptop --------------------------------------------------------------------------------------
+LAPTOP = QRect(0, 0, 1280, 720)   # a 1280×800 screen less its panels
+
+
+def test_the_window_fits_a_laptop_screen_and_reset_layout_keeps_it_there(
+        window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    hint = window.minimumSizeHint()
+    assert hint.width() <= LAPTOP.width() and hint.height() <= LAPTOP.height()   # every dock scrolls rather than push
+    monkeypatch.setattr(MainWindow, "_available", lambda self: QRect(LAPTOP))
+    window.resize(1280, 1495)   # what Reset layout used to leave
+    window.reset_layout()
+    qtbot.wait(50)
+    assert window.width() <= LAPTOP.width() and window.height() <= LAPTOP.height()
+    for key, dock in window.docks.items():   # all in their places, none floating, the groups as declared
+        assert not dock.isFloating() and dock.isVisibleTo(window), key
+    assert window.docks["Dataset"] in window.tabifiedDockWidgets(window.docks["Training"])
+    assert window.docks["Inspect"] in window.tabifiedDockWidgets(window.docks["Samples"])
+
+
+def test_a_saved_layout_larger_than_the_screen_is_discarded(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(MainWindow, "_available", lambda self: QRect(LAPTOP))
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(1280, 1495)
+    first.save_settings()
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.width() <= LAPTOP.width() and second.height() <= LAPTOP.height()
+    assert not second._state_restored   # the default layout, not the saved one
+    second.close()
+
+
+def test_the_side_columns_leave_the_plots_two_columns_at_1280(qtbot: QtBot) -> None:
+    from gendisc.gui.shell.main_window import side_widths
+    from gendisc.gui.widgets.plot_grid import TWO_COLUMNS_MIN_WIDTH
+
+    left, right = side_widths(1280)
+    assert 1280 - left - right - 20 >= TWO_COLUMNS_MIN_WIDTH
+    assert left >= 280 and right >= 340   # the training form and the draw panel still fit

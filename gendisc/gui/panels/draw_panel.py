@@ -87,7 +87,7 @@ class DrawPanel(QWidget):
         undo.setToolTip("Remove the last stroke (Ctrl+Z)")
         undo.clicked.connect(self.canvas.undo)
         self.model_input = ImageGrid()
-        self.model_input.setFixedSize(112, 112)
+        self.model_input.setFixedSize(84, 84)   # the 28×28 input at 3×: whole pixels
         self.model_input.set_placeholder("28×28")
         self.model_input.setToolTip("What the CNN sees: your drawing cropped, scaled into 20×20 and centred by its "
                                     "centre of mass in 28×28, exactly as MNIST digits were prepared.")
@@ -103,14 +103,14 @@ class DrawPanel(QWidget):
         self.bars.set_placeholder("Draw a digit")
         self.source = QLabel("No classifier yet.")
         self.source.setWordWrap(True)
-        self.quick_train = QPushButton(f"Quick-train a CNN (~{QUICK_TRAIN_SECONDS} s)")
+        self.quick_train = QPushButton(f"Quick-train CNN (~{QUICK_TRAIN_SECONDS} s)")
         self.quick_train.setToolTip("Train the default CNN on the selected dataset for about "
                                     f"{QUICK_TRAIN_SECONDS} seconds, so the canvas can recognise digits.")
         self.quick_train.clicked.connect(self.quick_train_requested)
         self.quick_progress = QProgressBar()
         self.quick_progress.setRange(0, 1000)
         self.quick_progress.hide()
-        load = QPushButton("Load CNN…")
+        load = QPushButton("CNN…")
         load.setToolTip("Use the classifier of a saved CNN run folder.")
         load.clicked.connect(lambda: self._ask_load("cnn"))
         self.realness = QProgressBar()
@@ -121,7 +121,7 @@ class DrawPanel(QWidget):
         self.realness.setToolTip(REALNESS_TIP)
         self.realness_source = QLabel("")
         self.realness_source.setEnabled(False)   # muted
-        load_gan = QPushButton("Load GAN…")
+        load_gan = QPushButton("GAN…")
         load_gan.setToolTip("Use the discriminator of a saved GAN run folder.")
         load_gan.clicked.connect(lambda: self._ask_load("gan"))
 
@@ -145,22 +145,24 @@ class DrawPanel(QWidget):
         top = QHBoxLayout()
         top.addLayout(left, 3)
         top.addLayout(right, 2)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.source, 1)
-        bottom.addWidget(self.quick_train)
-        bottom.addWidget(load)
-        real_label = QLabel("How real does it look?")
+        real_label = QLabel("How real?")
         real_label.setToolTip(self.realness.toolTip())
         real_row = QHBoxLayout()
         real_row.addWidget(real_label)
         real_row.addWidget(self.realness, 1)
-        real_row.addWidget(load_gan)
+        actions = QHBoxLayout()   # one row of buttons under the readings: the panel stays narrow
+        actions.addWidget(self.quick_train)
+        actions.addStretch(1)
+        actions.addWidget(load)
+        actions.addWidget(load_gan)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
         layout.addLayout(real_row)
+        layout.addWidget(self.source)
         layout.addWidget(self.realness_source)
+        self.realness_source.setVisible(False)   # shown once there is a discriminator to name
         layout.addWidget(self.quick_progress)
-        layout.addLayout(bottom)
+        layout.addLayout(actions)
 
         live.changed.connect(self._on_model_changed)
         live.problem.connect(self._on_problem)
@@ -192,7 +194,7 @@ class DrawPanel(QWidget):
 
     def _on_problem(self, role: str, text: str) -> None:
         if role == "discriminator":
-            self.realness_source.setText(f"Cannot use this GAN's discriminator: {text}")
+            self._set_realness_source(f"Cannot use this GAN's discriminator: {text}")
 
     def _ask_load(self, kind: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, f"Open a {kind.upper()} run folder")
@@ -273,9 +275,9 @@ class DrawPanel(QWidget):
         d = self.live.discriminator()
         if d is None or d.image_shape != DIGIT_SHAPE:
             self._no_realness("Train or load a GAN on 28×28 digits" if d is not None else "Train or load a GAN")
-            self.realness_source.setText("" if d is None else d.describe("Discriminator of the GAN") + ".")
+            self._set_realness_source("" if d is None else d.describe("Discriminator of the GAN") + ".")
             return None
-        self.realness_source.setText(d.describe("Discriminator of the GAN") + ".")
+        self._set_realness_source(d.describe("Discriminator of the GAN") + ".")
         if digit is None:
             self._no_realness("Draw a digit")
             return None
@@ -298,6 +300,10 @@ class DrawPanel(QWidget):
         self.realness.setToolTip(f"{REALNESS_TIP}\n{detail}" if detail else REALNESS_TIP)
         self.judged_real.emit(value)
         return value
+
+    def _set_realness_source(self, text: str) -> None:
+        self.realness_source.setText(text)
+        self.realness_source.setVisible(bool(text))
 
     def _no_realness(self, text: str) -> None:
         self.last_realness = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QWidget
 
 LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 
@@ -75,7 +75,20 @@ def place_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
 
 
 def set_panel(dock: QDockWidget, panel: QWidget) -> None:
+    """Put ``panel`` into ``dock``, in a scroll area: a dock may be smaller than its panel (a small screen, a split
+    the user dragged), and then the panel scrolls instead of pushing the window off the screen."""
     old = dock.widget()
-    dock.setWidget(panel)
+    scroll = QScrollArea()
+    scroll.setObjectName(f"{dock.objectName()}Scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(panel)
+    dock.setWidget(scroll)
     if old is not None:
         old.deleteLater()
+
+
+def panel_of(dock: QDockWidget) -> QWidget | None:
+    """The panel inside a dock (inside its scroll area)."""
+    scroll = dock.widget()
+    return scroll.widget() if isinstance(scroll, QScrollArea) else scroll

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
 from gendisc.engine.durations import format_duration
@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 
 # The rest of the app (configs, session, panels, pyqtgraph, NumPy) is imported where it is first used, after
 # the window's first paint: the window appears about as fast as a bare Qt window (bench/startup.py).
+
+DEFAULT_SIZE = (1280, 800)
+
+
+def fits(size: QSize, area: QRect) -> bool:
+    return size.width() <= area.width() and size.height() <= area.height()
+
+
+def side_widths(width: int) -> tuple[int, int]:
+    """Default widths of the left (training) and right (samples, draw) columns for a window ``width`` wide: at
+    1280 pixels 300 and 380, which leaves the plots about 590, enough for two columns of plots."""
+    return max(280, min(360, width * 24 // 100)), max(340, min(560, width * 30 // 100))
 
 
 class MainWindow(QMainWindow):
@@ -91,6 +103,8 @@ class MainWindow(QMainWindow):
         self._restore_dataset()
         self.statusBar().showMessage("Ready: the bundled MNIST sample is selected; press Start (F5) to train.")
         self._built = True
+        if not self._state_restored:   # first launch (or a layout that did not fit): columns sized for the panels
+            QTimer.singleShot(0, self._size_side_columns)   # once the docks' new panels have taken their places
         self.ready.emit()
         # torch loads in the background once the window is up, so the first drawing classifies at once
         self._torch_warmup = Job(lambda _ctx: _import_torch(), "torch-warmup", self)
@@ -199,14 +213,29 @@ class MainWindow(QMainWindow):
         self.warn(title, text, icon=QMessageBox.Icon.Information)
 
     # -- settings, layout and closing ---------------------------------------------------------------------------
+    def _available(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
+
+    def _fit_to_screen(self) -> None:
+        """The default size: 1280×800 on a laptop, most of a larger screen, never more than the screen's available
+        area; centred on it."""
+        area = self._available()
+        width = min(area.width(), max(DEFAULT_SIZE[0], area.width() * 85 // 100))
+        height = min(area.height(), max(DEFAULT_SIZE[1], area.height() * 85 // 100))
+        self.resize(width, height)
+        self.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
+
     def _restore_geometry(self) -> bool:
+        """The layout of the last launch, unless it no longer fits this screen (another, smaller monitor; a layout
+        saved by an older version): then the default one. True when a saved dock layout was restored."""
         s = QSettings()
         geometry, state = s.value("window/geometry"), s.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
-        return isinstance(state, QByteArray) and self.restoreState(state)
+        area = self._available()
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry) and fits(self.size(), area):
+            return isinstance(state, QByteArray) and self.restoreState(state) and fits(self.size(), area)
+        self._fit_to_screen()
+        return False
 
     def _restore_dataset(self) -> None:
         s, datasets = QSettings(), self.session.datasets
@@ -232,13 +261,20 @@ class MainWindow(QMainWindow):
         QSettings().setValue("view/theme", self.theme)
 
     def reset_layout(self) -> None:
+        """The default layout, sized for the screen the window is on."""
+        if self.isMaximized() or self.isFullScreen():
+            self.showNormal()
         place_docks(self, self.docks)
+        self._fit_to_screen()
         self._size_side_columns()
 
     def _size_side_columns(self) -> None:
-        width = self.width()
-        self.resizeDocks([self.docks["Training"], self.docks["Samples"]],
-                         [max(300, width // 4), max(390, width * 3 // 10)], Qt.Orientation.Horizontal)
+        """Side columns that leave the plots two columns at 1280 pixels; the right column split in half."""
+        width, height = self.width(), self.height()
+        left, right = side_widths(width)
+        self.resizeDocks([self.docks["Training"], self.docks["Samples"]], [left, right], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Samples"], self.docks["Draw"]], [height // 2, height // 2],
+                         Qt.Orientation.Vertical)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -246,11 +282,6 @@ class MainWindow(QMainWindow):
             self._deferred = False
             QTimer.singleShot(0, self._build)
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._state_restored:   # first launch: side columns in proportion to the window
-            self._state_restored = True
-            self._size_side_columns()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._built:

@@ -72,7 +72,7 @@ class DrawCanvas(QWidget):
         self._throttle.setSingleShot(True)
         self._throttle.setInterval(CHANGED_INTERVAL_MS)
         self._throttle.timeout.connect(self.changed)  # signal-to-signal: coalesced emits
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(160, 160)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw a digit with the mouse; right-click or Delete clears; Ctrl+Z undoes")

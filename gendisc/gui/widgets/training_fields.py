@@ -7,8 +7,8 @@ from gendisc.engine.config import CNN_ARCHS, OPTIMIZERS
 from gendisc.gui.widgets.config_form import Field
 
 OPT = tuple((name, {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD + momentum"}[name]) for name in OPTIMIZERS)
-SCHEDULE_CHOICES = (("onecycle", "One-cycle (warm-up, then cosine)"), ("cosine", "Cosine decay"),
-                    ("step", "Step (×0.1 at 50% and 75%)"), ("constant", "Constant"))
+# short names: a narrow left column must show them whole; the field's tooltip says what each does
+SCHEDULE_CHOICES = (("onecycle", "One-cycle"), ("cosine", "Cosine"), ("step", "Steps ×0.1"), ("constant", "Constant"))
 
 CNN_FIELDS = [
     Field("arch", "Architecture", "choice", "bn: two conv-batchnorm stages and dropout (strong default). classic: "
@@ -17,8 +17,10 @@ CNN_FIELDS = [
     Field("optimizer.name", "Optimizer", "choice", "How the weights are updated from the gradients.", choices=OPT),
     Field("optimizer.lr", "Learning rate", "log", "Step size of the optimizer. Too high and the loss explodes "
           "(the run stops with a message); too low and learning crawls.", 1e-6, 1.0),
-    Field("schedule", "LR schedule", "choice", "How the learning rate changes over the run (follows the time "
-          "limit when one is set).", choices=SCHEDULE_CHOICES),
+    Field("schedule", "LR schedule", "choice", "How the learning rate changes over the run (it follows the time "
+          "limit when one is set). One-cycle: a short warm-up, then a cosine down to almost nothing. Cosine: a "
+          "cosine decay from the start. Steps ×0.1: the rate falls tenfold at 50% and again at 75% of the run. "
+          "Constant: the same rate throughout.", choices=SCHEDULE_CHOICES),
     Field("batch_size", "Batch size", "int", "Images per optimizer step. Larger is faster per image but "
           "needs more memory.", 1, 4096),
     Field("budget.epochs", "Epochs", "int", "Passes over the training set.", 1, 1000),
