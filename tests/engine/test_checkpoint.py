@@ -141,6 +141,28 @@ def test_truncate_metrics(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "metrics.jsonl"]
 
 
+def test_a_partial_epoch_record_is_an_epoch_record_that_a_resume_drops(tmp_path: Path) -> None:
+    from gendisc.engine.runs.metrics import epoch_fraction, epoch_record, epochs_done, is_partial, metric_values
+
+    run = RunFolder.create(tmp_path, cnn_cfg())
+    tail = run.metrics_tail()
+    whole = epoch_record(1, 10, 1.5, {"val_acc": 0.9})
+    partial = epoch_record(2, 13, 2.0, {"val_acc": 0.92}, epoch_fraction=0.3)
+    assert whole == {"epoch": 1, "step": 10, "elapsed_s": 1.5, "val_acc": 0.9}   # as whole epochs always were
+    assert partial == {"epoch": 2, "step": 13, "elapsed_s": 2.0, "partial": True, "epoch_fraction": 0.3,
+                       "val_acc": 0.92}
+    run.append_metrics(whole)
+    run.append_metrics(partial)
+    records = tail.read_new()
+    assert records == [whole, partial]
+    assert [is_partial(r) for r in records] == [False, True] and [epoch_fraction(r) for r in records] == [1.0, 0.3]
+    assert metric_values(records[1]) == {"val_acc": 0.92}   # bookkeeping, not a metric to plot
+    assert epochs_done(records) == pytest.approx(1.3) and epochs_done(records[:1]) == 1.0 and epochs_done([]) == 0
+    run.truncate_metrics(13)   # resuming from the checkpoint saved right after the partial record
+    assert run.read_metrics() == [whole]
+    assert tail.read_new() == [whole] and tail.restarted   # a follower reads the shorter file again
+
+
 def test_save_samples_writes_png(tmp_path: Path) -> None:
     run = RunFolder.create(tmp_path, cnn_cfg())
     path = run.save_samples(3, np.zeros((10, 12), np.uint8))

@@ -41,6 +41,13 @@ def test_train_cnn_prints_progress_and_a_json_summary(cnn_run: tuple[Path, subpr
     assert Path(summary["run_dir"]) == run_dir and (run_dir / "checkpoint.safetensors").is_file()
     assert "validation accuracy" in proc.stderr   # the human summary goes to stderr with --json
     assert "epoch 1:" in proc.stderr               # progress on a pipe: a line per epoch
+    # 35 steps of 128 per epoch: the budget ends 5 steps into epoch 2, which is still validated and recorded
+    assert summary["epochs_done"] == pytest.approx(40 / 35, abs=1e-4)
+    assert "after 40 steps (1.14 epochs, " in proc.stderr
+    assert "epoch 2 (partial, 14% of it): " in proc.stderr
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["epoch"], r["step"], r.get("partial", False)) for r in records] == [(1, 35, False), (2, 40, True)]
+    assert records[1]["val_acc"] == pytest.approx(summary["val_acc"], abs=1e-5)
 
 
 def test_evaluate_reports_the_same_accuracy(cnn_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
@@ -64,6 +71,9 @@ def test_resume_continues_to_a_larger_budget(cnn_run: tuple[Path, subprocess.Com
     assert out.returncode == 0, out.stderr
     summary = last_json(out.stdout)
     assert summary["steps"] == 50
+    # the first run's partial epoch 2 (step 40) is replaced by the resumed run's (step 50)
+    records = [json.loads(line) for line in (copy / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["epoch"], r["step"], r.get("partial", False)) for r in records] == [(1, 35, False), (2, 50, True)]
 
 
 def test_train_gan_then_sample_writes_images_in_the_dataset_layout(tmp_path: Path) -> None:
@@ -74,6 +84,11 @@ def test_train_gan_then_sample_writes_images_in_the_dataset_layout(tmp_path: Pat
     summary = last_json(proc.stdout)
     assert summary["kind"] == "gan" and summary["steps"] == 6
     assert all(np.isfinite(summary[k]) for k in ("loss_d", "loss_g"))
+    # 6 of 140 steps: not even an epoch, yet a metrics line and a sample grid, and the summary says how much
+    assert "(0.04 of an epoch, " in proc.stderr and summary["epochs_done"] == pytest.approx(6 / 140, abs=1e-4)
+    (record,) = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert record["partial"] is True and record["epoch_fraction"] == pytest.approx(6 / 140)
+    assert (run_dir / "samples" / "epoch-0001.png").read_bytes().startswith(b"\x89PNG")
     out_file = tmp_path / "samples.npz"
     sampled = cli("sample", str(run_dir), "--n", "20", "--out", str(out_file))
     assert sampled.returncode == 0, sampled.stderr
@@ -135,3 +150,28 @@ def test_python_m_gendisc_is_the_same_launcher(tmp_path: Path) -> None:
                             "print('PySide6' in sys.modules)"], capture_output=True, text=True, cwd=tmp_path,
                            env=env, timeout=120)
     assert probe.stdout.strip().endswith("False")   # a headless command never loads Qt
+
+
+def test_progress_lines_say_partial_epochs_and_warnings_even_when_quiet() -> None:
+    import io
+
+    from gendisc.engine.cli.progress import ProgressPrinter
+    from gendisc.engine.train.reports import EpochReport, FinishedReport, StepReport
+
+    stuck = EpochReport("cnn", 3, 30, {"val_acc": 0.1}, 9.0, warning="accuracy at chance")
+    partial = EpochReport("cnn", 4, 33, {"val_acc": 0.1}, 9.5, epoch_fraction=0.3)
+    quiet = io.StringIO()
+    ProgressPrinter(quiet, enabled=False).show(stuck)
+    assert quiet.getvalue() == "warning: accuracy at chance\n"
+    shown = io.StringIO()
+    printer = ProgressPrinter(shown)
+    for report in (stuck, partial):
+        printer.show(report)
+    assert shown.getvalue().splitlines() == ["epoch 3: val_acc 0.1000", "warning: accuracy at chance",
+                                             "epoch 4 (partial, 30% of it): val_acc 0.1000"]
+    # the ETA follows the recent rate: 0.5 in 100 s, then half as fast; the plain average would say 1:07
+    for t in range(1, 201):
+        p = t / 200 if t <= 100 else 0.5 + (t - 100) / 400
+        printer.show(StepReport("cnn", 1, t, 200, {"train_loss": 1.0}, 10.0, float(t), 1e-3, p))
+    printer.show(FinishedReport("cnn", 1, 200, "completed", {}, 200.0))   # on a pipe: the last step line, once
+    assert shown.getvalue().splitlines()[-1].endswith(("ETA 1:39", "ETA 1:40"))   # 100 s left

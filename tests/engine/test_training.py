@@ -191,6 +191,11 @@ def test_stop_then_resume_continues_exactly(sample: TensorData, tmp_path: Path, 
     assert (stopped.reason, stopped.step) == ("stopped", 3)
     assert max(step_losses(part1)) == 3   # nothing ran after the stop
     assert RunFolder(tmp_path / "split").has_checkpoint()
+    # the stop came mid-epoch: that partial epoch was still reported and recorded
+    (stopped_epoch,) = of(part1, EpochReport)
+    assert (stopped_epoch.epoch, stopped_epoch.step, stopped_epoch.epoch_fraction) == (1, 3, 0.75)
+    assert stopped_epoch.partial and stopped.epochs_done == 0.75
+    assert [(m["step"], m["partial"]) for m in RunFolder(tmp_path / "split").read_metrics()] == [(3, True)]
 
     part2 = run(trainer, cfg, data, tmp_path / "split", resume=True)
     resumed = step_losses(part2)
@@ -199,13 +204,16 @@ def test_stop_then_resume_continues_exactly(sample: TensorData, tmp_path: Path, 
     assert {s: expected[s] for s in (1, 2, 3)} == step_losses(part1)
     assert resumed == {s: expected[s] for s in (4, 5, 6)}
 
-    (epoch_whole,), (epoch_resumed,) = of(whole, EpochReport), of(part2, EpochReport)
-    assert epoch_resumed.step == epoch_whole.step == 4
-    # CNN: validation of identical weights; GAN: epoch means over steps before and after the stop
-    assert epoch_resumed.metrics == pytest.approx(epoch_whole.metrics, rel=1e-6)
-    if epoch_whole.kind == "gan":
-        assert epoch_whole.samples is not None
-        np.testing.assert_array_equal(epoch_resumed.samples, epoch_whole.samples)
+    epochs_whole, epochs_resumed = of(whole, EpochReport), of(part2, EpochReport)
+    # the step budget (6) ends mid-epoch 2: a partial report of half of it
+    assert [(r.epoch, r.step, r.epoch_fraction) for r in epochs_whole] == [(1, 4, 1.0), (2, 6, 0.5)]
+    assert [(r.epoch, r.step, r.epoch_fraction) for r in epochs_resumed] == [(1, 4, 1.0), (2, 6, 0.5)]
+    for epoch_whole, epoch_resumed in zip(epochs_whole, epochs_resumed, strict=True):
+        # CNN: validation of identical weights; GAN: epoch means over steps before and after the stop
+        assert epoch_resumed.metrics == pytest.approx(epoch_whole.metrics, rel=1e-6)
+        if epoch_whole.kind == "gan":
+            assert epoch_whole.samples is not None
+            np.testing.assert_array_equal(epoch_resumed.samples, epoch_whole.samples)
     assert part2[-1].reason == whole[-1].reason == "step-budget"
     assert part2[-1].metrics == whole[-1].metrics
 
@@ -216,12 +224,14 @@ def test_stop_then_resume_continues_exactly(sample: TensorData, tmp_path: Path, 
     for name in a:
         if not name.startswith("rng."):
             assert torch.equal(a[name], b[name]), name
-    # one history, no duplicates from the stopped part; for the CNN the same validation figures
-    keep = ("epoch", "step", "val_loss", "val_acc")
+    # one history, no duplicates from the stopped part (its partial record is gone); for the CNN the same
+    # validation figures
+    keep = ("epoch", "step", "val_loss", "val_acc", "partial", "epoch_fraction")
     history = [[{k: m[k] for k in keep if k in m} for m in RunFolder(tmp_path / name).read_metrics()]
                for name in ("whole", "split")]
     assert history[0] == history[1]
-    assert [m["step"] for m in history[0]] == [4]
+    assert [(m["step"], m.get("partial", False)) for m in history[0]] == [(4, False), (6, True)]
+    assert history[0][1]["epoch_fraction"] == 0.5
 
     # a trained folder is never overwritten by a fresh run, and an empty one cannot be resumed
     with pytest.raises(CheckpointError, match="already holds"):
@@ -410,7 +420,7 @@ def test_time_based_autosave_then_crash_then_resume_continues_exactly(
     keep = ("epoch", "step", "val_loss", "val_acc", "loss_d", "loss_g")
     histories = [[{k: m[k] for k in keep if k in m} for m in RunFolder(tmp_path / name).read_metrics()]
                  for name in ("whole", "crashed")]
-    assert [m["step"] for m in histories[1]] == [4]
+    assert [m["step"] for m in histories[1]] == [4, 6]   # 6: the step budget's partial epoch
     for x, y in zip(histories[0], histories[1], strict=True):
         assert x == pytest.approx(y, rel=1e-6)
 
@@ -439,9 +449,9 @@ def test_a_crash_during_epoch_end_bookkeeping_loses_no_epoch(sample: TensorData,
     resumed = run(trainer, cfg, data, tmp_path / "crashed", resume=True)
     expected = step_losses(whole)
     assert step_losses(resumed) == {s: expected[s] for s in (4, 5, 6)}
-    (epoch_whole,), (epoch_resumed,) = of(whole, EpochReport), of(resumed, EpochReport)
+    (epoch_whole, _), (epoch_resumed, _) = of(whole, EpochReport), of(resumed, EpochReport)   # 2nd: partial
     assert epoch_resumed.metrics == pytest.approx(epoch_whole.metrics, rel=1e-6)
-    assert [m["step"] for m in RunFolder(tmp_path / "crashed").read_metrics()] == [4]
+    assert [m["step"] for m in RunFolder(tmp_path / "crashed").read_metrics()] == [4, 6]
 
 
 def poison_weights_after(monkeypatch: pytest.MonkeyPatch, step: int) -> None:

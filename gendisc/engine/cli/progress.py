@@ -1,16 +1,20 @@
-"""A terminal progress bar for headless training: rate, ETA and the latest losses, on one line."""
+"""A terminal progress bar for headless training: rate, ETA and the latest losses, on one line; epoch lines and
+warnings between."""
 
 from __future__ import annotations
 
 import time
 from typing import TextIO
 
-from gendisc.engine.durations import eta_seconds, format_duration
+from gendisc.engine.durations import EtaEstimator, format_duration
 from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeTrainingReport, Report, StepReport
 
 
 class ProgressPrinter:
-    """Redraws one line on a terminal (at most 5 times a second); on a pipe, prints a line per epoch."""
+    """Redraws one line on a terminal (at most 5 times a second); on a pipe, prints a line per epoch.
+
+    Warnings are printed even when the progress is not (``enabled`` false: ``--quiet``).
+    """
 
     def __init__(self, stream: TextIO, enabled: bool = True, width: int = 24) -> None:
         self.stream = stream
@@ -19,8 +23,11 @@ class ProgressPrinter:
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self._last_draw = 0.0
         self._line = ""
+        self._eta = EtaEstimator()   # the recent rate: the average since the start drifts as a run slows
 
     def show(self, report: Report) -> None:
+        if isinstance(report, EpochReport) and report.warning and not self.enabled:
+            self._write_line(f"warning: {report.warning}")
         if not self.enabled:
             return
         if isinstance(report, (StepReport, JudgeTrainingReport)):
@@ -31,14 +38,17 @@ class ProgressPrinter:
                 self.stream.flush()
         elif isinstance(report, EpochReport):
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in report.metrics.items())
-            self._write_line(f"epoch {report.epoch}: {metrics}")
+            part = f" (partial, {100 * report.epoch_fraction:.0f}% of it)" if report.partial else ""
+            self._write_line(f"epoch {report.epoch}{part}: {metrics}")
+            if report.warning:
+                self._write_line(f"warning: {report.warning}")
         elif isinstance(report, FinishedReport):
             self._write_line(self._line)
 
     def _step_line(self, r: StepReport) -> str:
         filled = round(self.width * r.progress)
         bar = "█" * filled + "·" * (self.width - filled)
-        eta = eta_seconds(r.progress, r.elapsed_s)
+        eta = self._eta.update(r.progress, r.elapsed_s)
         losses = " ".join(f"{k} {v:.3f}" for k, v in r.losses.items())
         return (f"{bar} {100 * r.progress:3.0f}%  step {r.step}/{r.total_steps}  epoch {r.epoch}  {losses}  "
                 f"{r.images_per_s:,.0f} img/s  {format_duration(r.elapsed_s)} elapsed"

@@ -13,6 +13,7 @@ from typing import Any
 
 from gendisc.engine.cli.progress import ProgressPrinter
 from gendisc.engine.config import RunConfig
+from gendisc.engine.durations import format_epochs
 from gendisc.engine.errors import ConfigError
 from gendisc.engine.train.reports import FinishedReport, Report
 
@@ -67,7 +68,8 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
     assert final is not None
     if silent:
         return 0
-    summary = {"kind": final.kind, "reason": final.reason, "epochs": final.epoch, "steps": final.step,
+    summary = {"kind": final.kind, "reason": final.reason, "epochs": final.epoch,
+               "epochs_done": round(final.epochs_done, 4), "steps": final.step,
                "train_seconds": round(final.elapsed_s, 2), "wall_seconds": round(time.perf_counter() - t0, 2),
                "run_dir": final.run_dir, **{k: round(v, 5) for k, v in final.metrics.items()}}
     print(_summary_text(summary), file=log)
@@ -77,8 +79,7 @@ def run_training(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_js
 
 
 def _summary_text(s: dict[str, Any]) -> str:
-    parts = [f"{s['kind'].upper()} run {s['reason']} after {s['steps']} steps ({s['epochs']} epoch"
-             f"{'' if s['epochs'] == 1 else 's'}, "
+    parts = [f"{s['kind'].upper()} run {s['reason']} after {s['steps']} steps ({format_epochs(s['epochs_done'])}, "
              f"{s['train_seconds']:.1f} s training)."]
     for key, label in (("val_acc", "validation accuracy"), ("test_acc", "test accuracy")):
         if key in s:

@@ -69,7 +69,7 @@ def write_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str]) -
                      for title, ks in groups.items() if ks)
     final = records[-1] if records else {}
     final_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v:.5g}</td></tr>" for k, v in final.items()
-                         if isinstance(v, (int, float)))
+                         if isinstance(v, (int, float)) and not isinstance(v, bool))
     flat = _flatten(to_dict(cfg))
     config_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in flat.items())
     samples = [s.path for s in run.sample_files()]

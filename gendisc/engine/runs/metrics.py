@@ -1,5 +1,9 @@
 """``metrics.jsonl``: one JSON object per line, appended at every epoch end; read whole, or tailed as it grows.
 
+A run that ends mid-epoch appends a record for that partial epoch, marked ``"partial": true`` with its
+``epoch_fraction`` (0..1); it is an epoch record like the others, and the last of its file until the run is resumed,
+which drops it: the epoch is recorded again, whole or partial, when it ends.
+
 A line cut short by a crash is skipped by every reader, so appending is safe enough; a reader never sees a line
 still being written (it waits for its newline).
 """
@@ -14,8 +18,36 @@ from typing import Any
 from gendisc.engine.atomic import atomic_write_text
 
 Record = dict[str, Any]
-#: keys every record has besides its metrics
-BOOKKEEPING = ("epoch", "step", "elapsed_s")
+#: keys every record has besides its metrics (the last two only in records of partial epochs)
+BOOKKEEPING = ("epoch", "step", "elapsed_s", "partial", "epoch_fraction")
+
+
+def epoch_record(epoch: int, step: int, elapsed_s: float, metrics: dict[str, float],
+                 epoch_fraction: float = 1.0) -> Record:
+    """The line of one epoch; a partial one (``epoch_fraction`` < 1) says so and how much of it was done."""
+    record: Record = {"epoch": epoch, "step": step, "elapsed_s": elapsed_s}
+    if epoch_fraction < 1.0:
+        record.update(partial=True, epoch_fraction=epoch_fraction)
+    return {**record, **metrics}
+
+
+def is_partial(record: Record) -> bool:
+    return record.get("partial") is True
+
+
+def epoch_fraction(record: Record) -> float:
+    """How much of its epoch a record covers: 1.0 for a complete one (every record written before partial ones)."""
+    value = record.get("epoch_fraction", 1.0)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 1.0
+
+
+def epochs_done(records: list[Record]) -> float:
+    """Epochs trained in all, by the last record: 2.0 after two whole epochs, 2.15 if a partial third follows."""
+    if not records:
+        return 0.0
+    last = records[-1]
+    epoch = int(last.get("epoch", 0))
+    return epoch - 1 + epoch_fraction(last) if is_partial(last) else float(epoch)
 
 
 def parse_lines(data: bytes) -> list[Record]:
@@ -52,8 +84,9 @@ def append_record(file: Path, record: Record) -> None:
 
 
 def truncate_records(file: Path, last_step: int) -> None:
-    """Drop the records written after step ``last_step`` (the checkpoint a run resumes from)."""
-    kept = [r for r in read_records(file) if int(r.get("step", 0)) <= last_step]
+    """Drop the records written after step ``last_step`` (the checkpoint a run resumes from), and a partial epoch's:
+    the resumed run records that epoch when it ends."""
+    kept = [r for r in read_records(file) if int(r.get("step", 0)) <= last_step and not is_partial(r)]
     atomic_write_text(file, "".join(json.dumps(r) + "\n" for r in kept))
 
 

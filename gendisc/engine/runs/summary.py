@@ -13,7 +13,7 @@ from pathlib import Path
 from gendisc.engine.config import kind_of
 from gendisc.engine.errors import CheckpointError, GenDiscError
 from gendisc.engine.runs.folder import RunFolder
-from gendisc.engine.runs.metrics import BOOKKEEPING
+from gendisc.engine.runs.metrics import BOOKKEEPING, epochs_done
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,13 @@ class RunSummary:
     kind: str
     dataset: str
     created: float                       # seconds since the epoch (the config file's time)
-    epochs: int
+    epochs: int                          # whole epochs trained
     steps: int
     best: dict[str, float] = field(default_factory=dict)
     last: dict[str, float] = field(default_factory=dict)
     thumbnail: Path | None = None        # the latest sample grid of a GAN run
     has_checkpoint: bool = False
+    epochs_done: float = 0.0             # epochs trained, with the share of a partial last one: 2.15
 
     @property
     def name(self) -> str:
@@ -58,11 +59,12 @@ def summarize(path: str | os.PathLike[str]) -> RunSummary:
             best[key] = max(values) if higher else min(values)
     samples = run.sample_files()
     last = records[-1] if records else {}
+    done = epochs_done(records)
     return RunSummary(
         path=run.path, kind=kind, dataset=cfg.data.dataset, created=run.created(),
-        epochs=int(last.get("epoch", 0)), steps=int(last.get("step", 0)), best=best,
-        last={k: float(v) for k, v in last.items() if isinstance(v, (int, float))},
-        thumbnail=samples[-1].path if samples else None, has_checkpoint=run.has_checkpoint())
+        epochs=math.floor(done + 1e-9), steps=int(last.get("step", 0)), best=best,
+        last={k: float(v) for k, v in last.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        thumbnail=samples[-1].path if samples else None, has_checkpoint=run.has_checkpoint(), epochs_done=done)
 
 
 def list_runs(root: str | os.PathLike[str]) -> list[RunSummary]:

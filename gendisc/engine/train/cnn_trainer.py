@@ -13,9 +13,10 @@ from gendisc.engine.config import CnnConfig
 from gendisc.engine.data.augment import augment_batch
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
-from gendisc.engine.evaluate.classify import evaluate_classifier
+from gendisc.engine.evaluate.classify import Evaluation, evaluate_classifier
 from gendisc.engine.models.build import build_classifier
 from gendisc.engine.runs.folder import RunFolder, open_for_training
+from gendisc.engine.runs.metrics import epoch_record, is_partial
 from gendisc.engine.runs.state import (
     numpy_state,
     pack_module,
@@ -26,6 +27,7 @@ from gendisc.engine.runs.state import (
     unpack_rng,
 )
 from gendisc.engine.train.allocator import steady_allocator
+from gendisc.engine.train.chance import chance_warning
 from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta, loop_state
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.loop import (
@@ -109,6 +111,9 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
         state = loop_state(meta["loop"])
         if run is not None:
             run.truncate_metrics(state.step)
+    # validation accuracy of every whole epoch so far: the at-chance warning looks back across a resume
+    accs = [float(r["val_acc"]) for r in run.read_metrics() if isinstance(r.get("val_acc"), (int, float))
+            and not is_partial(r)] if run is not None and resume else []
     net = distributed.wrap(model, dist) if dist else model   # forward and backward through DDP, the rest on model
     loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state, dist.agree if dist else None)
     order = None
@@ -146,11 +151,9 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
             _save(run, model, opt, gen, state, data)
         if loop.at_epoch_end:
             ev = evaluate_classifier(model, x_val, y_val, data.n_classes)
-            metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
-            epoch = loop.epoch - 1
-            if run is not None:
-                run.append_metrics({"epoch": epoch, "step": state.step, "elapsed_s": loop.elapsed(), **metrics})
-            yield EpochReport("cnn", epoch, state.step, metrics, loop.elapsed(), confusion=ev.confusion)
+            accs.append(ev.accuracy)
+            warning = chance_warning(accs, data.n_classes, cfg.optimizer.lr, cfg.optimizer.name)
+            yield _epoch_report(run, loop, ev, warning)
             if cfg.early_stopping and len(x_val):
                 if ev.loss < state.best_val_loss - 1e-4:
                     state.best_val_loss, state.bad_epochs = ev.loss, 0
@@ -164,14 +167,31 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
                 _save(run, model, opt, gen, state, data)
             log.restart_clock()   # validation and saving are not training throughput
     log.check(lr)   # steps since the last report: a stop must not save (or report) NaN weights
+    partial_ev = partial = None
+    if loop.mid_epoch:   # ended by a stop or a budget: the partial epoch is validated and recorded too
+        partial_ev = evaluate_classifier(model, x_val, y_val, data.n_classes)
+        partial = _epoch_report(run, loop, partial_ev)
     if reason == "early-stopped" and best_state is not None:
         model.load_state_dict(best_state)   # keep the weights of the best validation epoch
     if run is not None:
-        _save(run, model, opt, gen, state, data)
+        _save(run, model, opt, gen, state, data)   # before the next yield: a consumer may drop us there
+    if partial is not None:
+        yield partial
     yield WeightsReport("cnn", state.step, numpy_state(model))
     elapsed = loop.elapsed()   # training time: the final evaluation below is not part of it
-    yield FinishedReport("cnn", loop.epoch - loop.at_epoch_end, state.step, reason, _final_metrics(model, data),
-                         elapsed, str(run.path) if run else None)
+    yield FinishedReport("cnn", loop.epoch - loop.at_epoch_end, state.step, reason,
+                         _final_metrics(model, data, partial_ev), elapsed, str(run.path) if run else None,
+                         loop.epochs_done)
+
+
+def _epoch_report(run: RunFolder | None, loop: Loop, ev: Evaluation, warning: str | None = None) -> EpochReport:
+    """Record the validation figures of the epoch just ended (or, mid-epoch, of its part done) and report them."""
+    metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
+    epoch, fraction, elapsed = loop.epoch - loop.at_epoch_end, loop.epoch_fraction, loop.elapsed()
+    if run is not None:
+        run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))
+    return EpochReport("cnn", epoch, loop.step, metrics, elapsed, confusion=ev.confusion, epoch_fraction=fraction,
+                       warning=warning)
 
 
 def _save(run: RunFolder, model: torch.nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator,
@@ -182,9 +202,11 @@ def _save(run: RunFolder, model: torch.nn.Module, opt: torch.optim.Optimizer, ge
                                   **data_meta(data)})
 
 
-def _final_metrics(model: torch.nn.Module, data: TensorData) -> dict[str, float]:
+def _final_metrics(model: torch.nn.Module, data: TensorData, val: Evaluation | None = None) -> dict[str, float]:
+    """Validation (``val``: already measured on these weights) and, if the data has one, test figures."""
     device = next(model.parameters()).device
-    ev = evaluate_classifier(model, data.val_x.to(device), data.val_y.to(device), data.n_classes)
+    ev = val if val is not None else evaluate_classifier(model, data.val_x.to(device), data.val_y.to(device),
+                                                         data.n_classes)
     metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
     if data.test_x is not None and data.test_y is not None:
         test = evaluate_classifier(model, data.test_x.to(device), data.test_y.to(device), data.n_classes)

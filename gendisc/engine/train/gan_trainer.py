@@ -20,6 +20,7 @@ from gendisc.engine.evaluate.judge import Judge
 from gendisc.engine.imageio import make_grid
 from gendisc.engine.models.build import variant_from_checkpoint
 from gendisc.engine.runs.folder import RunFolder, open_for_training
+from gendisc.engine.runs.metrics import epoch_record
 from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.checkpoint_meta import loop_state
 from gendisc.engine.train.control import Control
@@ -130,24 +131,49 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
             log.check(lr, "GAN loss")
             models.save(run, state, data, (epoch_sums, epoch_steps))
         if loop.at_epoch_end:
-            epoch = loop.epoch - 1
-            metrics = dict(zip(LOSS_NAMES, (epoch_sums / max(epoch_steps, 1)).tolist(), strict=True))
+            report = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
             epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
-            samples = models.samples(z_fixed)
-            verdict = None
-            if judge is not None:
-                verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
-                metrics.update(judge_metrics)
-                last_verdict = {k: v for k, v in judge_metrics.items() if k != "judge_s"}
             if run is not None:
-                run.append_metrics({"epoch": epoch, "step": state.step, "elapsed_s": loop.elapsed(), **metrics})
-                run.save_samples(epoch, make_grid(samples))
                 models.save(run, state, data, (epoch_sums, epoch_steps))
-            yield EpochReport("gan", epoch, state.step, metrics, loop.elapsed(), samples=samples, judge=verdict)
+            last_verdict = _judge_figures(report)
+            yield report
             log.restart_clock()
     log.check(None, "GAN loss")   # steps since the last report: a stop must not save (or publish) NaN weights
-    if run is not None:
+    partial = None
+    if loop.mid_epoch:   # ended by a stop or a budget: the partial epoch gets its samples and figures too
+        partial = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
+        last_verdict = _judge_figures(partial) or last_verdict
+    if run is not None:   # the running means stay in the checkpoint: a resume completes the epoch's figures
         models.save(run, state, data, (epoch_sums, epoch_steps))
+    if partial is not None:
+        yield partial   # after the save: a consumer may drop us here
     yield WeightsReport("gan", state.step, models.published())
     yield FinishedReport("gan", loop.epoch - loop.at_epoch_end, state.step, reason, {**log.last, **last_verdict},
-                         loop.elapsed(), str(run.path) if run else None)
+                         loop.elapsed(), str(run.path) if run else None, loop.epochs_done)
+
+
+def _epoch_report(run: RunFolder | None, loop: Loop, models: GanModels, running: tuple[torch.Tensor, int],
+                  z_fixed: torch.Tensor, judge: Judge | None, z_judge: torch.Tensor) -> EpochReport:
+    """The epoch just ended (or, mid-epoch, its part done): mean losses, the fixed-noise samples and the judge's
+    verdict, recorded in the run folder (metrics line and sample grid) and reported."""
+    epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
+    sums, steps = running
+    metrics = dict(zip(LOSS_NAMES, (sums / max(steps, 1)).tolist(), strict=True))
+    samples = models.samples(z_fixed)
+    verdict = None
+    if judge is not None:
+        verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
+        metrics.update(judge_metrics)
+    elapsed = loop.elapsed()
+    if run is not None:
+        run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))
+        run.save_samples(epoch, make_grid(samples))
+    return EpochReport("gan", epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
+                       epoch_fraction=fraction)
+
+
+def _judge_figures(report: EpochReport) -> dict[str, float]:
+    """The judge's summary figures of an epoch report, for the finished report (none without a judge)."""
+    if report.judge is None:
+        return {}
+    return {k: v for k, v in report.metrics.items() if k.startswith("judge_") and k != "judge_s"}

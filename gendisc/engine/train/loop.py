@@ -167,6 +167,20 @@ class Loop:
     def at_epoch_end(self) -> bool:
         return self.state.step > 0 and self.step_in_epoch == 0
 
+    @property
+    def mid_epoch(self) -> bool:
+        """Some, not all, of an epoch's steps are done: a run ending now owes that epoch a partial report."""
+        return self.step_in_epoch > 0
+
+    @property
+    def epoch_fraction(self) -> float:
+        """Share of the latest epoch's steps done: 1.0 at an epoch end."""
+        return 1.0 if not self.mid_epoch else self.step_in_epoch / self.steps_per_epoch
+
+    @property
+    def epochs_done(self) -> float:
+        return self.state.step / self.steps_per_epoch
+
     def elapsed(self) -> float:
         self.state.elapsed_s = time.perf_counter() - self._t0 - self._paused
         return self.state.elapsed_s

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gendisc.engine.durations import format_epochs
+
 
 @dataclass(frozen=True, slots=True)
 class StepReport:
@@ -54,6 +56,9 @@ class JudgeReport:
 class EpochReport:
     """At each epoch end: validation metrics, and for the GAN the samples of its fixed noise batch.
 
+    A run that ends mid-epoch (a stop, a step or time budget) reports that partial epoch too, with
+    ``epoch_fraction`` < 1; a resumed run reports the same epoch again when it ends, and that report replaces it.
+
     ``samples`` is the batch as uint8 ``N×H×W×C`` (shown as a grid; :func:`engine.imageio.make_grid` tiles it,
     and the run folder keeps each epoch's grid as a PNG).
     """
@@ -66,6 +71,12 @@ class EpochReport:
     samples: np.ndarray | None = None     # uint8 N×H×W×C, the fixed-noise batch
     confusion: np.ndarray | None = None   # int64 n_classes × n_classes, rows = true class
     judge: JudgeReport | None = None      # GAN with a judge: the CNN's verdict on this epoch's samples
+    epoch_fraction: float = 1.0           # share of the epoch's steps done: 1.0, or 0..1 for a run ended mid-epoch
+    warning: str | None = None            # a problem worth telling the user, given once (e.g. accuracy at chance)
+
+    @property
+    def partial(self) -> bool:
+        return self.epoch_fraction < 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,12 @@ class FinishedReport:
     metrics: dict[str, float]
     elapsed_s: float
     run_dir: str | None = None
+    epochs_done: float = 0.0   # epochs trained in all, fractions included: 0.15 for 128 of 844 steps
+
+    @property
+    def epochs_text(self) -> str:
+        """``epochs_done`` in words: "0.15 of an epoch", "1 epoch", "2.50 epochs"."""
+        return format_epochs(self.epochs_done)
 
 
 Report = StepReport | EpochReport | WeightsReport | FinishedReport | JudgeTrainingReport

@@ -8,6 +8,7 @@ live classifier is what the inspection measures...) is decided here, not in a pa
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,7 @@ class Session(QObject):
         """
         from gendisc.engine.errors import GenDiscError
         from gendisc.engine.inference.loading import spec_of_run
+        from gendisc.engine.runs import metrics
         from gendisc.engine.runs.folder import RunFolder
 
         run = RunFolder(folder)
@@ -146,7 +148,7 @@ class Session(QObject):
         if self.runs.open(folder) is None:
             return None   # the runs model said why
         budget = cfg.budget
-        epochs_done = max((int(r.get("epoch", 0)) for r in run.read_metrics()), default=0)
+        epochs_done = math.floor(metrics.epochs_done(run.read_metrics()) + 1e-9)   # a partial epoch is not done
         step = int(loop.get("step", 0)) if isinstance(loop, dict) else 0
         if epochs_done >= budget.epochs or (budget.max_steps is not None and step >= budget.max_steps):
             budget = dataclasses.replace(budget, epochs=epochs_done + (extra_epochs or budget.epochs), max_steps=None)
