@@ -232,3 +232,108 @@ def test_hardest_samples_view_follows_the_slider(panel: GalleryPanel, qtbot: QtB
     assert panel.verdict(3) is None
     panel.reset()
     assert panel.verdict(1) is None and view.grid.count() == 0
+
+
+# -- a saved run's judge ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def judged_gan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GAN run folder whose samples a CNN judged: a few steps of each (their quality does not matter here)."""
+    from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+    from gendisc.engine.data.catalog import load_dataset
+    from gendisc.engine.data.tensors import prepare
+    from gendisc.engine.train.cnn_trainer import train_cnn
+    from gendisc.engine.train.control import Control
+    from gendisc.engine.train.gan_trainer import train_gan
+
+    root = tmp_path_factory.mktemp("judged")
+    data = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.5), "cpu")
+    cnn = CnnConfig(arch="classic", device="cpu", batch_size=64, budget=TrainBudget(epochs=10, max_steps=3))
+    for _ in train_cnn(cnn, data, Control(), root / "cnn", autosave_s=None):
+        pass
+    gan = GanConfig(data=DataConfig(val_fraction=0.5), device="cpu", batch_size=64, latent_dim=16, g_width=8,
+                    d_width=8, judge=str(root / "cnn"), judge_samples=16, n_samples=16,
+                    budget=TrainBudget(epochs=1, max_steps=3))
+    for _ in train_gan(gan, data, Control(), root / "gan", autosave_s=None):
+        pass
+    return root / "gan"
+
+
+def test_an_opened_run_shows_its_judge_figures_and_says_truthfully_why_no_images(
+        panel: GalleryPanel, session: Session, judged_gan_run: Path) -> None:
+    from gendisc.gui.panels.gallery_panel import HARDEST_VIEW
+    from gendisc.gui.widgets.judge_view import JUDGE_PLACEHOLDER
+    from gendisc.gui.widgets.training_fields import GAN_FIELDS
+
+    run = session.runs.open(judged_gan_run)
+    assert run is not None and run.kind == "gan" and panel.history_length() == 1
+    panel.show_view(HARDEST_VIEW)
+    view = panel.judge_view
+    text = view.placeholder()
+    assert "No judge" not in text and "Judge on" not in text
+    assert "not kept in the run folder" in text   # the run folder keeps the figures, not the images
+    assert "recognised with ≥ 90% confidence" in view.summary.text() and "cnn" in view.summary.text()
+    assert view.grid.count() == 0 and view.histogram.shares() is None
+    # the setting the live placeholder names is the one the GAN tab has: "Judge CNN", set to "Automatic"
+    judge = next(f for f in GAN_FIELDS if f.path == "judge")
+    assert f"Judge CNN on {dict(judge.choices)['auto']}" in JUDGE_PLACEHOLDER and judge.label == "Judge CNN"
+    panel.reset()   # a new GAN in this session: the live placeholder again
+    assert view.placeholder() == JUDGE_PLACEHOLDER
+
+
+def test_an_opened_run_without_a_judge_says_its_setting_was_off(
+        panel: GalleryPanel, session: Session, judged_gan_run: Path, tmp_path: Path) -> None:
+    import dataclasses
+    import json
+    import shutil
+
+    from gendisc.engine.runs.folder import RunFolder
+    from gendisc.engine.runs.layout import JUDGE_FILE, METRICS_FILE
+
+    folder = tmp_path / "unjudged"   # the same run as if trained with the judge off
+    shutil.copytree(judged_gan_run, folder)
+    (folder / JUDGE_FILE).unlink()
+    lines = (folder / METRICS_FILE).read_text().splitlines()
+    records = [{k: v for k, v in json.loads(line).items() if not k.startswith("judge_")} for line in lines]
+    (folder / METRICS_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
+    run = RunFolder(folder)
+    run.write_config(dataclasses.replace(run.config(), judge="off"))
+    assert session.runs.open(folder) is not None
+    assert "Judge CNN setting (Training → GAN) was Off" in panel.judge_view.placeholder()
+
+
+def test_the_gallery_fits_a_small_dock_and_shows_samples_at_native_size_or_more(
+        qtbot: QtBot, session: Session) -> None:
+    from PySide6.QtWidgets import QDockWidget
+
+    from gendisc.gui.shell.docks import set_panel
+
+    widget = GalleryPanel(session.training, session.runs, session.follow)
+    dock = QDockWidget("Samples")
+    qtbot.addWidget(dock)
+    set_panel(dock, widget)   # in a scroll area, as in the window
+    dock.resize(360, 350)
+    dock.show()
+    qtbot.waitExposed(dock)
+    widget.add_epoch(verdict_report(1))
+    for grid in (widget.grid, widget.judge_view.grid):
+        widget.show_view(0 if grid is widget.grid else 1)
+        qtbot.waitUntil(grid.isVisible)
+        tile = grid.tile_rect(0).toRect()
+        assert tile.width() >= 8 and tile.width() % 8 == 0   # the 8×8 test samples, by whole multiples
+        assert grid.viewport().visibleRegion().boundingRect().contains(tile)   # in sight in the dock
+
+
+def test_a_followed_run_shows_its_judge_figures_as_its_lines_arrive(panel: GalleryPanel, session: Session) -> None:
+    from gendisc.gui.panels.gallery_panel import HARDEST_VIEW
+
+    panel.show_view(HARDEST_VIEW)
+    session.follow.started.emit("gan", "elsewhere")
+    records = [{"epoch": e, "step": 10 * e, "loss_d": 1.0, "judge_confident": 0.1 * e, "judge_fcd": 9.0 - e}
+               for e in (1, 2)]
+    session.follow.records.emit("gan", records)   # the metrics lines come first, then the sample grids
+    session.follow.samples.emit(1, batch(1))
+    session.follow.samples.emit(2, batch(2))
+    assert panel.current_epoch() == 2 and "20% recognised" in panel.judge_view.summary.text()
+    panel.show_epoch_index(0)
+    assert "10% recognised" in panel.judge_view.summary.text()
+    assert "not kept in the run folder" in panel.judge_view.placeholder()

@@ -98,12 +98,41 @@ def test_clicking_a_cell_shows_exactly_its_images(panel: InspectPanel, qtbot: Qt
         assert panel.cell_grid.count() == len(want) == cm[t, p]
         assert sorted(panel.cell_indices.tolist()) == want.tolist()
         for k, i in enumerate(panel.cell_indices):   # the tiles are those images, pixel for pixel
-            np.testing.assert_array_equal(qimage_to_gray(panel.cell_grid._images[k]), images[i])
+            np.testing.assert_array_equal(qimage_to_gray(panel.cell_grid.image(k)), images[i])
     empty = np.argwhere(cm == 0)
     if len(empty):
         t, p = map(int, empty[0])
         QTest.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=panel.matrix.cell_rect(t, p).center().toPoint())
         assert panel.cell_grid.count() == 0 and "no images" in panel.cell_caption.text()
+
+
+def test_a_cell_clicked_in_a_dock_of_the_default_size_shows_its_images(
+        qtbot: QtBot, session: Session, model: torch.nn.Module, raw: RawDataset) -> None:
+    from PySide6.QtWidgets import QDockWidget
+
+    from gendisc.gui.shell.docks import set_panel
+
+    panel = inspect_panel(session)
+    dock = QDockWidget("Inspect")
+    qtbot.addWidget(dock)
+    set_panel(dock, panel)   # in a scroll area, as in the window
+    dock.resize(384, 351)    # the Inspect dock of a 1280×800 window
+    dock.show()
+    qtbot.waitExposed(dock)
+    with qtbot.waitSignal(panel.inspected, timeout=30_000):
+        use(session, model, raw.class_names)
+        session.inspection.set_dataset(raw, DATA)
+    cm = panel.matrix.matrix()
+    t, p = map(int, np.unravel_index(np.argmax(cm), cm.shape))
+    QTest.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=panel.matrix.cell_rect(t, p).center().toPoint())
+    grid = panel.cell_grid
+    assert grid.count() == min(CELL_LIMIT, cm[t, p]) > 0
+    tile = grid.tile_rect(0).toRect()
+    assert tile.width() >= 28 and tile.width() % 28 == 0   # native size, or a whole multiple of it
+    assert grid.viewport().visibleRegion().boundingRect().contains(tile)   # and in sight, not scrolled away
+    assert grid.verticalScrollBar().maximum() > 0   # the rest scrolls inside the gallery
+    assert str(cm[t, p]) in panel.cell_caption.text()
+    assert "loss" in grid._tip(0)   # the details are in each image's tooltip
 
 
 def test_worst_mistakes_gallery(panel: InspectPanel, expected: tuple) -> None:
@@ -116,7 +145,7 @@ def test_worst_mistakes_gallery(panel: InspectPanel, expected: tuple) -> None:
     losses = r.inspection.losses[panel.mistake_indices]
     assert np.all(np.diff(losses) <= 0) and losses[-1] >= np.sort(r.inspection.losses[wrong])[-len(losses)]
     i = panel.mistake_indices[0]
-    assert panel.mistakes._labels[0] == f"{labels[i]}→{preds[i]}"
+    assert panel.mistakes.labels()[0] == f"{labels[i]}→{preds[i]}"
     QTest.mouseClick(panel.mistakes, Qt.MouseButton.LeftButton, pos=panel.mistakes.tile_rect(0).center().toPoint())
     assert f"true {labels[i]}, predicted {preds[i]}" in panel.detail.text()
 
@@ -134,6 +163,9 @@ def test_feature_map_colours_every_image_by_class_and_places_the_drawing(
         feats = model.features(normalize(digit[None])).double().numpy()
     xy = r.inspection.pca.transform(feats)[0]
     assert panel.feature_map.marker_position() == pytest.approx((xy[0], xy[1]), rel=1e-4, abs=1e-4)
+    fmap = panel.feature_map   # the colour key is under the plot, where it covers neither the points nor the star
+    assert fmap.plot.getPlotItem().legend is None and fmap.key_entries()[-1].startswith("★ your drawing")
+    assert fmap.key.isVisible() and not fmap.key.geometry().intersects(fmap.plot.geometry())
     panel.drawing_model.set(None, None)
     assert panel.feature_map.marker_position() is None
 

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QMouseEvent, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -223,15 +223,16 @@ def test_image_grid_click_reports_the_tile(qtbot: QtBot) -> None:
     qtbot.addWidget(grid)
     grid.resize(400, 300)
     images = np.zeros((10, 28, 28), np.uint8)
-    images[5] = 255
+    images[4] = 255
     grid.set_images(images, labels=[str(i) for i in range(10)])
     grid.show()
     qtbot.waitExposed(grid)
-    r5, r6 = grid.tile_rect(5), grid.tile_rect(6)
-    assert r5.right() < r6.left() and r5.top() == r6.top()  # 4 per row: 5 and 6 are neighbours in row 1
+    assert grid.columns() > 5   # 4 and 5 are neighbours in the first row
+    r5, r6 = grid.tile_rect(4), grid.tile_rect(5)
+    assert r5.right() < r6.left() and r5.top() == r6.top()
     with qtbot.waitSignal(grid.image_clicked, timeout=1000) as blocker:
         QTest.mouseClick(grid, LEFT, pos=r5.center().toPoint())
-    assert blocker.args == [5]
+    assert blocker.args == [4]
     # the white tile is drawn where tile_rect says, the black ones next to it
     shot = grid.grab().toImage()
     dpr = grid.devicePixelRatioF()
@@ -250,13 +251,116 @@ def test_image_grid_rejects_bad_input_and_handles_grids(qtbot: QtBot) -> None:
         grid.set_images(np.zeros((28, 28), np.uint8))
     with pytest.raises(ValueError):
         grid.set_images(np.zeros((3, 28, 28), np.uint8), labels=["a"])
+    with pytest.raises(ValueError):
+        grid.set_images(np.zeros((3, 28, 28), np.uint8), tooltips=["a"])
     grid.resize(200, 200)
     grid.set_grid(np.zeros((60, 90, 3), np.uint8))
     assert grid.count() == 1
     rect = grid.tile_rect(0)
-    assert rect.width() / rect.height() == pytest.approx(1.5, rel=0.01)  # aspect ratio kept
+    assert (rect.width(), rect.height()) == (180, 120)   # 2×: the largest whole multiple that fits
     with qtbot.assertNotEmitted(grid.image_clicked):
         QTest.mouseClick(grid, LEFT, pos=rect.center().toPoint())
+
+
+def digits(n: int) -> np.ndarray:
+    from gendisc.engine.data import load_dataset
+
+    return np.ascontiguousarray(load_dataset("mnist-sample").train_images[:n, :, :, 0])
+
+
+def test_image_grid_never_shrinks_images_below_native_size_it_scrolls(qtbot: QtBot) -> None:
+    grid = ImageGrid()
+    qtbot.addWidget(grid)
+    grid.resize(200, 160)   # a small dock
+    captions = [f"{i % 10} · {40 + i}%" for i in range(53)]
+    grid.set_images(digits(53), captions, [f"image {i}" for i in range(53)])
+    grid.show()
+    qtbot.waitExposed(grid)
+    small = grid.scale()
+    for i in range(grid.count()):
+        rect = grid.tile_rect(i)
+        assert rect.width() == rect.height() == 28 * small >= 28   # native size or a whole multiple of it
+    assert grid.verticalScrollBar().maximum() > 0 and grid.verticalScrollBar().isVisible()   # it scrolls
+    assert grid.horizontalScrollBar().maximum() == 0   # only vertically: the columns fit the width
+    assert grid.tile_rect(grid.columns() - 1).right() <= grid.viewport().width()
+    # the captions fit their column: nothing is elided
+    fm = QFontMetrics(grid._caption_font())
+    assert all(fm.horizontalAdvance(c) <= grid.caption_rect(i).width() for i, c in enumerate(captions))
+    # scrolling moves the tiles, and clicks still find them
+    grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum())
+    last = grid.tile_rect(52)
+    assert last.top() >= 0 and last.bottom() <= grid.viewport().height()
+    with qtbot.waitSignal(grid.image_clicked, timeout=1000) as blocker:
+        QTest.mouseClick(grid.viewport(), LEFT, pos=last.center().toPoint())
+    assert blocker.args == [52]
+
+    grid.resize(1200, 800)   # a wide floating dock: the images grow, by whole multiples
+    qtbot.waitUntil(lambda: grid.viewport().width() > 1000)
+    assert grid.scale() > small and grid.tile_rect(0).width() == 28 * grid.scale()
+    assert grid.verticalScrollBar().maximum() == 0   # and all 53 fit: no scroll bar
+    # the pixels are crisp: a 2×2 block (or larger) of screen pixels per image pixel, no blur between them
+    shot = grid.grab().toImage()
+    rect, s = grid.tile_rect(0).toRect(), grid.scale()
+    image = digits(1)[0]
+    for y in range(28):
+        for x in range(28):
+            assert QColor(shot.pixel(rect.left() + x * s + s // 2, rect.top() + y * s + s // 2)).red() == image[y, x]
+
+
+def test_gallery_layout_picks_whole_scales_and_columns() -> None:
+    from gendisc.gui.widgets.gallery_layout import plan_gallery
+
+    dock = plan_gallery(53, 28, 28, 350, 400, label_h=14, caption_w=30)
+    assert dock.scale == 2 and dock.cols == 5 and dock.height > 400   # readable, and it scrolls
+    tight = plan_gallery(53, 28, 28, 350, 60, label_h=14)
+    assert tight.scale == 1   # a whole row of 2× images would not be in sight
+    wide = plan_gallery(53, 28, 28, 1800, 900, label_h=14)
+    assert wide.scale >= 3 and wide.height <= 900 and wide.width <= 1800
+    assert plan_gallery(1, 28, 28, 84, 84, margin=0).scale == 3   # the draw panel's 84 px input view
+    assert plan_gallery(5, 28, 28, 10, 10).scale == 1   # never below native size, however small
+    p = plan_gallery(10, 28, 28, 400, 300, label_h=14, caption_w=40)
+    assert p.cell_w == max(40, 28 * p.scale)
+    for i in range(10):
+        x, y, w, h = p.image_rect(i)
+        assert p.index_at(x + w / 2, y + h + 3) == i   # the caption strip belongs to its image
+    assert p.index_at(1, 1) is None
+
+
+def test_square_grid_uses_whole_pixels_and_grows_taller_instead_of_shrinking(qtbot: QtBot) -> None:
+    from gendisc.gui.widgets.square_grid import SquareImageGrid
+
+    grid = SquareImageGrid(minimum=60)
+    qtbot.addWidget(grid)
+    grid.set_grid(np.zeros((28, 28), np.uint8))
+    grid.resize(100, 100)
+    assert grid.tile_rect(0).width() == 84   # 3×, not 100/28
+    grid.set_images(np.zeros((32, 28, 28), np.uint8))   # 32 activation maps in 150 px: wrap, at 1×
+    assert grid.heightForWidth(150) >= 7 * 28
+    grid.resize(150, grid.heightForWidth(150))
+    assert all(grid.tile_rect(i).width() == 28 for i in range(32))
+    assert max(grid.tile_rect(i).right() for i in range(32)) <= 150
+
+
+def test_feature_map_key_sits_outside_the_plot(qtbot: QtBot) -> None:
+    from gendisc.gui.widgets.feature_map import FeatureMap
+
+    fm = FeatureMap()
+    qtbot.addWidget(fm)
+    fm.resize(350, 300)
+    rng = np.random.default_rng(0)
+    fm.set_points(rng.normal(size=(200, 2)), rng.integers(0, 10, 200), [str(i) for i in range(10)])
+    fm.set_marker((0.1, 0.2), "your drawing (3)")
+    fm.show()
+    qtbot.waitExposed(fm)
+    assert fm.plot.getPlotItem().legend is None   # nothing drawn over the data
+    assert fm.key.isVisible() and not fm.key.geometry().intersects(fm.plot.geometry())
+    assert fm.key_entries() == [*(str(i) for i in range(10)), "★ your drawing (3)"]
+    box = fm.plot.getPlotItem().getViewBox()
+    x, y = fm.marker_position()
+    (x0, x1), (y0, y1) = box.viewRange()
+    assert x0 < x < x1 and y0 < y < y1   # the star is in view
+    fm.set_marker(None)
+    assert fm.key_entries()[-1] == "9"
 
 
 # ---------------------------------------------------------------- QImage conversion

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSlider,
-    QStackedWidget,
     QTabBar,
     QVBoxLayout,
     QWidget,
@@ -33,8 +32,15 @@ from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
 from gendisc.gui.session.training import TrainingJob, TrainingSession
 from gendisc.gui.widgets.enlarged_image import ENLARGE, EnlargedImageDialog
+from gendisc.gui.widgets.fitting import FittingStack
 from gendisc.gui.widgets.image_grid import ImageGrid
-from gendisc.gui.widgets.judge_view import JudgeView, for_display, hardest_captions
+from gendisc.gui.widgets.judge_view import (
+    JUDGE_OFF_PLACEHOLDER,
+    JudgeView,
+    for_display,
+    hardest_captions,
+    judge_figures,
+)
 
 __all__ = ["ENLARGE", "GalleryPanel"]
 
@@ -74,6 +80,11 @@ class GalleryPanel(QWidget):
         super().__init__(parent)
         self._history: deque[tuple[int, np.ndarray, bool]] = deque(maxlen=max_history)  # (epoch, N×H×W×C, tiled)
         self._verdicts: dict[int, tuple[JudgeReport, dict[str, float]]] = {}   # epoch → the judge's verdict
+        # A saved or followed run: its judge's figures per epoch (metrics.jsonl keeps no verdict), its judge's name,
+        # and whether it had a judge at all (None: not a saved run).
+        self._run_figures: dict[int, dict[str, float]] = {}
+        self._run_judge: str | None = None
+        self._run_judged: bool | None = None
         self._shown: int | None = None
         self.enlarged_dialog: EnlargedImageDialog | None = None
 
@@ -103,7 +114,7 @@ class GalleryPanel(QWidget):
         self.views.setTabToolTip(SAMPLES_VIEW, "The GAN's samples from its fixed noise batch")
         self.views.setTabToolTip(HARDEST_VIEW, "The samples the judge CNN is least sure about, and how all the "
                                                "samples it scored spread over the classes")
-        self.stack = QStackedWidget()
+        self.stack = FittingStack()   # fits the dock: the image grids scroll, not the whole panel
         self.stack.addWidget(self.grid)
         self.stack.addWidget(self.judge_view)
         self.views.currentChanged.connect(self.stack.setCurrentIndex)
@@ -113,7 +124,8 @@ class GalleryPanel(QWidget):
         bar.addWidget(self.epoch_label)
         bar.addWidget(self.save_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         layout.addWidget(self.views)
         layout.addWidget(self.stack, 1)
         layout.addLayout(bar)
@@ -123,6 +135,7 @@ class GalleryPanel(QWidget):
         training.epoch.connect(self.add_epoch)
         runs.opened.connect(self.show_run)
         follow.started.connect(lambda kind, _folder: kind == "gan" and self.reset())
+        follow.records.connect(lambda kind, records: kind == "gan" and self.add_run_records(records))
         follow.samples.connect(self.add_samples)
 
     def _on_started(self, job: TrainingJob) -> None:
@@ -130,9 +143,23 @@ class GalleryPanel(QWidget):
             self.reset()
 
     def show_run(self, run: OpenedRun) -> None:
-        """A saved GAN run opened: its samples of every epoch (a CNN run leaves the gallery as it is)."""
-        if run.kind == "gan":
-            self.load_history(run.history)
+        """A saved GAN run opened: its samples of every epoch and its judge's figures (a CNN run leaves the
+        gallery as it is)."""
+        if run.kind != "gan":
+            return
+        self.load_history(run.history)
+        self._run_judge = run.judge_name
+        self._run_judged = getattr(run.cfg, "judge", "off").strip() != "off" or run.judge_name is not None
+        self.add_run_records(run.records)
+
+    def add_run_records(self, records: list[dict]) -> None:
+        """Take a saved or followed run's epoch records (metrics.jsonl lines): the judge's figures of each epoch."""
+        figures = judge_figures(records)
+        self._run_figures.update(figures)
+        if figures:
+            self._run_judged = True
+        if self._shown is not None:
+            self._show(self._shown)
 
     # ----------------------------------------------------------------- public API
     def add_samples(self, epoch: int, images: np.ndarray) -> None:
@@ -187,6 +214,8 @@ class GalleryPanel(QWidget):
         """Forget every epoch and show the placeholder."""
         self._history.clear()
         self._verdicts.clear()
+        self._run_figures.clear()
+        self._run_judge = self._run_judged = None
         self._shown = None
         self.grid.clear()
         self.judge_view.show_verdict(None)
@@ -228,11 +257,12 @@ class GalleryPanel(QWidget):
         epoch, batch, tiled = self._history[self._shown]
         if tiled or not 0 <= index < len(batch):
             return
+        self._dialog().present(for_display(batch)[index], epoch, index, len(batch))
+
+    def _dialog(self) -> EnlargedImageDialog:
         if self.enlarged_dialog is None:
             self.enlarged_dialog = EnlargedImageDialog(self)
-        self.enlarged_dialog.show_image(for_display(batch)[index], epoch, index, len(batch))
-        self.enlarged_dialog.show()
-        self.enlarged_dialog.raise_()
+        return self.enlarged_dialog
 
     # ----------------------------------------------------------------- internals
     def _show(self, index: int) -> None:
@@ -243,21 +273,23 @@ class GalleryPanel(QWidget):
         else:
             self.grid.set_images(for_display(batch))
         entry = self._verdicts.get(epoch)
-        self.judge_view.show_verdict(entry[0] if entry else None, entry[1] if entry else None, epoch)
+        if entry is not None:
+            self.judge_view.show_verdict(entry[0], entry[1], epoch)
+        elif epoch in self._run_figures:
+            self.judge_view.show_figures(self._run_figures[epoch], epoch, self._run_judge)
+        elif self._run_judged is False:
+            self.judge_view.show_verdict(None, placeholder=JUDGE_OFF_PLACEHOLDER)
+        else:
+            self.judge_view.show_verdict(None)
         self._sync_controls()
 
     def _enlarge_hardest(self, index: int) -> None:
         verdict = self.verdict()
         if verdict is None or not 0 <= index < len(verdict.hardest):
             return
-        if self.enlarged_dialog is None:
-            self.enlarged_dialog = EnlargedImageDialog(self)
         epoch = self.current_epoch() or 0
-        self.enlarged_dialog.show_image(for_display(verdict.hardest)[index], epoch, index, len(verdict.hardest))
-        self.enlarged_dialog.setWindowTitle(f"Epoch {epoch} · hardest sample {index + 1}: "
-                                            f"{hardest_captions(verdict)[index]}")
-        self.enlarged_dialog.show()
-        self.enlarged_dialog.raise_()
+        self._dialog().present(for_display(verdict.hardest)[index], epoch, index, len(verdict.hardest),
+                               f"Epoch {epoch} · hardest sample {index + 1}: {hardest_captions(verdict)[index]}")
 
     def _on_slider_moved(self, value: int) -> None:
         if self._history and value != self._shown:

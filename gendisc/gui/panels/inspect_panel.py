@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from gendisc.gui.session.drawing import DrawingModel
 from gendisc.gui.session.inspection import InspectionScheduler, SetResult
@@ -24,6 +24,7 @@ from gendisc.gui.threads.torch_threads import for_helpers
 from gendisc.gui.widgets.activation_view import ActivationView
 from gendisc.gui.widgets.confusion_matrix import ConfusionMatrix
 from gendisc.gui.widgets.feature_map import FeatureMap
+from gendisc.gui.widgets.fitting import FittingTabs
 from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.saliency_view import SaliencyView
 from gendisc.gui.widgets.summary_table import SummaryTable
@@ -63,7 +64,7 @@ class InspectPanel(QWidget):
         head.addStretch(1)
         head.addWidget(refresh)
 
-        self.tabs = QTabWidget()
+        self.tabs = FittingTabs()   # fits the dock: the galleries inside scroll, not the whole panel
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self._build_confusion(), "Confusion")
         self.tabs.addTab(self._build_mistakes(), "Mistakes")
@@ -77,6 +78,8 @@ class InspectPanel(QWidget):
         self.tabs.addTab(self.summary, "Model")
         self.tabs.currentChanged.connect(lambda _i: self._update_drawing_views())
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)   # every pixel of a 350 px dock goes to the matrix and the images
+        layout.setSpacing(4)
         layout.addLayout(head)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
@@ -99,6 +102,8 @@ class InspectPanel(QWidget):
         self.cell_caption = caption("Click a cell to see its images.")
         self.cell_grid = ImageGrid()
         self.cell_grid.set_placeholder("")
+        self.cell_grid.setToolTip("Under each image: how sure the classifier is of its answer. Click one for "
+                                  "details.")
         self.cell_grid.image_clicked.connect(lambda i: self.cell_caption.setText(self._describe(self.cell_indices, i)))
         lower = QWidget()
         lay = QVBoxLayout(lower)
@@ -108,8 +113,8 @@ class InspectPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.matrix)
         split.addWidget(lower)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)   # an even split: in a small dock the images get half, not a sliver
+        split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
         return split
 
@@ -117,6 +122,7 @@ class InspectPanel(QWidget):
         self.mistakes_caption = caption()
         self.mistakes = ImageGrid()
         self.mistakes.set_placeholder("No mistakes to show yet")
+        self.mistakes.setToolTip("Under each image: true class → the classifier's answer. Click one for details.")
         self.mistakes.image_clicked.connect(lambda i: self.detail.setText(self._describe(self.mistake_indices, i)))
         self.detail = caption("")
         box = QWidget()
@@ -187,24 +193,28 @@ class InspectPanel(QWidget):
         ins, names = r.inspection, r.class_names
         wrong = int(np.sum(ins.labels != ins.predictions))
         self.status.setText(f"{ins.n:,} images · accuracy {100 * ins.accuracy:.1f}% · loss {ins.loss:.3f} · "
-                            f"{wrong:,} mistakes · {time.strftime('%H:%M:%S')}")
-        self.status.setToolTip(f"{r.set_title}, measured in {r.seconds:.1f} s (updated at most every "
+                            f"{wrong:,} mistakes")
+        self.status.setToolTip(f"{r.set_title}, measured at {time.strftime('%H:%M:%S')} in {r.seconds:.1f} s "
+                               "(updated at most every "
                                f"{max(self.inspection.min_interval_s, 4 * r.seconds):.0f} s while a CNN trains).")
         self.matrix.set_matrix(ins.confusion, names)
         if self.matrix.selected() is not None:
             self.show_cell(*self.matrix.selected())
         self.mistake_indices = ins.worst_mistakes(MISTAKES)
         self.mistakes.set_images(r.images[self.mistake_indices],
-                                 [f"{names[ins.labels[i]]}→{names[ins.predictions[i]]}" for i in self.mistake_indices])
+                                 [f"{names[ins.labels[i]]}→{names[ins.predictions[i]]}" for i in self.mistake_indices],
+                                 [self._describe(self.mistake_indices, k) for k in range(len(self.mistake_indices))])
         self.mistakes_caption.setText(
-            f"The {len(self.mistake_indices)} images of the {r.set_title.lower()} the classifier gets most wrong "
-            "(highest loss first), captioned true → predicted. Click one for details." if len(self.mistake_indices)
-            else f"No mistakes on the {r.set_title.lower()}.")
+            f"The {len(self.mistake_indices)} images the classifier gets most wrong, worst first: true → "
+            "predicted." if len(self.mistake_indices) else f"No mistakes on the {r.set_title.lower()}.")
+        self.mistakes_caption.setToolTip(f"Images of the {r.set_title.lower()} by loss, highest first. Click one "
+                                         "for details.")
         self.feature_map.set_points(ins.map_2d, ins.labels, names)
         ex = ins.pca.explained_ratio
-        self.map_caption.setText(f"The {r.set_title.lower()} as the classifier's penultimate layer sees it: its "
-                                 f"features projected on their two principal components ({100 * ex[0]:.0f}% and "
-                                 f"{100 * ex[1]:.0f}% of the variance), coloured by true class. ★ is your drawing.")
+        self.map_caption.setText(f"The classifier's penultimate-layer features on their two principal components "
+                                 f"({100 * ex[0]:.0f}% and {100 * ex[1]:.0f}% of the variance).")
+        self.map_caption.setToolTip(f"One dot per image of the {r.set_title.lower()}, coloured by its true class; "
+                                    "★ is your drawing in the Draw panel.")
         self._update_map_marker()
 
     def show_cell(self, true_class: int, predicted_class: int) -> None:
@@ -223,10 +233,12 @@ class InspectPanel(QWidget):
             self.cell_caption.setText(f"{what}: no images.")
             self.cell_grid.clear()
             return
-        shown = "" if total <= CELL_LIMIT else f" (the {CELL_LIMIT} with the highest loss)"
-        self.cell_caption.setText(f"{what}: {total:,} image{'s' if total != 1 else ''}{shown}, captioned with the "
-                                  "classifier's confidence. Click one for details.")
-        self.cell_grid.set_images(r.images[idx], [f"{100 * ins.confidence[i]:.0f}%" for i in idx])
+        shown = "" if total <= CELL_LIMIT else f", the {CELL_LIMIT} hardest shown"
+        self.cell_caption.setText(f"{what}: {total:,} image{'s' if total != 1 else ''}{shown}.")
+        self.cell_caption.setToolTip("Hardest (highest loss) first, each captioned with the classifier's confidence. "
+                                     "Click one for details.")
+        self.cell_grid.set_images(r.images[idx], [f"{100 * ins.confidence[i]:.0f}%" for i in idx],
+                                  [self._describe(idx, k) for k in range(len(idx))])
 
     def _describe(self, indices: np.ndarray, k: int) -> str:
         r = self.result

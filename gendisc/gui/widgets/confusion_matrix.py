@@ -93,7 +93,7 @@ class ConfusionMatrix(QWidget):
         return QSize(420, 380)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(200, 180)
+        return QSize(200, 150)   # 11 px cells: counts in tooltips, room for the images below in a small dock
 
     # ----------------------------------------------------------------- layout
     def _short_columns(self) -> bool:

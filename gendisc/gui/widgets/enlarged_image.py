@@ -37,3 +37,11 @@ class EnlargedImageDialog(QDialog):
         )))
         self.setWindowTitle(f"Epoch {epoch} · sample {index + 1} of {count}")
         self.adjustSize()
+
+    def present(self, image: np.ndarray, epoch: int, index: int, count: int, title: str | None = None) -> None:
+        """:meth:`show_image`, with another window title if given, and bring the window to the front."""
+        self.show_image(image, epoch, index, count)
+        if title is not None:
+            self.setWindowTitle(title)
+        self.show()
+        self.raise_()
