@@ -220,7 +220,7 @@ def test_import_image_folder_asks_size_and_warns(qtbot: QtBot, panel: DatasetPan
     assert "Resized" in panel.info.text()
 
 
-@pytest.mark.parametrize("bad", ["broken.npz", "labels.npz", "empty-class", "notes.txt"])
+@pytest.mark.parametrize("bad", ["broken.npz", "labels.npz", "empty-class", "notes.txt", "text-as-png"])
 def test_bad_import_gives_one_dialog_and_keeps_the_selection(qtbot: QtBot, panel: DatasetPanel, tmp_path: Path,
                                                              bad: str) -> None:
     path = tmp_path / bad
@@ -232,6 +232,12 @@ def test_bad_import_gives_one_dialog_and_keeps_the_selection(qtbot: QtBot, panel
         for c in ("a", "b"):
             (path / c).mkdir(parents=True)
         Image.new("L", (8, 8)).save(path / "a" / "1.png")
+    elif bad == "text-as-png":   # said at once: no dialog counting "2 images in 2 classes" first
+        for c in ("a", "b"):
+            (path / c).mkdir(parents=True)
+            (path / c / "1.png").write_text("not an image")
+        assert not panel.import_path(path) and panel.import_dialog is None
+        assert "is not a readable PNG or JPEG image" in panel.error_box.text()   # type: ignore[union-attr]
     else:
         path.write_text("hello")
     if panel.import_path(path) and panel.import_dialog is not None:

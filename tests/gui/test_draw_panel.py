@@ -6,6 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import CnnConfig
@@ -16,6 +20,7 @@ from gendisc.engine.runs.state import numpy_state
 from gendisc.engine.train.reports import StepReport, WeightsReport
 from gendisc.gui.panels.draw_panel import DrawPanel
 from gendisc.gui.session.session import Session
+from gendisc.gui.widgets.draw_canvas import DrawCanvas
 from tests.helpers.gui import draw_stroke
 
 NAMES = tuple(str(i) for i in range(10))
@@ -94,3 +99,23 @@ def test_quick_training_shows_its_progress_and_ends(panel: DrawPanel, session: S
         session.training.stop()
     assert not panel.quick_progress.isVisible() and panel.quick_train.isEnabled()
     assert panel.has_model()   # its last weights stay in use
+
+
+def _grey_pixels_on_screen(canvas: DrawCanvas) -> int:
+    """Mid-grey pixels in the middle band of what is on screen (the placeholder text is the only mid grey)."""
+    QApplication.processEvents()
+    image = canvas.screen().grabWindow(canvas.winId()).toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    band = np.array([[image.pixelColor(x, y).red() for x in range(4, image.width() - 4)]
+                     for y in range(image.height() // 3, 2 * image.height() // 3)])
+    return int(((band > 60) & (band < 200)).sum())
+
+
+def test_the_first_dot_on_an_empty_canvas_removes_the_whole_placeholder(qtbot: QtBot) -> None:
+    canvas = DrawCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(200, 200)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    assert _grey_pixels_on_screen(canvas) > 50   # "Draw a digit" is on screen
+    QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))   # a dot far from the text
+    assert _grey_pixels_on_screen(canvas) == 0   # no ghost "Dr" left where the text was

@@ -43,9 +43,14 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
     seen = len(steps)
     qtbot.wait(800)
     assert len(steps) == seen
+    bar = window.training_panel.progress["cnn"]
+    assert bar.format().endswith("paused") and not bar.isEnabled()   # the bar says so while paused
+    assert window.statusBar().currentMessage().startswith("Paused")
 
     QTest.mouseClick(button(window, "Resume"), Qt.MouseButton.LeftButton)
+    assert not window.statusBar().currentMessage().startswith("Paused")   # cleared at once, not at timeout
     qtbot.waitUntil(lambda: len(steps) > seen, timeout=20_000)
+    assert "paused" not in bar.format() and bar.isEnabled()
     drawn_when_finished: list[bool] = []   # connected after the window's slot, so it looks right after it
     window.session.training.finished.connect(lambda _r: drawn_when_finished.append(
         len(curve_data(window.plots_panel, "train_loss")[0]) == len(window.plots_panel.series("train_loss")[0])))
@@ -56,6 +61,7 @@ def test_start_pause_resume_stop_from_the_buttons(window: MainWindow, qtbot: QtB
     assert isinstance(report, FinishedReport) and report.reason == "stopped"
     assert not window.session.training.is_running() and window.training_panel.start_action.isEnabled()
     assert window.plots_panel.redraw_interval() == REDRAW_MS
+    assert window.speed_label.text() == ""   # no speed is shown for a run that ended
     x, y = window.plots_panel.series("train_loss")
     assert len(x) >= 2 and np.all(np.isfinite(y))
     assert drawn_when_finished == [True]   # the last points are on screen as the run says it has ended

@@ -7,13 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDoubleSpinBox
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import CnnConfig, ConfigError, DataConfig, TrainBudget
 from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.train.reports import FinishedReport, StepReport
-from gendisc.gui.panels.training_panel import TrainingPanel
+from gendisc.gui.panels.training_panel import TrainingPanel, finished_text
 from gendisc.gui.session.session import Session
 from gendisc.gui.session.training import TrainingJob
 
@@ -82,7 +84,9 @@ def test_controls_lock_while_training_and_the_bars_tell_the_story(panel: Trainin
     with qtbot.waitSignal(session.training.stopped, timeout=30_000):
         panel.stop_action.trigger()
     assert finished and finished[0].reason == "stopped"
-    assert panel.progress["cnn"].format().startswith("CNN: stopped  ·  validation accuracy ")
+    assert panel.progress["cnn"].format().startswith(f"CNN: stopped after {finished[0].epochs_text}  ·  validation "
+                                                     "accuracy ")
+    assert "of an epoch" in finished[0].epochs_text   # stopped in the first of 50 epochs
     assert panel.cnn_form.isEnabled() and panel.start_action.isEnabled() and not panel.stop_action.isEnabled()
 
 
@@ -90,3 +94,41 @@ def test_the_eta_comes_from_the_progress_and_the_time_so_far(panel: TrainingPane
     panel.show_step(StepReport("gan", 3, 300, 1000, {"loss_d": 1.0}, 500.0, 60.0, 1e-3, 0.25))
     assert panel.progress["gan"].format() == "GAN: 25%  ·  epoch 3  ·  1:00  ·  ETA 3:00"
     assert panel.progress["gan"].value() == 250
+    # it slowed down: the next quarter took two minutes; the ETA follows that rate (the average would say 3:00)
+    panel.show_step(StepReport("gan", 6, 600, 1000, {"loss_d": 1.0}, 250.0, 180.0, 1e-3, 0.5))
+    assert panel.progress["gan"].format().endswith("ETA 4:00")
+
+
+def test_a_finished_gan_says_what_its_judge_thought() -> None:
+    report = FinishedReport("gan", 4, 900, "completed", {"loss_d": 1.2, "judge_confident": 0.874, "judge_fcd": 12.34},
+                            60.0)
+    assert finished_text(report) == "done  ·  judge recognises 87% of samples  ·  FCD 12.3"
+    assert finished_text(FinishedReport("gan", 1, 9, "stopped", {"loss_d": 1.2}, 6.0, epochs_done=0.15)) == \
+        "stopped after 0.15 of an epoch"
+
+
+def test_a_typed_value_out_of_range_is_clamped_and_said(panel: TrainingPanel, session: Session) -> None:
+    box = panel.cnn_form.widget("optimizer.lr")
+    assert isinstance(box, QDoubleSpinBox)
+    assert f"Allowed: {box.textFromValue(box.minimum())} to {box.textFromValue(box.maximum())}" in box.toolTip()
+    panel.show()
+    box.setFocus()
+    box.selectAll()
+    QTest.keyClicks(box, "10")
+    assert box.text() == "10"   # the keystroke was not swallowed: what was typed stays until Return
+    QTest.keyClick(box, Qt.Key.Key_Return)
+    assert box.value() == box.maximum() == session.settings.cnn().optimizer.lr
+    note = panel.cnn_form.clamped_note
+    assert not note.isHidden() and "Learning rate: 10 is out of range" in note.text()
+    assert f"maximum {box.textFromValue(box.maximum())} is used" in note.text()
+
+    epochs = panel.cnn_form.widget("budget.epochs")   # whole numbers clamp the same way, at the minimum too
+    assert isinstance(epochs, QSpinBox)
+    epochs.setFocus()
+    epochs.selectAll()
+    QTest.keyClicks(epochs, "0")
+    QTest.keyClick(epochs, Qt.Key.Key_Return)
+    assert epochs.value() == epochs.minimum() == 1
+    assert note.text().startswith("Epochs: 0 is out of range, so the minimum 1 is used.")
+    epochs.setValue(7)   # the note goes once the field holds another value
+    assert note.isHidden()

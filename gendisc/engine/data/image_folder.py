@@ -111,6 +111,24 @@ def scan(folder: Path) -> tuple[tuple[str, ...], dict[str, list[tuple[Path, int]
     return classes, files, warnings
 
 
+def peek_sizes(files: list[Path], limit: int = 24) -> set[tuple[int, int]]:
+    """Sizes of up to ``limit`` evenly spread images, from their headers only (Pillow opens lazily): a cheap check,
+    before anything is counted or offered, that the files are images at all. A file that is not raises a
+    ``DatasetError`` naming it (the full import would stop on it anyway)."""
+    from PIL import Image
+
+    sizes = set()
+    step = max(1, len(files) // limit)
+    for p in files[::step][:limit]:
+        try:
+            with Image.open(p) as im:
+                sizes.add(im.size)
+        except Exception as exc:   # Pillow raises many kinds; each means "not a readable image"
+            raise DatasetError(p, f"is not a readable PNG or JPEG image ({type(exc).__name__}: {exc}); "
+                                  "check the folder holds images") from None
+    return sizes
+
+
 def _decode(path: Path, color: str, size: int | None) -> tuple[np.ndarray, tuple[int, int]]:
     """One image → uint8 H×W×3 (``rgb``/``auto``) or H×W×1 (``gray``), and its original (width, height)."""
     from PIL import Image, ImageOps

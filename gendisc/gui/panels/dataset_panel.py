@@ -16,7 +16,6 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -33,6 +32,7 @@ from gendisc.engine.errors import DatasetError
 from gendisc.gui.session.datasets import DatasetModel
 from gendisc.gui.widgets.class_counts import ClassCounts
 from gendisc.gui.widgets.dataset_list import DatasetList, describe, folder_note
+from gendisc.gui.widgets.file_dialogs import pick_folder, pick_open_file
 from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.image_import_dialog import ImageImportDialog
 from gendisc.gui.widgets.job_box import JobBox
@@ -234,13 +234,12 @@ class DatasetPanel(QWidget):
         self._update_actions()
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a dataset folder")
+        folder = pick_folder(self, "Import a dataset folder", "import")
         if folder:
             self.import_path(folder)
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a dataset file", "",
-                                              "Datasets (*.npz *.tar.gz *.tgz);;All files (*)")
+        path = pick_open_file(self, "Import a dataset file", "import", "Datasets (*.npz *.tar.gz *.tgz);;All files (*)")
         if path:
             self.import_path(path)
 

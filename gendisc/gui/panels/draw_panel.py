@@ -16,7 +16,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -33,6 +32,7 @@ from gendisc.gui.session.live_models import LiveModels
 from gendisc.gui.session.training import QUICK_TRAIN_SECONDS, TrainingJob, TrainingSession
 from gendisc.gui.threads.torch_threads import for_helpers
 from gendisc.gui.widgets.draw_canvas import DrawCanvas
+from gendisc.gui.widgets.file_dialogs import pick_folder
 from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.prob_bars import ProbabilityBars
 
@@ -100,7 +100,7 @@ class DrawPanel(QWidget):
         self.confidence = QLabel("")
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.bars = ProbabilityBars(labels=[str(i) for i in range(10)])
-        self.bars.set_placeholder("Draw a digit")
+        self.bars.set_placeholder("")   # the canvas itself says "Draw a digit"
         self.source = QLabel("No classifier yet.")
         self.source.setWordWrap(True)
         self.quick_train = QPushButton(f"Quick-train CNN (~{QUICK_TRAIN_SECONDS} s)")
@@ -197,7 +197,7 @@ class DrawPanel(QWidget):
             self._set_realness_source(f"Cannot use this GAN's discriminator: {text}")
 
     def _ask_load(self, kind: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Open a {kind.upper()} run folder")
+        folder = pick_folder(self, f"Open a {kind.upper()} run folder", "runs")
         if folder:
             self.load_run(folder, kind)
 
@@ -248,7 +248,7 @@ class DrawPanel(QWidget):
         if digit is None:
             self.model_input.clear()
             self.bars.set_probabilities(None)
-            self.bars.set_placeholder("Draw a digit")
+            self.bars.set_placeholder("")   # the canvas itself says "Draw a digit"
             self.prediction.setText("–")
             self.confidence.setText("")
             self.classified.emit(None)

@@ -21,7 +21,6 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from gendisc.engine.imageio import encode_apng, encode_png, make_grid, upscale
 from gendisc.gui.session.live_models import LiveModels
 from gendisc.gui.threads.torch_threads import for_helpers
+from gendisc.gui.widgets.file_dialogs import pick_folder, pick_save_file
 from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.latent_controls import ANIMATION_FRAMES, LatentControls
 
@@ -213,20 +213,19 @@ class LatentPanel(QWidget):
         return len(tiles)
 
     def _ask_load(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a GAN run folder")
+        folder = pick_folder(self, "Open a GAN run folder", "runs")
         if folder:
             self.load_run(folder)
 
     def _ask_export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export latent grid as PNG", f"latent-{self.current_view()}.png",
-                                              "PNG image (*.png)")
+        path = pick_save_file(self, "Export latent grid as PNG", "export", f"latent-{self.current_view()}.png",
+                              "PNG image (*.png)")
         if path:
             self._export(self.export_png, path)
 
     def _ask_export_animation(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the walk as an animated PNG",
-                                              f"latent-{self.current_view()}.apng",
-                                              "Animated PNG (*.apng *.png)")
+        path = pick_save_file(self, "Export the walk as an animated PNG", "export",
+                              f"latent-{self.current_view()}.apng", "Animated PNG (*.apng *.png)")
         if path:
             self._export(self.export_animation, path)
 

@@ -19,7 +19,6 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QMessageBox,
@@ -33,6 +32,7 @@ from gendisc.engine.train.reports import EpochReport, StepReport
 from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
 from gendisc.gui.session.training import TrainingJob, TrainingSession
+from gendisc.gui.widgets.file_dialogs import pick_save_file
 from gendisc.gui.widgets.plot_grid import KINDS, PlotGrid
 from gendisc.gui.widgets.plot_series import SMOOTH_WEIGHT, Series
 from gendisc.gui.widgets.plot_specs import (
@@ -319,13 +319,12 @@ class PlotsPanel(QWidget):
         super().closeEvent(event)
 
     def _ask_export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plots as PNG", "training-plots.png", "PNG image (*.png)")
+        path = pick_save_file(self, "Export plots as PNG", "export", "training-plots.png", "PNG image (*.png)")
         if path:
             self._export(self.export_png, path)
 
     def _ask_export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot data as CSV", "training-metrics.csv",
-                                              "CSV file (*.csv)")
+        path = pick_save_file(self, "Export plot data as CSV", "export", "training-metrics.csv", "CSV file (*.csv)")
         if path:
             self._export(self.export_csv, path)
 

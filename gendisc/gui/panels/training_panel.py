@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gendisc.engine.config import GAN_PRESET_TITLES, GAN_PRESETS, ConfigError
-from gendisc.engine.durations import eta_seconds, format_duration
+from gendisc.engine.durations import EtaEstimator, format_duration
 from gendisc.engine.train.reports import FinishedReport, JudgeTrainingReport, StepReport
 from gendisc.gui.session.settings import TrainingSettings
 from gendisc.gui.session.training import TrainingJob, TrainingSession
@@ -36,13 +36,22 @@ FINISHED = {"completed": "done", "stopped": "stopped", "early-stopped": "stopped
             "time-budget": "time limit reached", "step-budget": "step limit reached"}
 
 
+PAUSED_SUFFIX = "  ·  paused"
+
+
 def finished_text(r: FinishedReport) -> str:
     """How a run ended, with its headline figures: "done · validation accuracy 99.1%"."""
     text = FINISHED.get(r.reason, r.reason)
+    if r.reason != "completed" and r.epochs_done > 0:   # how far a run cut short got: "0.15 of an epoch"
+        text += f" after {r.epochs_text}"
     if "val_acc" in r.metrics:
         text += f"  ·  validation accuracy {100 * r.metrics['val_acc']:.1f}%"
     if "test_acc" in r.metrics:
         text += f"  ·  test {100 * r.metrics['test_acc']:.1f}%"
+    if "judge_confident" in r.metrics:
+        text += f"  ·  judge recognises {100 * r.metrics['judge_confident']:.0f}% of samples"
+    if "judge_fcd" in r.metrics:
+        text += f"  ·  FCD {r.metrics['judge_fcd']:.1f}"
     return text
 
 
@@ -124,6 +133,7 @@ class TrainingPanel(QWidget):
             self.tabs.addTab(scroll, title)
 
         self.progress: dict[str, QProgressBar] = {}
+        self._eta = {kind: EtaEstimator() for kind in ("cnn", "gan")}   # from the recent rate, not the average
         grid = QGridLayout()
         for row, kind in enumerate(("cnn", "gan")):
             bar = QProgressBar()
@@ -247,7 +257,16 @@ class TrainingPanel(QWidget):
         for w in (self.cnn_form, self.gan_form, self.run_form, self.train_cnn, self.train_gan, self.gan_preset):
             w.setEnabled(not running)
         self.pause_action.setText("Resume" if self.training.paused else "Pause")
+        for kind, bar in self.progress.items():
+            self._show_paused(bar, self.training.paused and self.training.is_running(kind))
         self._update_actions()
+
+    @staticmethod
+    def _show_paused(bar: QProgressBar, paused: bool) -> None:
+        """A paused run's bar says so and greys out; the next report after Resume writes over it."""
+        base = bar.format().removesuffix(PAUSED_SUFFIX)
+        bar.setFormat(base + PAUSED_SUFFIX if paused else base)
+        bar.setEnabled(not paused)
 
     def _update_actions(self) -> None:
         running = self.training.is_running()
@@ -256,6 +275,7 @@ class TrainingPanel(QWidget):
         self.stop_action.setEnabled(running)
 
     def _on_started(self, job: TrainingJob) -> None:
+        self._eta[job.kind].reset()
         self.show_message(job.kind, "resuming…" if job.resume else "starting…", 0)
 
     def show_judge_training(self, r: JudgeTrainingReport) -> None:
@@ -267,9 +287,10 @@ class TrainingPanel(QWidget):
     def show_step(self, r: StepReport) -> None:
         bar = self.progress[r.kind]
         bar.setValue(round(1000 * r.progress))
-        eta = eta_seconds(r.progress, r.elapsed_s)
+        eta = self._eta[r.kind].update(r.progress, r.elapsed_s)
         bar.setFormat(f"{r.kind.upper()}: {100 * r.progress:.0f}%  ·  epoch {r.epoch}  ·  "
                       f"{format_duration(r.elapsed_s)}" + ("" if eta is None else f"  ·  ETA {format_duration(eta)}"))
+        self._show_paused(bar, self.training.paused)   # a report queued before Pause arrives after it
 
     def show_message(self, kind: str, text: str, value: int | None = None) -> None:
         bar = self.progress[kind]

@@ -7,9 +7,10 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from gendisc.engine.data.catalog import CREDITS
+from gendisc.gui.widgets.file_dialogs import pick_folder, pick_save_file
 
 if TYPE_CHECKING:
     from gendisc.gui.shell.window_api import Window
@@ -22,7 +23,7 @@ SHORTCUTS = (("F5", "Start training"), ("F6", "Pause / resume"), ("Shift+F5", "S
 
 
 def _pick_run(w: Window, title: str) -> str:
-    return QFileDialog.getExistingDirectory(w, title, str(w.session.runs.root))
+    return pick_folder(w, title, "runs", w.session.runs.root)
 
 
 def open_run(w: Window) -> None:
@@ -31,6 +32,25 @@ def open_run(w: Window) -> None:
 
 
 def continue_run(w: Window) -> None:
+    """The runs that can be continued, unfinished first; one CNN and one GAN may be continued together."""
+    from gendisc.engine.runs.resumable import resumable_runs
+    from gendisc.gui.widgets.continue_dialog import ContinueDialog
+
+    root = w.session.runs.root
+    dialog = ContinueDialog(resumable_runs(root), root, w)   # type: ignore[arg-type]
+    dialog.other_folder_requested.connect(lambda: continue_other_folder(w))
+    dialog.accepted.connect(lambda: continue_chosen(w, dialog.chosen(), dialog.extra_epochs()))
+    w.continue_dialog = dialog
+    dialog.open()
+
+
+def continue_chosen(w: Window, folders: list[Path], extra_epochs: int | None) -> None:
+    for folder in folders:   # CNN first: a GAN continued beside it may be judged by it
+        if not w.continue_run(folder, extra_epochs):
+            return   # the window said why; the other run is not started behind the dialog
+
+
+def continue_other_folder(w: Window) -> None:
     if folder := _pick_run(w, "Continue which run?"):
         w.continue_run(folder)
 
@@ -73,7 +93,7 @@ def export_run(w: Window, fmt: str, suffix: str, filters: str) -> None:
 
 def save(w: Window, title: str, name: str, filters: str, writer: Any) -> None:
     """Ask where, then write; a failure gets one dialog naming the file."""
-    path, _ = QFileDialog.getSaveFileName(w, title, name, filters)
+    path = pick_save_file(w, title, "export", name, filters)
     if path:
         try:
             writer(path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # the window's first paint: the window appears about as fast as a bare Qt window (bench/startup.py).
 
 DEFAULT_SIZE = (1280, 800)
+PAUSED_MESSAGE = "Paused: press Resume (F6) to go on."
 
 
 def fits(size: QSize, area: QRect) -> bool:
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self._runs_root = runs_root
         self.message_box: QMessageBox | None = None
+        self.continue_dialog: Any = None   # File → Continue training…, while open
         self._built = False
         self._speeds: dict[str, float] = {}
         self._elapsed: dict[str, float] = {}
@@ -129,7 +131,7 @@ class MainWindow(QMainWindow):
         t.finished.connect(self._on_finished)
         t.failed.connect(lambda kind, message, details: self.warn(f"{kind.upper()} training stopped", message,
                                                                   details, QMessageBox.Icon.Critical))
-        t.stopped.connect(lambda kind: self._speeds.pop(kind, None))
+        t.stopped.connect(self._on_stopped)
         s.runs.opened.connect(self._on_opened)
         s.follow.started.connect(lambda _kind, folder: self.statusBar().showMessage(
             f"Following {folder}: curves and samples update as the run writes them"))
@@ -185,8 +187,15 @@ class MainWindow(QMainWindow):
 
     def _on_step(self, r: StepReport) -> None:
         self._speeds[r.kind], self._elapsed[r.kind] = r.images_per_s, r.elapsed_s
-        self.speed_label.setText("  ·  ".join(f"{k.upper()} {v:,.0f} img/s" for k, v in self._speeds.items()))
+        self._show_speeds()
         self.elapsed_label.setText(f"Elapsed {format_duration(max(self._elapsed.values()))}")
+
+    def _on_stopped(self, kind: str) -> None:
+        self._speeds.pop(kind, None)   # a speed belongs to a run in progress, not to one that ended
+        self._show_speeds()
+
+    def _show_speeds(self) -> None:
+        self.speed_label.setText("  ·  ".join(f"{k.upper()} {v:,.0f} img/s" for k, v in self._speeds.items()))
 
     def _on_finished(self, r: FinishedReport) -> None:
         from gendisc.gui.panels.training_panel import finished_text
@@ -198,8 +207,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {run.kind.upper()} run {run.name}: {len(run.records)} epochs", 8000)
 
     def _update_state(self) -> None:
-        if self.session.training.paused:
-            self.statusBar().showMessage("Paused: press Resume (F6) to go on.")
+        paused = self.session.training.paused
+        if paused:
+            self.statusBar().showMessage(PAUSED_MESSAGE)
+        elif self.statusBar().currentMessage() == PAUSED_MESSAGE:
+            running = self.session.training.is_running()
+            self.statusBar().showMessage("Resumed." if running else "", 3000)
 
     # -- dialogs ------------------------------------------------------------------------------------------------
     def warn(self, title: str, text: str, details: str = "", icon: QMessageBox.Icon | None = None) -> None:

@@ -1,14 +1,15 @@
 """Light and dark palettes for the Fusion style, and following the system's choice.
 
 Qt's own colour-scheme hint is not honoured by every platform plugin (X11 without a desktop ignores it), so
-the dark theme is an explicit palette.
+the dark theme is an explicit palette. Fusion's dock title buttons are dark bitmaps whatever the palette, so the
+style draws them in the palette's text colour; switching themes re-applies the style, which rebuilds them.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QApplication, QLabel, QProxyStyle, QStyle, QStyleFactory, QStyleOption, QWidget
 
 THEMES = ("system", "light", "dark")
 
@@ -29,6 +30,72 @@ def dark_palette() -> QPalette:
     return p
 
 
+def title_button_icon(kind: QStyle.StandardPixmap, color: QColor) -> QIcon:
+    """A dock title button's glyph in ``color``: × to close, two overlapping frames to float or dock."""
+    side = 48   # drawn large and scaled down: crisp at any device pixel ratio
+    pixmap = QPixmap(side, side)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(color, 5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    if kind == QStyle.StandardPixmap.SP_TitleBarCloseButton:
+        painter.drawLine(10, 10, side - 10, side - 10)
+        painter.drawLine(side - 10, 10, 10, side - 10)
+    else:
+        painter.drawRect(QRectF(16, 6, 26, 24))
+        painter.fillRect(QRectF(6, 18, 26, 24), Qt.GlobalColor.transparent)
+        painter.drawRect(QRectF(6, 18, 26, 24))
+    painter.end()
+    return QIcon(pixmap)
+
+
+CHECK_INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+                    QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+
+
+class ThemedStyle(QProxyStyle):
+    """Fusion, with dock title buttons drawn in the palette's text colour (Fusion's are dark on dark) and check
+    boxes outlined so an unticked one shows on a dark palette."""
+
+    TITLE_BUTTONS = (QStyle.StandardPixmap.SP_TitleBarCloseButton, QStyle.StandardPixmap.SP_TitleBarNormalButton,
+                     QStyle.StandardPixmap.SP_DockWidgetCloseButton)
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def standardIcon(self, standardIcon: QStyle.StandardPixmap, option: QStyleOption | None = None,
+                     widget: QWidget | None = None) -> QIcon:
+        if standardIcon in self.TITLE_BUTTONS:
+            palette = QApplication.palette()   # a widget's own palette may not have followed a theme switch yet
+            kind = (QStyle.StandardPixmap.SP_TitleBarNormalButton
+                    if standardIcon == QStyle.StandardPixmap.SP_TitleBarNormalButton
+                    else QStyle.StandardPixmap.SP_TitleBarCloseButton)
+            return title_button_icon(kind, palette.color(QPalette.ColorRole.WindowText))
+        return super().standardIcon(standardIcon, option, widget)
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,
+                      widget: QWidget | None = None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element in CHECK_INDICATORS and option.palette.window().color().lightnessF() < 0.5:
+            # Fusion outlines a check box in a darker shade of the window: on a dark palette, the same colour as
+            # the box itself. A light outline makes an unticked box visible.
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.PlaceholderText), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(1.5, 1.5, -1.5, -1.5), 2, 2)
+            painter.restore()
+
+
+def _relayout_rich_text(app: QApplication) -> None:
+    """Labels lay out rich text with the palette of the moment: set it again, or links keep the old colour."""
+    for widget in app.allWidgets():
+        if isinstance(widget, QLabel) and "<a " in widget.text():
+            text = widget.text()
+            widget.setText("")
+            widget.setText(text)
+
+
 def system_prefers_dark() -> bool:
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
@@ -40,5 +107,9 @@ def apply_theme(name: str) -> str:
         return "system"
     name = name if name in THEMES else "system"
     dark = name == "dark" or (name == "system" and system_prefers_dark())
-    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    palette = dark_palette() if dark else QStyleFactory.create("Fusion").standardPalette()
+    app.setPalette(palette)
+    app.setStyle(ThemedStyle())   # rebuilds the dock title buttons, in the new palette's colours
+    app.setPalette(palette)   # setting a style may reset the palette to its own
+    _relayout_rich_text(app)
     return name

@@ -22,6 +22,7 @@ class Window(Protocol):
     dataset_panel: Any
     plots_panel: Any
     gallery_panel: Any
+    continue_dialog: Any     # the open Continue training dialog, if any
 
     def menuBar(self) -> QMenuBar: ...
     def statusBar(self) -> QStatusBar: ...

@@ -7,12 +7,13 @@ with ``dataclasses.replace``, so the engine's own validation runs on every value
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QWidget
+
+from gendisc.gui.widgets.spin_boxes import FloatBox, IntBox, LogSpinBox, limits_text
 
 
 @dataclass(frozen=True)
@@ -29,36 +30,6 @@ class Field:
     decimals: int = 3
     step: float = 0.05
     choices: tuple[tuple[str, str], ...] = ()   # (value, label)
-
-
-class LogSpinBox(QDoubleSpinBox):
-    """A spin box for learning rates: arrows multiply or divide by about 1.5, text in plain or e-notation."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setDecimals(8)
-
-    def stepBy(self, steps: int) -> None:
-        self.setValue(self.value() * (10 ** (0.1761 * steps)))   # 10**0.1761 ≈ 1.5
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.4g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int) -> object:
-        from PySide6.QtGui import QValidator
-
-        try:
-            value = float(text)
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos
-        ok = self.minimum() <= value <= self.maximum() and math.isfinite(value)
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
 def _get(obj: Any, path: str) -> Any:
@@ -89,22 +60,45 @@ class ConfigForm(QWidget):
         layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         for f in fields:
             w = self._make(f)
-            w.setToolTip(f.tooltip)
+            tooltip = f"{f.tooltip}\n{limits_text(w)}" if isinstance(w, (QSpinBox, QDoubleSpinBox)) else f.tooltip
+            w.setToolTip(tooltip)
             w.setObjectName(f.path)
+            if isinstance(w, (IntBox, FloatBox)):
+                w.clamped.connect(self._show_clamped)
             self._widgets[f.path] = w
             layout.addRow(f.label, w)
             label = layout.labelForField(w)
             if label is not None:
-                label.setToolTip(f.tooltip)
+                label.setToolTip(tooltip)
+        self.clamped_note = QLabel(wordWrap=True, objectName="clampedNote")
+        self.clamped_note.setStyleSheet("color: #d97706;")   # amber: readable on light and dark
+        self.clamped_note.hide()
+        layout.addRow(self.clamped_note)
+        self._clamped: IntBox | FloatBox | None = None
+        self.edited.connect(self._hide_clamped_once_moved)
         self.set_config(base)
+
+    def _show_clamped(self, message: str) -> None:
+        """A typed value was out of range and replaced by the nearest limit: say so under the fields, until that
+        field holds another value."""
+        box = self.sender()
+        self._clamped = box if isinstance(box, (IntBox, FloatBox)) else None
+        self.clamped_note.setText(message)
+        self.clamped_note.show()
+
+    def _hide_clamped_once_moved(self) -> None:
+        box = self._clamped
+        if box is not None and box.minimum() < box.value() < box.maximum():
+            self.clamped_note.hide()
+            self._clamped = None
 
     def _make(self, f: Field) -> QWidget:
         if f.kind == "int":
-            w = QSpinBox()
+            w = IntBox(f.label)
             w.setRange(int(f.minimum), int(f.maximum))
             w.valueChanged.connect(self.edited)
         elif f.kind in ("float", "seconds"):
-            w = QDoubleSpinBox()
+            w = FloatBox(f.label)
             w.setRange(f.minimum, f.maximum)
             w.setDecimals(f.decimals)
             w.setSingleStep(f.step)
@@ -113,7 +107,7 @@ class ConfigForm(QWidget):
                 w.setSuffix(" s")
             w.valueChanged.connect(self.edited)
         elif f.kind == "log":
-            w = LogSpinBox()
+            w = LogSpinBox(f.label)
             w.setRange(f.minimum, f.maximum)
             w.valueChanged.connect(self.edited)
         elif f.kind == "choice":

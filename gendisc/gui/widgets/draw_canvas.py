@@ -231,8 +231,11 @@ class DrawCanvas(QWidget):
             self.clear()
         elif event.button() == Qt.MouseButton.LeftButton:
             point = self._normalised(event.position())
+            was_empty = self.is_empty()
             self._current = [point]
             self._draw_segment(point, point)
+            if was_empty:   # the placeholder text goes: repaint all of it, not just the dot's rectangle
+                self.update()
             self._throttle.start()
         else:
             super().mousePressEvent(event)

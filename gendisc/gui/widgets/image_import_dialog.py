@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gendisc.engine.data.dataset import MAX_SIDE, MIN_SIDE
-from gendisc.engine.data.image_folder import scan
+from gendisc.engine.data.image_folder import peek_sizes, scan
 from gendisc.engine.errors import DatasetError
 
 SIZES = ((None, "Keep their size"), (28, "28 × 28 (like MNIST)"), (32, "32 × 32 (like CIFAR-10)"),
@@ -34,21 +34,6 @@ class ImageImportOptions:
     color: str
 
 
-def _peek_sizes(files: list[Path], limit: int = 24) -> set[tuple[int, int]]:
-    """Sizes of a few images, from their headers only (Pillow opens lazily)."""
-    from PIL import Image
-
-    sizes = set()
-    step = max(1, len(files) // limit)
-    for p in files[::step][:limit]:
-        try:
-            with Image.open(p) as im:
-                sizes.add(im.size)
-        except Exception:   # an unreadable file is reported properly by the import itself
-            continue
-    return sizes
-
-
 class ImageImportDialog(QDialog):
     """Asks how to import an image folder; shows what was found in it. Raises ``DatasetError`` on construction
     when the folder holds no usable class sub-folders (the caller shows that instead)."""
@@ -60,7 +45,7 @@ class ImageImportDialog(QDialog):
         n_images = sum(len(v) for v in files.values())
         if n_images == 0:
             raise DatasetError(folder, "no PNG or JPEG images found")
-        sizes = _peek_sizes([p for p, _ in files["train"]])
+        sizes = peek_sizes([p for p, _ in files["train"]])   # raises before anything is counted or shown
         shown = ", ".join(classes[:6]) + (f" and {len(classes) - 6} more" if len(classes) > 6 else "")
         found = (f"<b>{folder.name}</b>: {n_images:,} images in {len(classes)} classes ({shown})"
                  f"{'; with a test split' if 'test' in files else ''}.")

@@ -168,9 +168,15 @@ class ProbabilityBars(QWidget):
                 QRectF(row.x(), y, label_w, row_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label
             )
         if self._probs is None and self._placeholder:
+            # on a chip of the window colour, so the hint does not cross out the bars behind it
             painter.setFont(self.font())
+            box = QRectF(bar_x, area.y(), bar_w, area.height())
+            text = fm.elidedText(self._placeholder, Qt.TextElideMode.ElideRight, int(bar_w) - 8)
+            chip = QRectF(0, 0, fm.horizontalAdvance(text) + 12, fm.height() + 6)
+            chip.moveCenter(box.center())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(pal.color(QPalette.ColorRole.Window))
+            painter.drawRoundedRect(chip, 4.0, 4.0)
             painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(
-                QRectF(bar_x, area.y(), bar_w, area.height()), Qt.AlignmentFlag.AlignCenter, self._placeholder
-            )
+            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
         painter.end()
