@@ -151,7 +151,8 @@ class GanConfig:
     one-hot into G, a projection term in D) with hinge loss, spectral normalisation in D and an exponential
     moving average of G's weights for sampling. ``conditional=False``, ``spectral_norm=False``, ``ema=0`` and
     ``loss="bce"`` give back the plain DCGAN. ``judge`` names the CNN that scores every epoch's samples:
-    ``off``, ``auto`` (a default CNN trained once per dataset and cached) or a CNN run folder.
+    ``off``, ``auto`` (a default CNN trained once per dataset and cached), a CNN run folder, or ``session``: the
+    CNN trained beside it (the window offers that CNN when it is done; the epochs before have no judge).
     """
 
     data: DataConfig = field(default_factory=lambda: DataConfig(augment=False))

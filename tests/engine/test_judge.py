@@ -254,3 +254,29 @@ def test_judges_live_beside_the_runs_not_in_them(tmp_path: Path, monkeypatch: py
     assert judges_root() == tmp_path / "judges"
     monkeypatch.setenv("GENDISC_JUDGES_DIR", str(tmp_path / "elsewhere"))
     assert judges_root() == tmp_path / "elsewhere"
+
+
+def test_a_session_judge_joins_at_the_epoch_end_after_it_is_offered(sample: TensorData, tmp_path: Path) -> None:
+    """``judge="session"``: no judge (and no automatic one trained first) until the window offers the CNN trained
+    beside the GAN; from the next epoch end on, that CNN judges, and the run folder remembers it for a resume."""
+    cnn = tiny_cnn_run(sample, tmp_path / "cnn", steps=16)
+    cfg = GanConfig(device="cpu", batch_size=64, latent_dim=16, g_width=8, d_width=8, n_samples=16,
+                    judge_samples=40, budget=TrainBudget(epochs=3), log_every=2, judge="session")
+    control = Control()
+    epochs: list[EpochReport] = []
+    gan = tmp_path / "gan"
+    created = None
+    for r in train_gan(cfg, sample, control, gan, autosave_s=None):
+        assert not isinstance(r, JudgeTrainingReport)   # no automatic judge is trained first
+        if isinstance(r, EpochReport):
+            epochs.append(r)
+            if len(epochs) == 1:
+                created = RunFolder(gan).created()
+                control.offer_judge(str(cnn))   # as the window does when the CNN beside it finishes
+    assert [r.judge is not None for r in epochs] == [False, True, True]
+    assert "judge_fcd" not in epochs[0].metrics and np.isfinite(epochs[1].metrics["judge_fcd"])
+    assert epochs[1].judge.judge.startswith("CNN run cnn")   # type: ignore[union-attr]
+    run = RunFolder(gan)
+    assert run.config().judge == str(cnn) and run.created() == created   # a resume is judged by the same CNN
+    assert (gan / "judge.txt").read_text().startswith("CNN run cnn")
+    assert control.take_offered_judge() is None   # taken once

@@ -264,3 +264,20 @@ def test_in_the_main_window_it_measures_only_in_sight_and_explains_the_drawing(
     np.testing.assert_array_equal(panel.drawing(), w.draw_panel.last_input)
     assert panel.saliency.gxi_view.count() == 1
     w.close()
+
+
+def test_while_the_first_pass_runs_it_says_it_is_measuring(qtbot: QtBot, session: Session, model: torch.nn.Module,
+                                                           raw: RawDataset) -> None:
+    p = inspect_panel(session)
+    qtbot.addWidget(p)
+    p.show()
+    assert p.status.text().startswith("No classifier yet")
+    seen: list[str] = []
+    session.inspection.started.connect(lambda: seen.append(p.status.text()))   # after the panel's own slot
+    with qtbot.waitSignal(p.inspected, timeout=30_000):
+        use(session, model, raw.class_names)
+        session.inspection.set_dataset(raw, DATA)
+    assert seen and seen[0].startswith("Measuring the classifier")   # not "No classifier yet… · updating…"
+    with qtbot.waitSignal(p.inspected, timeout=30_000):
+        session.inspection.set_dataset(raw, DATA)   # measured again: the figures stay, marked as updating
+    assert seen[-1].endswith(" · updating…") and "mistakes" in seen[-1]

@@ -118,3 +118,38 @@ def test_a_gan_trained_from_the_window_feeds_every_panel(qtbot: QtBot, window: M
     assert w.session.live.discriminator() is not None
     assert (Path(finished[0].run_dir) / "judge.txt").read_text().startswith("CNN run")
     assert cnn_run.name in w.session.training.job("gan").cfg.judge   # judged by the session's CNN
+
+
+def test_a_cnn_trained_beside_the_gan_becomes_its_judge_once_done(qtbot: QtBot, window: MainWindow) -> None:
+    """Both at once, no judge cached: the GAN trains from the start (no automatic CNN first, its plots move), and the
+    user's CNN judges it from the first epoch end after the CNN finished."""
+    w = window
+    w.dataset_panel.val_split.setValue(50)
+    cnn, gan = w.training_panel.cnn_form, w.training_panel.gan_form
+    cnn.widget("batch_size").setValue(64)
+    cnn.widget("budget.epochs").setValue(2)   # ~78 steps: well above the 90% a judge needs
+    gan.widget("batch_size").setValue(256)
+    gan.widget("budget.epochs").setValue(200)
+    gan.widget("latent_dim").setValue(16)
+    assert gan.widget("judge").currentData() == "auto"
+    judge_training: list[object] = []
+    w.session.training.judge.connect(judge_training.append)
+    gan_epochs: list[EpochReport] = []
+    w.session.training.epoch.connect(lambda r: gan_epochs.append(r) if r.kind == "gan" else None)
+    cnn_done: list[FinishedReport] = []
+    w.session.training.finished.connect(lambda r: cnn_done.append(r) if r.kind == "cnn" else None)
+    statuses: list[str] = []
+    w.session.training.status.connect(statuses.append)
+    assert w.start_training()
+    assert w.session.training.job("gan").cfg.judge == "session"
+    qtbot.waitUntil(lambda: bool(cnn_done), timeout=120_000)
+    assert gan_epochs and all(r.judge is None for r in gan_epochs)   # the GAN trained while the CNN did
+    assert cnn_done[0].metrics["val_acc"] >= 0.9
+    judged_from = len(gan_epochs)
+    qtbot.waitUntil(lambda: any(r.judge is not None for r in gan_epochs[judged_from:]), timeout=60_000)
+    verdict = next(r.judge for r in gan_epochs if r.judge is not None)
+    assert Path(cnn_done[0].run_dir).name in verdict.judge
+    assert judge_training == []   # no automatic judge was trained
+    assert any("it judges the GAN" in text for text in statuses)   # the user is told
+    with qtbot.waitSignal(w.session.training.stopped, timeout=60_000):
+        w.stop_training()

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import CnnConfig, ConfigError, DataConfig, TrainBudget
 from gendisc.engine.models.build import ModelSpec
-from gendisc.engine.train.reports import FinishedReport, StepReport
+from gendisc.engine.train.reports import EpochReport, FinishedReport, StepReport
 from gendisc.gui.panels.training_panel import TrainingPanel, finished_text
 from gendisc.gui.session.session import Session
 from gendisc.gui.session.training import TrainingJob
@@ -132,3 +132,18 @@ def test_a_typed_value_out_of_range_is_clamped_and_said(panel: TrainingPanel, se
     assert note.text().startswith("Epochs: 0 is out of range, so the minimum 1 is used.")
     epochs.setValue(7)   # the note goes once the field holds another value
     assert note.isHidden()
+
+
+def test_advice_from_an_epoch_stays_until_that_model_trains_again(panel: TrainingPanel, session: Session,
+                                                                  qtbot: QtBot, tmp_path: Path) -> None:
+    warning = "Validation accuracy has stayed at chance (10.2%, chance is 10%) for 3 epochs: lower the learning rate."
+    panel.show_epoch(EpochReport("cnn", 3, 30, {"val_acc": 0.102}, 9.0, warning=warning))
+    assert not panel.advice.isHidden() and panel.advice.text() == f"CNN: {warning}"
+    panel.show_epoch(EpochReport("cnn", 4, 40, {"val_acc": 0.101}, 12.0))   # said once: later epochs keep it
+    assert not panel.advice.isHidden()
+    cfg = CnnConfig(device="cpu", arch="classic", batch_size=64, budget=TrainBudget(epochs=1, max_steps=2),
+                    data=DataConfig(val_fraction=0.5, augment=False))
+    with qtbot.waitSignal(session.training.stopped, timeout=30_000):
+        session.training.start(TrainingJob(cfg, ModelSpec(cfg, (1, 28, 28), NAMES), tmp_path / "run",
+                                           autosave_s=None))
+    assert panel.advice.isHidden()   # a new CNN run: the old advice is gone

@@ -18,6 +18,8 @@ class Control:
         self._running.set()
         self._stop = threading.Event()
         self._save = threading.Event()
+        self._judge_lock = threading.Lock()
+        self._offered_judge: str | None = None
         self.stop_requested_at: float | None = None   # perf_counter() of the first stop()
         self.stop_honoured_at: float | None = None    # ... and of the moment the trainer saw it (its last step done)
 
@@ -71,3 +73,14 @@ class Control:
         t0 = time.perf_counter()
         self._running.wait(timeout)
         return time.perf_counter() - t0
+
+    def offer_judge(self, folder: str) -> None:
+        """A CNN run that can judge this GAN from its next epoch end on (``GanConfig.judge == "session"``)."""
+        with self._judge_lock:
+            self._offered_judge = folder
+
+    def take_offered_judge(self) -> str | None:
+        """The judge offered since the last call, once; called by the trainer at epoch ends."""
+        with self._judge_lock:
+            folder, self._offered_judge = self._offered_judge, None
+        return folder

@@ -7,6 +7,7 @@ networks and their step live in :mod:`gendisc.engine.train.gan_parts`; this modu
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -16,16 +17,18 @@ import torch
 from gendisc.engine.config import GanConfig
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
+from gendisc.engine.errors import GenDiscError
 from gendisc.engine.evaluate.judge import Judge
 from gendisc.engine.imageio import make_grid
 from gendisc.engine.models.build import variant_from_checkpoint
 from gendisc.engine.runs.folder import RunFolder, open_for_training
+from gendisc.engine.runs.layout import CONFIG_FILE
 from gendisc.engine.runs.metrics import epoch_record
 from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.checkpoint_meta import loop_state
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.gan_parts import LOSS_NAMES, GanModels, fixed_noise, judge_samples
-from gendisc.engine.train.judge_setup import prepare_judge
+from gendisc.engine.train.judge_setup import SESSION_JUDGE, load_judge, prepare_judge
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
 
@@ -131,6 +134,7 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
             log.check(lr, "GAN loss")
             models.save(run, state, data, (epoch_sums, epoch_steps))
         if loop.at_epoch_end:
+            judge = judge or _session_judge(cfg, control, run, data, device, dist)
             report = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
             epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
             if run is not None:
@@ -141,6 +145,7 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
     log.check(None, "GAN loss")   # steps since the last report: a stop must not save (or publish) NaN weights
     partial = None
     if loop.mid_epoch:   # ended by a stop or a budget: the partial epoch gets its samples and figures too
+        judge = judge or _session_judge(cfg, control, run, data, device, dist)
         partial = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
         last_verdict = _judge_figures(partial) or last_verdict
     if run is not None:   # the running means stay in the checkpoint: a resume completes the epoch's figures
@@ -170,6 +175,27 @@ def _epoch_report(run: RunFolder | None, loop: Loop, models: GanModels, running:
         run.save_samples(epoch, make_grid(samples))
     return EpochReport("gan", epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
                        epoch_fraction=fraction)
+
+
+def _session_judge(cfg: GanConfig, control: Control, run: RunFolder | None, data: TensorData,
+                   device: torch.device, dist: Dist | None) -> Judge | None:
+    """The CNN the window offers as judge of a ``judge="session"`` run (trained beside it), from this epoch end on;
+    recorded in the run folder, so a resumed run is judged by the same CNN."""
+    if cfg.judge.strip() != SESSION_JUDGE or (dist is not None and not dist.is_main):
+        return None
+    folder = control.take_offered_judge()
+    if folder is None:
+        return None
+    try:
+        judge = load_judge(folder, data, cfg.seed, device)
+    except GenDiscError:   # a CNN of other images, a folder gone meanwhile: the GAN goes on unjudged
+        return None
+    if run is not None:
+        run.write_judge_name(judge.name)
+        created = run.created()   # the config file's time is the run's creation time: keep it
+        run.write_config(dataclasses.replace(run.config(), judge=folder))
+        os.utime(run.path / CONFIG_FILE, (created, created))
+    return judge
 
 
 def _judge_figures(report: EpochReport) -> dict[str, float]:

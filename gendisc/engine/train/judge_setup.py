@@ -25,6 +25,7 @@ from gendisc.engine.train.reports import FinishedReport, JudgeTrainingReport, St
 AUTO_JUDGE_EPOCHS = 3        # the automatic judge: the default CNN for 3 epochs (~98.5% on the MNIST sample)...
 AUTO_JUDGE_SECONDS = 60.0    # ...or this long at most (a big dataset, a busy CPU)
 AUTO_JUDGE_MIN_ACC = 0.9     # a judge cut short by the time limit below this accuracy is used once, not cached
+SESSION_JUDGE = "session"    # GanConfig.judge: the CNN trained beside the GAN, offered through its Control
 
 
 def auto_judge_dir(dataset: str, image_shape: tuple[int, int, int], class_names: tuple[str, ...],
@@ -50,7 +51,7 @@ def prepare_judge(cfg: GanConfig, data: TensorData, control: Control,
     While the automatic judge trains, :class:`JudgeTrainingReport`\\ s say how far it is.
     """
     choice = cfg.judge.strip()
-    if choice == "off":
+    if choice in ("off", SESSION_JUDGE):   # a session judge arrives later (see load_judge)
         return None
     instead = ""
     if choice != "auto" and not RunFolder(choice).path.exists():
@@ -68,14 +69,22 @@ def prepare_judge(cfg: GanConfig, data: TensorData, control: Control,
                                                     f"{instead}{note})")
         if note:   # used for this run only
             shutil.rmtree(folder, ignore_errors=True)
-    else:
-        if not RunFolder(choice).has_checkpoint():
-            raise ConfigError(f"judge {choice!r}: not a CNN run folder with a checkpoint (use auto, off or a folder)")
-        judge = Judge.from_run(choice, device)
+        return _ready(judge, data, cfg.seed)
+    return load_judge(choice, data, cfg.seed, device)
+
+
+def load_judge(folder: str, data: TensorData, seed: int, device: torch.device) -> Judge:
+    """The CNN saved in ``folder`` as a judge of ``data``'s images, with its statistics of the real ones."""
+    if not RunFolder(folder).has_checkpoint():
+        raise ConfigError(f"judge {folder!r}: not a CNN run folder with a checkpoint (use auto, off or a folder)")
+    return _ready(Judge.from_run(folder, device), data, seed)
+
+
+def _ready(judge: Judge, data: TensorData, seed: int) -> Judge:
     if judge.image_shape != data.image_shape or len(judge.class_names) != data.n_classes:
         raise ConfigError(f"the judge CNN ({judge.name}) takes {judge.image_shape} images in "
                           f"{len(judge.class_names)} classes; this dataset has {data.image_shape} in {data.n_classes}")
-    judge.fit_real(data.train_x, seed=cfg.seed)
+    judge.fit_real(data.train_x, seed=seed)
     return judge
 
 

@@ -15,7 +15,6 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -32,6 +31,7 @@ from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
 from gendisc.gui.session.training import TrainingJob, TrainingSession
 from gendisc.gui.widgets.enlarged_image import ENLARGE, EnlargedImageDialog
+from gendisc.gui.widgets.file_dialogs import pick_save_file
 from gendisc.gui.widgets.fitting import FittingStack
 from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.judge_view import (
@@ -312,8 +312,8 @@ class GalleryPanel(QWidget):
         epoch = self.current_epoch()
         if epoch is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save samples as PNG", f"samples-epoch-{epoch:04d}.png",
-                                              "PNG image (*.png)")
+        path = pick_save_file(self, "Save samples as PNG", "export", f"samples-epoch-{epoch:04d}.png",
+                              "PNG image (*.png)")
         if path:
             try:
                 self.save_png(path)

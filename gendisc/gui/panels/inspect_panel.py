@@ -84,8 +84,7 @@ class InspectPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
 
-        inspection.started.connect(lambda: self.status.setText(self.status.text().split(" · updating")[0]
-                                                               + " · updating…"))
+        inspection.started.connect(self._on_measuring)
         inspection.inspected.connect(self._on_inspected)
         inspection.problem.connect(self._show_problem)
         live.changed.connect(self._on_model_changed)
@@ -169,6 +168,13 @@ class InspectPanel(QWidget):
             self.set_choice.blockSignals(False)
 
     # -- the set-level results ------------------------------------------------------------------------------------
+    def _on_measuring(self) -> None:
+        """A pass started: the figures shown stay, marked as being updated; with none yet, say what is going on."""
+        if self.result is None:
+            self.status.setText("Measuring the classifier on the chosen images…")
+        else:
+            self.status.setText(self.status.text().split(" · updating")[0] + " · updating…")
+
     def _on_inspected(self, result: SetResult) -> None:
         self.result = result
         self._sync_sets()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from gendisc.engine.config import GAN_PRESET_TITLES, GAN_PRESETS, ConfigError
 from gendisc.engine.durations import EtaEstimator, format_duration
-from gendisc.engine.train.reports import FinishedReport, JudgeTrainingReport, StepReport
+from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeTrainingReport, StepReport
 from gendisc.gui.session.settings import TrainingSettings
 from gendisc.gui.session.training import TrainingJob, TrainingSession
 from gendisc.gui.widgets.config_form import ConfigForm
@@ -132,6 +132,9 @@ class TrainingPanel(QWidget):
             scroll.setWidget(page)
             self.tabs.addTab(scroll, title)
 
+        self.advice = QLabel(wordWrap=True, objectName="trainingAdvice")   # "stuck at chance: lower the rate"
+        self.advice.setStyleSheet("color: #d97706;")   # amber: readable on light and dark
+        self.advice.hide()
         self.progress: dict[str, QProgressBar] = {}
         self._eta = {kind: EtaEstimator() for kind in ("cnn", "gan")}   # from the recent rate, not the average
         grid = QGridLayout()
@@ -153,6 +156,7 @@ class TrainingPanel(QWidget):
         layout.addLayout(models)
         layout.addLayout(buttons)
         layout.addLayout(grid)
+        layout.addWidget(self.advice)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.problem)
 
@@ -161,6 +165,7 @@ class TrainingPanel(QWidget):
         training.started.connect(self._on_started)
         training.step.connect(self.show_step)
         training.judge.connect(self.show_judge_training)
+        training.epoch.connect(self.show_epoch)
         training.finished.connect(lambda r: self.show_message(r.kind, finished_text(r)))
         training.failed.connect(lambda kind, _message, _details: self.show_message(kind, "failed"))
         training.cnn_runs_changed.connect(self._sync_judge_note)
@@ -240,8 +245,9 @@ class TrainingPanel(QWidget):
             text = (f"Judge: your CNN of this session on the same dataset ({names}); on other datasets, the "
                     "automatic one.")
         else:
-            text = ("Judge: the default CNN, trained once per dataset before the GAN starts (at most a minute) and "
-                    "cached beside your runs. Train a CNN first to be judged by yours.")
+            text = ("Judge: the automatic CNN of this dataset, cached beside your runs once trained. Until it is: "
+                    "your CNN when both train together (from the GAN's first epoch end after the CNN is done), or "
+                    "else the default CNN, trained before the GAN starts (at most a minute).")
         self.judge_note.setText(text)
 
     # -- state and progress ---------------------------------------------------------------------------------------
@@ -276,6 +282,8 @@ class TrainingPanel(QWidget):
 
     def _on_started(self, job: TrainingJob) -> None:
         self._eta[job.kind].reset()
+        if self.advice.property("kind") == job.kind:   # advice about the run this one replaces
+            self.advice.hide()
         self.show_message(job.kind, "resuming…" if job.resume else "starting…", 0)
 
     def show_judge_training(self, r: JudgeTrainingReport) -> None:
@@ -283,6 +291,13 @@ class TrainingPanel(QWidget):
         bar = self.progress[r.kind]
         bar.setValue(round(1000 * r.progress))
         bar.setFormat(f"{r.kind.upper()}: training its judge CNN first… {100 * r.progress:.0f}%")
+
+    def show_epoch(self, r: EpochReport) -> None:
+        """An epoch's advice (a CNN stuck at chance accuracy) stays in sight until that model trains again."""
+        if r.warning:
+            self.advice.setText(f"{r.kind.upper()}: {r.warning}")
+            self.advice.setProperty("kind", r.kind)
+            self.advice.show()
 
     def show_step(self, r: StepReport) -> None:
         bar = self.progress[r.kind]

@@ -83,9 +83,28 @@ class Session(QObject):
                 if isinstance(cfg, CnnConfig) else check_gan_shape(info.image_shape)
             if problem:
                 return f"The {kind_of(cfg).upper()} cannot train on this dataset", f"{info.title}: {problem}."
-        for cfg in cfgs:
+        for cfg in self._judged_beside(cfgs, info):
             self.launch(cfg, info)
         return None
+
+    def _judged_beside(self, cfgs: list[RunConfig], info: DatasetInfo) -> list[RunConfig]:
+        """A CNN and a GAN started together: rather than first training an automatic judge (a second CNN that
+        keeps every plot of the GAN empty and slows the user's CNN), the GAN starts at once and is judged by the
+        user's CNN once that is done — unless a judge is at hand already (cached, or a CNN of this session)."""
+        from gendisc.engine.config import GanConfig
+        from gendisc.engine.runs.folder import RunFolder
+        from gendisc.engine.train.judge_setup import SESSION_JUDGE, auto_judge_dir
+
+        if not any(isinstance(c, CnnConfig) for c in cfgs):
+            return cfgs
+        out = []
+        for cfg in cfgs:
+            if isinstance(cfg, GanConfig) and cfg.judge == "auto" and self.training.judge_run(
+                    cfg.data.dataset) is None and not RunFolder(auto_judge_dir(
+                        cfg.data.dataset, info.image_shape, info.class_names)).has_checkpoint():
+                cfg = dataclasses.replace(cfg, judge=SESSION_JUDGE)
+            out.append(cfg)
+        return out
 
     def quick_train(self) -> tuple[str, str] | None:
         """Train the default CNN for about 20 s on the dataset in use, for the draw canvas; returns why not."""
@@ -119,7 +138,7 @@ class Session(QObject):
         """A GAN config whose automatic judge becomes the CNN trained on its dataset in this session, if any."""
         from gendisc.engine.config import GanConfig
 
-        if isinstance(cfg, GanConfig) and cfg.judge == "auto" and (run := self.training.judge_run(
+        if isinstance(cfg, GanConfig) and cfg.judge in ("auto", "session") and (run := self.training.judge_run(
                 cfg.data.dataset)) is not None:
             return dataclasses.replace(cfg, judge=run)
         return cfg
@@ -155,7 +174,10 @@ class Session(QObject):
         if budget.max_seconds is not None:   # the clock resumes at the run's training time so far
             budget = dataclasses.replace(budget, max_seconds=budget.max_seconds + float(loop.get("elapsed_s", 0.0)))
         spec = dataclasses.replace(spec, cfg=dataclasses.replace(spec.cfg, budget=budget))
-        self.training.start(TrainingJob(dataclasses.replace(cfg, budget=budget), spec, Path(folder), resume=True))
+        cfg = dataclasses.replace(cfg, budget=budget)
+        if getattr(cfg, "judge", None) == "session":   # never offered its CNN: one of this session may judge it
+            cfg = self.with_judge(cfg)
+        self.training.start(TrainingJob(cfg, spec, Path(folder), resume=True))
         return None
 
     def shutdown(self, timeout_ms: int | None = None) -> None:

@@ -245,10 +245,33 @@ class TrainingSession(QObject):
             if item.kind == "cnn" and item.run_dir and job is not None:
                 self.note_cnn_run(job.cfg.data.dataset, str(item.run_dir))
             self.finished.emit(item)
+            if item.kind == "cnn" and item.run_dir and job is not None:   # after: its news follows "CNN: done"
+                self._offer_judge(job.cfg.data.dataset, str(item.run_dir), item)
         elif isinstance(item, DeviceChosen):
             self.device.emit(item.type, item.name)
         elif isinstance(item, Status):
             self.status.emit(item.text)
+
+    def _offer_judge(self, dataset: str, run_dir: str, report: Any) -> None:
+        """A CNN finished beside a GAN waiting for it (``judge="session"``): it judges the GAN from its next epoch
+        end, if it learnt enough to be a fair judge."""
+        from gendisc.engine.train.judge_setup import AUTO_JUDGE_MIN_ACC, SESSION_JUDGE
+
+        entry = self._jobs.get("gan")
+        if entry is None or "gan" not in self._active:
+            return
+        gan, _thread, control = entry
+        if getattr(gan.cfg, "judge", None) != SESSION_JUDGE or gan.cfg.data.dataset != dataset:
+            return
+        acc = report.metrics.get("val_acc", float("nan"))
+        if acc >= AUTO_JUDGE_MIN_ACC:
+            control.offer_judge(run_dir)
+            self.status.emit(f"CNN done ({100 * acc:.1f}% validation accuracy): from the GAN's next epoch end on, "
+                             "it judges the GAN's samples.")
+        else:
+            shown = f"{100 * acc:.0f}%" if acc == acc else "an unknown accuracy"
+            self.status.emit(f"Your CNN reached {shown}, too unsure to judge the GAN fairly (it takes "
+                             f"{100 * AUTO_JUDGE_MIN_ACC:.0f}%): the GAN goes on without a judge.")
 
     def _on_failed(self, job: TrainingJob, exc: BaseException, details: str) -> None:
         message = failure_message(job, exc)

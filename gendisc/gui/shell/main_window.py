@@ -128,6 +128,8 @@ class MainWindow(QMainWindow):
         t.device.connect(lambda _type, name: self.device_label.setText(f"Device: {name}"))
         t.status.connect(lambda text: self.statusBar().showMessage(text))
         t.step.connect(self._on_step)
+        t.epoch.connect(lambda r: self.statusBar().showMessage(f"{r.kind.upper()}: {r.warning}", 30_000)
+                        if r.warning else None)
         t.finished.connect(self._on_finished)
         t.failed.connect(lambda kind, message, details: self.warn(f"{kind.upper()} training stopped", message,
                                                                   details, QMessageBox.Icon.Critical))
