@@ -72,3 +72,29 @@ def test_follow_takes_the_image_shape_from_the_checkpoint_header_once(qtbot: QtB
     np.testing.assert_array_equal(w.gallery_panel.shown_images(), images[::-1])
     assert len(reads) == 1
     w.close()
+
+
+def test_follow_draws_the_step_curves_as_they_are_written(qtbot: QtBot, tmp_path: Path) -> None:
+    from gendisc.engine.config import CnnConfig
+    from gendisc.engine.runs.steps import step_record
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    run = RunFolder.create(tmp_path / "headless-run", CnnConfig())
+    for step in (10, 20):   # what the trainer's StepLog writes, before the follower starts
+        run.append_steps(step_record(step, 1, step / 10, 1e-3, 500.0, step / 100, {"train_loss": 3.0 - step / 10}))
+    assert w.session.follow.follow(run.path)
+    np.testing.assert_array_equal(w.plots_panel.series("train_loss")[0], [10, 20])
+
+    run.append_steps(step_record(30, 1, 3.0, 1e-3, 500.0, 0.3, {"train_loss": 0.5}))
+    with open(run.steps_file, "a") as fh:
+        fh.write('{"step": 40, "epoch": 1, "train_lo')   # still being written
+    qtbot.waitUntil(lambda: len(w.plots_panel.series("train_loss")[0]) == 3, timeout=5000)
+    np.testing.assert_array_equal(w.plots_panel.series("train_loss")[1], [2.0, 1.0, 0.5])
+
+    run.truncate_metrics(20)   # the other process resumed from its step-20 checkpoint and goes on
+    run.append_steps(step_record(30, 1, 3.0, 1e-3, 500.0, 0.3, {"train_loss": 0.7}))
+    run.append_steps(step_record(40, 1, 4.0, 1e-3, 500.0, 0.4, {"train_loss": 0.6}))
+    qtbot.waitUntil(lambda: list(w.plots_panel.series("train_loss")[0]) == [10, 20, 30, 40], timeout=5000)
+    np.testing.assert_array_equal(w.plots_panel.series("train_loss")[1], [2.0, 1.0, 0.7, 0.6])
+    w.close()

@@ -15,7 +15,7 @@ from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.reports import FinishedReport, StepReport
 from gendisc.gui.panels.plots_panel import CPU_TRAINING_REDRAW_MS, REDRAW_MS
 from gendisc.gui.shell.main_window import MainWindow
-from tests.helpers.gui import button, curve_data, draw_stroke, make_tiny
+from tests.helpers.gui import button, cnn_only, curve_data, draw_stroke, make_tiny
 
 
 def test_first_launch_has_bundled_mnist_selected_and_start_enabled(window: MainWindow) -> None:
@@ -191,6 +191,37 @@ def test_open_and_continue_a_finished_run(window: MainWindow, qtbot: QtBot) -> N
     assert again.step == 2 * first_steps["cnn"]
     assert [r["epoch"] for r in RunFolder(runs["cnn"]).read_metrics()] == [1, 2]
     assert len(window.plots_panel.series("val_acc")[0]) == 2   # the old point and the new one
+
+
+def test_continuing_a_stopped_run_keeps_its_step_curves(window: MainWindow, qtbot: QtBot) -> None:
+    cnn_only(window, epochs=50)
+    training = window.session.training
+    finished: list[FinishedReport] = []
+    training.finished.connect(finished.append)
+    with qtbot.waitSignal(training.step, timeout=30_000):
+        assert window.start_training()
+    with qtbot.waitSignal(training.stopped, timeout=30_000):
+        training.stop()
+    (first,) = finished
+    assert first.reason == "stopped"
+    run = RunFolder(first.run_dir)
+    before = run.read_steps()
+    resumed_at = run.read_meta()["loop"]["step"]
+    assert before and before[-1]["step"] <= resumed_at
+
+    # as after a restart: nothing shown, then Continue, which opens the run and trains on from its checkpoint
+    window.plots_panel.reset("cnn")
+    finished.clear()
+    assert window.continue_run(run.path)
+    qtbot.waitUntil(lambda: window.plots_panel.series("train_loss")[0][-1] > resumed_at + 10, timeout=60_000)
+    with qtbot.waitSignal(training.stopped, timeout=30_000):
+        training.stop()
+    x, y = window.plots_panel.series("train_loss")
+    old = x <= resumed_at
+    np.testing.assert_array_equal(x[old], [r["step"] for r in before])   # the curve from before the interruption
+    np.testing.assert_array_equal(y[old], [r["train_loss"] for r in before])
+    assert old.sum() < len(x) and np.all(np.diff(x) > 0)   # and the new steps continue it
+    assert run.read_steps()[:len(before)] == before
 
 
 def test_opening_a_folder_that_is_not_a_run_says_so(window: MainWindow, tmp_path: Path) -> None:

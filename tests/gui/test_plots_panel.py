@@ -428,3 +428,47 @@ def test_placeholders_fit_inside_narrow_plots(panel: PlotsPanel, qtbot: QtBot) -
     for key, text in panel.graphics.placeholders().items():
         box = panel.plot_item(key).getViewBox().boundingRect()
         assert text.boundingRect().width() <= box.width(), key
+
+
+# -- a saved run's step curves ---------------------------------------------------------------------------------------
+def test_opening_a_trained_run_shows_its_step_curves_fitted_afresh(panel: PlotsPanel, session: Session, qtbot: QtBot,
+                                                                   tmp_path: Path) -> None:
+    import torch
+
+    from gendisc.engine.config import CnnConfig, DataConfig, TrainBudget
+    from gendisc.engine.data.catalog import load_dataset
+    from gendisc.engine.data.tensors import TensorData, prepare
+    from gendisc.engine.runs.folder import RunFolder
+    from gendisc.engine.train.cnn_trainer import train_cnn
+
+    full = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu")
+    data = TensorData(full.name, full.train_x[:256], full.train_y[:256], full.val_x[:32], full.val_y[:32], None,
+                      None, full.class_names)
+    cfg = CnnConfig(device="cpu", arch="classic", batch_size=32, log_every=2, budget=TrainBudget(epochs=2))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        list(train_cnn(cfg, data, None, tmp_path / "cnn"))   # 16 steps: a report every 2
+    finally:
+        torch.set_num_threads(threads)
+    saved = RunFolder(tmp_path / "cnn").read_steps()
+    assert [r["step"] for r in saved] == list(range(2, 17, 2))
+
+    panel.show()   # the previous run: 50,000 steps of a high loss, zoomed by the user
+    qtbot.waitExposed(panel)
+    for step in range(100, 50_001, 100):
+        panel.add_step(cnn_step(step, 9.0))
+    panel.redraw()
+    wheel_zoom(panel, "cnn_loss", clicks=3)
+    assert panel.following("cnn_loss") == set()
+
+    assert session.runs.open(tmp_path / "cnn") is not None
+    x, y = panel.series("train_loss")
+    np.testing.assert_array_equal(x, [r["step"] for r in saved])
+    np.testing.assert_array_equal(y, [r["train_loss"] for r in saved])
+    np.testing.assert_array_equal(panel.series("val_loss")[0], [8, 16])   # the epoch points as before
+    panel.redraw()
+    x_range, y_range = panel.plot_item("cnn_loss").getViewBox().viewRange()
+    assert panel.following("cnn_loss") == {"x", "y"}
+    assert contains(x_range, 2, 16) and x_range[1] < 100   # not the previous run's 50,000 steps, nor its zoom
+    assert contains(y_range, float(y.min()), float(y.max())) and y_range[1] < 9.0

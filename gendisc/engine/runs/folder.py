@@ -19,7 +19,7 @@ import torch
 from gendisc.engine.atomic import atomic_write_bytes, atomic_write_text
 from gendisc.engine.config import RunConfig, load_json, save_json
 from gendisc.engine.errors import CheckpointError, ConfigError, TrainingError
-from gendisc.engine.runs import checkpoint_format, metrics, samples
+from gendisc.engine.runs import checkpoint_format, metrics, samples, steps
 from gendisc.engine.runs.checkpoint_format import APP
 from gendisc.engine.runs.layout import (
     CHECKPOINT_FILE,
@@ -27,6 +27,7 @@ from gendisc.engine.runs.layout import (
     JUDGE_FILE,
     METRICS_FILE,
     SAMPLES_DIR,
+    STEPS_FILE,
     SampleFile,
     list_samples,
 )
@@ -41,6 +42,7 @@ class RunFolder:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.saved_step: int | None = None   # step of the checkpoint last written or read through this object
+        self._step_lines: int | None = None  # lines of steps.jsonl, counted at the first append
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], cfg: RunConfig) -> RunFolder:
@@ -48,7 +50,8 @@ class RunFolder:
         if run.path.exists() and not run.path.is_dir():
             raise CheckpointError(f"{run.path} exists and is not a folder")
         run.path.mkdir(parents=True, exist_ok=True)
-        (run.path / METRICS_FILE).unlink(missing_ok=True)   # history of an unsaved earlier attempt is not ours
+        for name in (METRICS_FILE, STEPS_FILE):   # history of an unsaved earlier attempt is not ours
+            (run.path / name).unlink(missing_ok=True)
         run.write_config(cfg)
         return run
 
@@ -109,8 +112,27 @@ class RunFolder:
         return metrics.MetricsTail(self.metrics_file)
 
     def truncate_metrics(self, last_step: int) -> None:
-        """Drop records written after the checkpoint we resume from, so the history has no duplicates."""
+        """Drop records written after the checkpoint we resume from, so the history has no duplicates; the step
+        records' too (trainers call this once, on resuming)."""
         metrics.truncate_records(self.metrics_file, last_step)
+        steps.truncate_steps(self.steps_file, last_step)
+        self._step_lines = None
+
+    # -- step records -----------------------------------------------------------------------------------------
+    @property
+    def steps_file(self) -> Path:
+        return self.path / STEPS_FILE
+
+    def append_steps(self, record: dict[str, Any]) -> None:
+        """Append one step report's record (:func:`.steps.step_record`): one small unsynced write."""
+        self._step_lines = steps.append_step(self.steps_file, record, self._step_lines)
+
+    def read_steps(self) -> list[dict[str, Any]]:
+        return metrics.read_records(self.steps_file)
+
+    def steps_tail(self) -> metrics.MetricsTail:
+        """A reader of the step records appended from now on (and, at its first call, of those already there)."""
+        return metrics.MetricsTail(self.steps_file)
 
     # -- samples and the judge --------------------------------------------------------------------------------
     def save_samples(self, epoch: int, grid: np.ndarray) -> Path:

@@ -4,6 +4,8 @@
 
     RUN/config.json               the run's settings (kind and config), versioned
     RUN/metrics.jsonl             one JSON line per epoch: epoch, step, elapsed_s and the epoch's metrics
+    RUN/steps.jsonl               one JSON line per step report (every log_every steps): step, epoch, elapsed_s,
+                                  lr, images_per_s, progress and the losses; thinned past 200,000 lines
     RUN/checkpoint.safetensors    weights, optimizer and RNG state; JSON metadata in the header
     RUN/judge.txt                 which CNN computed a GAN run's judge_* metrics
     RUN/samples/epoch-0001.png    a GAN's fixed-noise samples at each epoch end, as one grid
@@ -17,6 +19,7 @@ from pathlib import Path
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
+STEPS_FILE = "steps.jsonl"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 JUDGE_FILE = "judge.txt"
 SAMPLES_DIR = "samples"

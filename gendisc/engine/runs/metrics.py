@@ -70,8 +70,12 @@ def read_records(file: Path) -> list[Record]:
         return []
 
 
-def append_record(file: Path, record: Record) -> None:
-    """Append one line and sync it (once per epoch: cheap, and the history survives a power cut too)."""
+def append_record(file: Path, record: Record, *, sync: bool = True) -> None:
+    """Append one line and sync it (once per epoch: cheap, and the history survives a power cut too).
+
+    ``sync=False`` leaves the flush to disk to the system: for lines written every few steps (``steps.jsonl``),
+    where a sync each time would cost more than the step itself on some disks.
+    """
     line = json.dumps(record, allow_nan=True) + "\n"
     with open(file, "a+b") as fh:
         if fh.seek(0, os.SEEK_END) > 0:
@@ -79,8 +83,9 @@ def append_record(file: Path, record: Record) -> None:
             if fh.read(1) != b"\n":   # a crash cut the last line short: start a new one, don't join it
                 line = "\n" + line
         fh.write(line.encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
+        if sync:
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def truncate_records(file: Path, last_step: int) -> None:
@@ -97,24 +102,29 @@ def metric_values(record: Record) -> dict[str, float]:
 
 
 class MetricsTail:
-    """Reads what was appended to a ``metrics.jsonl`` since the last call, by byte offset.
+    """Reads what was appended to a ``metrics.jsonl`` (or ``steps.jsonl``) since the last call, by byte offset.
 
-    A line still being written is read next time. A file that became shorter was rewritten (a resumed run drops
-    the records after its checkpoint): it is read again from the start, and :attr:`restarted` says so.
+    A line still being written is read next time. A file that became shorter, or is another file than last time
+    (rewritten atomically: a resumed run drops the records after its checkpoint), is read again from the start,
+    and :attr:`restarted` says so. The file's identity matters for ``steps.jsonl``: after a resume it may have
+    grown past the old offset again by the next read.
     """
 
     def __init__(self, file: Path) -> None:
         self.file = Path(file)
         self.offset = 0
         self.restarted = False
+        self._identity: tuple[int, int] | None = None
 
     def read_new(self) -> list[Record]:
         self.restarted = False
         try:
             with open(self.file, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size < self.offset:
+                st = os.fstat(fh.fileno())
+                size, identity = st.st_size, (st.st_dev, st.st_ino)
+                if size < self.offset or (self._identity is not None and identity != self._identity):
                     self.offset, self.restarted = 0, True
+                self._identity = identity
                 fh.seek(self.offset)
                 chunk = fh.read(size - self.offset)
         except OSError:

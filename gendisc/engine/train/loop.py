@@ -15,6 +15,7 @@ import torch
 
 from gendisc.engine.config import OptimizerConfig, TrainBudget
 from gendisc.engine.errors import ConfigError, TrainingError
+from gendisc.engine.runs.steps import step_record
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.reports import StepReport
 
@@ -221,7 +222,8 @@ class StepLog:
 
     Values stay tensors until a report is due, so a GPU is not synchronised at every step. The ``watch``ed
     modules' weights are checked at every report and by :meth:`check`, which trainers call before saving: a
-    NaN never reaches a report or a checkpoint. ``run`` tells the messages which checkpoint was kept.
+    NaN never reaches a report or a checkpoint. ``run`` tells the messages which checkpoint was kept, and keeps
+    every report in its ``steps.jsonl`` (only rank 0 has a run).
     """
 
     def __init__(self, kind: str, names: tuple[str, ...], loop: Loop, log_every: int,
@@ -266,6 +268,9 @@ class StepLog:
                             self.loop.total_steps, self.last, self._images / max(now - self._t0, 1e-9), now, lr,
                             self.loop.progress())
         self._rows, self._images = [], 0
+        if self.run is not None:
+            self.run.append_steps(step_record(report.step, report.epoch, report.elapsed_s, report.lr,
+                                              report.images_per_s, report.progress, report.losses))
         self.restart_clock()
         return report
 

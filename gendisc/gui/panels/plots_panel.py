@@ -58,7 +58,9 @@ class PlotsPanel(QWidget):
     reports), ``epoch_loss_d`` … ``epoch_d_fake`` (GAN epoch means, drawn as dots), ``judge_confident``,
     ``judge_entropy`` and ``judge_fcd`` (the judge CNN's verdict in GAN epoch reports; the first two stored as
     0..1 fractions, drawn as percentages), ``train_loss`` (CNN step reports), ``val_loss`` and ``val_acc`` (CNN
-    epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage).
+    epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage). A saved or
+    followed run fills the same series from its folder: step series from ``steps.jsonl``, epoch series from
+    ``metrics.jsonl`` (their records hold the values under the reports' keys).
     """
 
     def __init__(self, training: TrainingSession, runs: RunsModel, follow: FollowedRun,
@@ -117,6 +119,7 @@ class PlotsPanel(QWidget):
         training.finished.connect(lambda _r: self.redraw())   # the last points with the word "done", not later
         runs.opened.connect(self.show_run)
         follow.started.connect(lambda kind, _folder: self.reset(kind))
+        follow.steps.connect(self.add_step_records)
         follow.records.connect(self.add_records)
 
     # ----------------------------------------------------------------- what the session says
@@ -125,8 +128,9 @@ class PlotsPanel(QWidget):
             self.reset(job.kind)
 
     def show_run(self, run: OpenedRun) -> None:
-        """A saved run opened: its curves replace the model's, with its judge named."""
-        self.load_history(run.kind, [], run.records)
+        """A saved run opened: its step curves and epoch points replace the model's (its plots fitted to them
+        afresh), with its judge named. A run continued in the window is opened first: its new steps extend these."""
+        self.load_history(run.kind, run.steps, run.records)
         if run.judge_name:
             self.set_judge_name(run.judge_name)
 
@@ -142,6 +146,13 @@ class PlotsPanel(QWidget):
         judge = getattr(report, "judge", None)
         if judge is not None:
             self.set_judge_name(judge.judge)
+
+    def add_step_records(self, kind: str, records: Iterable[Mapping]) -> None:
+        """Append step records as a run folder's ``steps.jsonl`` holds them (a followed run's new lines): the
+        losses under the names :meth:`add_step` takes from a report."""
+        for record in records:
+            if "step" in record:
+                self._append("step", kind, record["step"], record)
 
     def add_records(self, kind: str, records: Iterable[Mapping]) -> None:
         """Append epoch records as a run folder's ``metrics.jsonl`` holds them (a followed run's new lines)."""
@@ -167,14 +178,11 @@ class PlotsPanel(QWidget):
         self.graphics.enable_following(kind)
 
     def load_history(self, kind: str, step_records: Iterable[Mapping], epoch_records: Iterable[Mapping]) -> None:
-        """Replace one model's curves with a saved run's records (dicts with ``"step"`` and metric keys)."""
+        """Replace one model's curves with a saved run's records (dicts with ``"step"`` and metric keys); its
+        plots fit the new data afresh and follow it, whatever the previous run's ranges or the user's zoom."""
         self.reset(kind)
-        for record in step_records:
-            if "step" in record:
-                self._append("step", kind, record["step"], record)
-        for record in epoch_records:
-            if "step" in record:
-                self._append("epoch", kind, record["step"], record)
+        self.add_step_records(kind, step_records)
+        self.add_records(kind, epoch_records)
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Steps and recorded (unsmoothed, unscaled) values of a named series, as float64 arrays."""

@@ -1,9 +1,10 @@
 """Following a run folder that another process writes (a headless job, a torchrun job on a GPU server whose folder
-is mounted or synced): new metrics lines and sample grids are announced as they appear.
+is mounted or synced): new metrics and step lines and sample grids are announced as they appear.
 
 Polling once a second rather than a file-system watcher: watchers miss changes on network mounts and synced
-folders, which is exactly where a followed run lives. Reading goes through the engine's run-folder API (a metrics
-tail with an offset, the sample grids, the checkpoint's header); nothing here parses files itself.
+folders, which is exactly where a followed run lives. Reading goes through the engine's run-folder API (tails of
+metrics.jsonl and steps.jsonl with an offset, the sample grids, the checkpoint's header); nothing here parses files
+itself.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ POLL_MS = 1000
 
 class FollowedRun(QObject):
     """At most one followed run at a time; ``started`` first (panels clear that model's curves), then
-    ``records`` with each batch of new metrics lines and ``samples`` for each new sample grid."""
+    ``steps`` and ``records`` with each batch of new step and metrics lines and ``samples`` for each new sample
+    grid."""
 
     started = Signal(str, str)        # kind, the folder
     records = Signal(str, object)     # kind, list of metrics records (dicts, as metrics.jsonl holds them)
+    steps = Signal(str, object)       # kind, list of step records (dicts, as steps.jsonl holds them)
     samples = Signal(int, object)     # epoch, uint8 N×H×W×C
     ended = Signal()
     error = Signal(str, str)          # title, message
@@ -35,6 +38,7 @@ class FollowedRun(QObject):
         self.kind = ""
         self._cfg: Any = None
         self._tail: Any = None
+        self._steps_tail: Any = None
         self._seen: set[str] = set()
         self._shape: tuple[int, int, int] | None = None
         self.timer = QTimer(self)
@@ -59,7 +63,7 @@ class FollowedRun(QObject):
             self.error.emit("Cannot follow run", str(exc))
             return False
         self.run, self._cfg, self.kind = run, cfg, kind_of(cfg)
-        self._tail, self._seen, self._shape = run.metrics_tail(), set(), None
+        self._tail, self._steps_tail, self._seen, self._shape = run.metrics_tail(), run.steps_tail(), set(), None
         self.started.emit(self.kind, str(Path(folder)))
         self.poll()
         self.timer.start()
@@ -69,12 +73,15 @@ class FollowedRun(QObject):
         if self.run is None:
             return
         self.timer.stop()
-        self.run = self._cfg = self._tail = None
+        self.run = self._cfg = self._tail = self._steps_tail = None
         self.ended.emit()
 
     def poll(self) -> None:
         if self.run is None:
             return
+        steps = self._steps_tail.read_new()
+        if steps:
+            self.steps.emit(self.kind, steps)
         records = self._tail.read_new()
         if records:
             self.records.emit(self.kind, records)

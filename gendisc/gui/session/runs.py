@@ -4,7 +4,7 @@ and opening one — its curves, samples and model, read once for every panel tha
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ class OpenedRun:
     loaded: LoadedClassifier | LoadedGan              # its CNN, or its GAN's generator and discriminator
     history: list[tuple[int, np.ndarray]]             # a GAN's sample batches per epoch (empty for a CNN)
     judge_name: str | None = None                     # which CNN judged a GAN's samples
+    steps: list[dict[str, Any]] = field(default_factory=list)   # steps.jsonl, one record per step report
 
     @property
     def name(self) -> str:
@@ -55,10 +56,10 @@ def read_run(folder: str | os.PathLike[str]) -> OpenedRun:
     for_helpers()   # the models are built on the calling (GUI) thread, on one core
     cfg = run.config()
     if isinstance(cfg, CnnConfig):
-        return OpenedRun(run.path, cfg, run.read_metrics(), load_classifier(folder), [])
+        return OpenedRun(run.path, cfg, run.read_metrics(), load_classifier(folder), [], steps=run.read_steps())
     loaded = load_gan(folder)
     return OpenedRun(run.path, cfg, run.read_metrics(), loaded, run.sample_history(cfg.n_samples, loaded.image_shape),
-                     run.judge_name())
+                     run.judge_name(), run.read_steps())
 
 
 class RunsModel(QObject):
