@@ -425,9 +425,11 @@ def test_placeholders_fit_inside_narrow_plots(panel: PlotsPanel, qtbot: QtBot) -
     panel.show()
     qtbot.waitUntil(lambda: panel.columns() == 1)
     qtbot.wait(50)
-    for key, text in panel.graphics.placeholders().items():
-        box = panel.plot_item(key).getViewBox().boundingRect()
-        assert text.boundingRect().width() <= box.width(), key
+    for judge in ("auto", "session", "off"):
+        panel.graphics.set_judge_setting(judge)
+        for key, text in panel.graphics.placeholders().items():
+            box = panel.plot_item(key).getViewBox().boundingRect()
+            assert text.boundingRect().width() <= box.width(), (judge, key)
 
 
 # -- a saved run's step curves ---------------------------------------------------------------------------------------
@@ -472,3 +474,20 @@ def test_opening_a_trained_run_shows_its_step_curves_fitted_afresh(panel: PlotsP
     assert panel.following("cnn_loss") == {"x", "y"}
     assert contains(x_range, 2, 16) and x_range[1] < 100   # not the previous run's 50,000 steps, nor its zoom
     assert contains(y_range, float(y.min()), float(y.max())) and y_range[1] < 9.0
+
+
+@pytest.mark.parametrize(("judge", "words"), [("session", "once it has trained"), ("off", "Off"),
+                                              ("auto", "every epoch")])
+def test_judge_plots_say_why_they_are_empty(panel: PlotsPanel, session: Session, judge: str, words: str,
+                                            tmp_path: Path) -> None:
+    import dataclasses
+
+    from gendisc.engine.config import GanConfig
+    from gendisc.engine.models.build import ModelSpec
+    from gendisc.gui.session.training import TrainingJob
+
+    cfg = dataclasses.replace(GanConfig(), judge=judge)
+    job = TrainingJob(cfg, ModelSpec(cfg, (1, 28, 28), tuple("0123456789")), tmp_path / "run")
+    panel.training.started.emit(job)
+    assert words in panel.graphics.placeholders()["gan_judge"].text()
+    assert words in panel.graphics.placeholders()["gan_fcd"].text() or judge == "auto"

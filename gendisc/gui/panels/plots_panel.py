@@ -126,11 +126,15 @@ class PlotsPanel(QWidget):
     def _on_started(self, job: TrainingJob) -> None:
         if not job.resume:   # a continued run's history is already shown
             self.reset(job.kind)
+        if job.kind == "gan":
+            self.graphics.set_judge_setting(getattr(job.cfg, "judge", ""))
 
     def show_run(self, run: OpenedRun) -> None:
         """A saved run opened: its step curves and epoch points replace the model's (its plots fitted to them
         afresh), with its judge named. A run continued in the window is opened first: its new steps extend these."""
         self.load_history(run.kind, run.steps, run.records)
+        if run.kind == "gan":
+            self.graphics.set_judge_setting("")
         if run.judge_name:
             self.set_judge_name(run.judge_name)
 

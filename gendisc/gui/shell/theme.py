@@ -27,6 +27,7 @@ def dark_palette() -> QPalette:
     for r in (role.WindowText, role.Text, role.ButtonText):
         p.setColor(group.Disabled, r, QColor("#7a7d83"))
     p.setColor(group.Disabled, role.Highlight, QColor("#4a4d52"))
+    p.setColor(group.Disabled, role.Base, QColor("#2b2d31"))   # a locked field looks locked, as in the light theme
     return p
 
 

@@ -16,6 +16,7 @@ from gendisc.gui.widgets.plot_specs import (
     FIXED_Y,
     FOLLOW_Y,
     JUDGE_PLOTS,
+    JUDGE_WAITING,
     PLACEHOLDERS,
     PLOTS,
     SPECS,
@@ -104,6 +105,14 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         for key, text in self._placeholders.items():
             text.setVisible(not has_data[key])
         self._half.setVisible(has_data["gan_prob"])
+
+    def set_judge_setting(self, judge: str) -> None:
+        """The judge plots' empty text for a GAN whose judge setting is ``judge`` ("session" and "off" say why no
+        verdict comes yet; any other setting gets the usual text)."""
+        waiting = JUDGE_WAITING.get(judge.strip())
+        for i, key in enumerate(JUDGE_PLOTS):
+            self._placeholders[key].setText(waiting[i] if waiting else PLACEHOLDERS[key])
+        self._on_view_resized()
 
     def placeholders(self) -> dict[str, QGraphicsSimpleTextItem]:
         """The text each plot shows while it is empty, by plot key."""

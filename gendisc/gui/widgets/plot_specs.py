@@ -61,3 +61,7 @@ X_AHEAD = 0.25   # room ahead of the newest step when the step axis grows: it gr
 # two short lines: a placeholder must fit the narrowest plot (one column in a small window, ~200 px)
 PLACEHOLDERS = {"gan_judge": "A CNN judges the GAN's\nsamples every epoch",
                  "gan_fcd": "Distance to real images,\nin the judge's features"}
+# ...and while the GAN's judge setting (GanConfig.judge) means no verdict can come yet
+JUDGE_WAITING = {"session": ("Your CNN judges the GAN's\nsamples once it has trained",
+                             "Your CNN measures this\nonce it has trained"),
+                 "off": ("Judge CNN is Off\n(Training → GAN)", "Judge CNN is Off\n(Training → GAN)")}
