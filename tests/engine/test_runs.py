@@ -44,6 +44,17 @@ def test_list_runs_summarises_newest_first_and_skips_non_runs(tmp_path: Path) ->
     assert (gan.kind, gan.dataset) == ("gan", "fashion-mnist")
     assert gan.thumbnail is not None and gan.thumbnail.name == "epoch-0001.png"
     assert summarize(tmp_path / "old-cnn") == cnn
+    assert gan.best_text() == "G loss 2.000"   # no judge: the last G loss
+
+
+def test_a_judged_gan_is_summarised_by_its_best_judge_figures(tmp_path: Path) -> None:
+    path = make_run(tmp_path, "judged", "gan", [
+        {"epoch": 1, "step": 70, "loss_g": 2.0, "judge_confident": 0.6, "judge_entropy": 0.9, "judge_fcd": 3.1},
+        {"epoch": 2, "step": 140, "loss_g": 1.8, "judge_confident": 0.8, "judge_entropy": 0.99, "judge_fcd": 1.27},
+        {"epoch": 3, "step": 210, "loss_g": 1.9, "judge_confident": 0.7, "judge_entropy": 0.95, "judge_fcd": 2.0}])
+    run = summarize(path)
+    assert (run.best["judge_confident"], run.best["judge_entropy"], run.best["judge_fcd"]) == (0.8, 0.99, 1.27)
+    assert run.best_text() == "FCD 1.27"
 
 
 def test_rename_and_delete_only_touch_run_folders(tmp_path: Path) -> None:

@@ -37,8 +37,8 @@ class RunSummary:
     def best_text(self) -> str:
         if "val_acc" in self.best:
             return f"val acc {100 * self.best['val_acc']:.2f}%"
-        if "fcd" in self.best:
-            return f"FCD {self.best['fcd']:.1f}"
+        if "judge_fcd" in self.best:   # a judged GAN: its best distance to real images
+            return f"FCD {self.best['judge_fcd']:.2f}"
         if "loss_g" in self.last:
             return f"G loss {self.last['loss_g']:.3f}"
         return "–"
@@ -55,7 +55,7 @@ def summarize(path: str | os.PathLike[str]) -> RunSummary:
         values = [float(r[key]) for r in records if isinstance(r.get(key), (int, float))
                   and math.isfinite(float(r[key]))]
         if values:
-            higher = key.endswith("acc") or key in ("confident", "entropy", "d_real")
+            higher = key.endswith("acc") or key in ("judge_confident", "judge_entropy", "d_real")
             best[key] = max(values) if higher else min(values)
     samples = run.sample_files()
     last = records[-1] if records else {}
