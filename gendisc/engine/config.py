@@ -23,6 +23,10 @@ CNN_ARCHS = ("bn", "classic")
 GAN_LOSSES = ("bce", "hinge")
 GAN_JUDGES = ("auto", "off")   # or the path of a CNN run folder
 GAN_PRESETS = ("recommended", "seed", "dcgan")
+FLOW_SAMPLERS = ("euler", "heun")
+# every size has a ceiling (a width of 100,000 took gigabytes before failing; 256 is 4× DCGAN's); seeds stay below
+# 2^32, so that combined with epoch and rank numbers they fit the 64 bits torch takes
+MAX_SEED, MAX_WIDTH, MAX_EPOCHS, MAX_STEPS, MAX_SECONDS = 2**32 - 1, 256, 1_000_000, 10**9, 366 * 24 * 3600
 GAN_PRESET_TITLES = {"recommended": "Recommended: conditional, spectral norm, EMA of G",
                      "seed": "Seed's original pairing: G Adam, D RMSprop",
                      "dcgan": "Plain DCGAN (2016): BCE, Adam 2e-4, β1 0.5"}
@@ -48,11 +52,12 @@ def _in_range(name: str, value: float, lo: float, hi: float, *, hi_open: bool = 
     _check(ok, f"{name} must be between {lo} and {hi}{' (exclusive)' if hi_open else ''} (got {value!r})")
 
 
-def _int_at_least(name: str, value: int | None, lo: int, *, optional: bool = False) -> None:
+def _int_at_least(name: str, value: int | None, lo: int, *, optional: bool = False, hi: int | None = None) -> None:
     if optional and value is None:
         return
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= lo
     _check(ok, f"{name} must be a whole number ≥ {lo} (got {value!r})")
+    _check(hi is None or value <= hi, f"{name} {value} is too large (at most {hi})")
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class DataConfig:
     def __post_init__(self) -> None:
         _check(isinstance(self.dataset, str) and self.dataset.strip() != "", "dataset must be named")
         _in_range("validation fraction", self.val_fraction, 0.0, 0.9)
-        _int_at_least("split seed", self.split_seed, 0)
+        _int_at_least("split seed", self.split_seed, 0, hi=MAX_SEED)
         _in_range("augmentation shift", self.shift, 0.0, 0.5)
         _in_range("augmentation rotation", self.rotate_deg, 0.0, 180.0)
         _in_range("augmentation scale", self.scale, 0.0, 0.5)
@@ -102,10 +107,11 @@ class TrainBudget:
     max_seconds: float | None = None
 
     def __post_init__(self) -> None:
-        _int_at_least("epochs", self.epochs, 1)
-        _int_at_least("max steps", self.max_steps, 1, optional=True)
+        _int_at_least("epochs", self.epochs, 1, hi=MAX_EPOCHS)
+        _int_at_least("max steps", self.max_steps, 1, optional=True, hi=MAX_STEPS)
         if self.max_seconds is not None:
             _finite_positive("max seconds", self.max_seconds)
+            _check(self.max_seconds <= MAX_SECONDS, f"max seconds {self.max_seconds:g} is too large (at most a year)")
 
 
 @dataclass(frozen=True)
@@ -130,16 +136,15 @@ class CnnConfig:
     def __post_init__(self) -> None:
         _one_of("CNN architecture", self.arch, CNN_ARCHS)
         _one_of("schedule", self.schedule, SCHEDULES)
-        _int_at_least("batch size", self.batch_size, 1)
-        _check(self.batch_size <= 65536, f"batch size {self.batch_size} is too large (at most 65536)")
+        _int_at_least("batch size", self.batch_size, 1, hi=65536)
         _in_range("dropout", self.dropout, 0.0, 1.0, hi_open=True)
         _in_range("L1", self.l1, 0.0, 1.0)
         _in_range("L2", self.l2, 0.0, 1.0)
         _in_range("label smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
-        _int_at_least("early stopping patience", self.early_stopping, 0)
-        _int_at_least("seed", self.seed, 0)
+        _int_at_least("early stopping patience", self.early_stopping, 0, hi=MAX_EPOCHS)
+        _int_at_least("seed", self.seed, 0, hi=MAX_SEED)
         _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")
-        _int_at_least("log interval", self.log_every, 1)
+        _int_at_least("log interval", self.log_every, 1, hi=MAX_STEPS)
 
 
 @dataclass(frozen=True)
@@ -180,31 +185,27 @@ class GanConfig:
     judge_samples: int = 256       # generated images the judge scores at every epoch end
 
     def __post_init__(self) -> None:
-        _int_at_least("latent size", self.latent_dim, 1)
-        _check(self.latent_dim <= 4096, f"latent size {self.latent_dim} is too large (at most 4096)")
-        _int_at_least("generator width", self.g_width, 4)
-        _int_at_least("discriminator width", self.d_width, 4)
+        _int_at_least("latent size", self.latent_dim, 1, hi=4096)
+        _int_at_least("generator width", self.g_width, 4, hi=MAX_WIDTH)
+        _int_at_least("discriminator width", self.d_width, 4, hi=MAX_WIDTH)
         _one_of("schedule", self.schedule, SCHEDULES)
         _one_of("GAN loss", self.loss, GAN_LOSSES)
-        _int_at_least("batch size", self.batch_size, 1)
-        _check(self.batch_size <= 65536, f"batch size {self.batch_size} is too large (at most 65536)")
+        _int_at_least("batch size", self.batch_size, 1, hi=65536)
         _in_range("label smoothing", self.label_smoothing, 0.0, 0.5)
         _in_range("dropout", self.dropout, 0.0, 1.0, hi_open=True)
         _in_range("L1", self.l1, 0.0, 1.0)
         _in_range("L2", self.l2, 0.0, 1.0)
-        _int_at_least("number of samples", self.n_samples, 1)
-        _check(self.n_samples <= 1024, f"number of samples {self.n_samples} is too large (at most 1024)")
-        _int_at_least("seed", self.seed, 0)
+        _int_at_least("number of samples", self.n_samples, 1, hi=1024)
+        _int_at_least("seed", self.seed, 0, hi=MAX_SEED)
         _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")
-        _int_at_least("log interval", self.log_every, 1)
+        _int_at_least("log interval", self.log_every, 1, hi=MAX_STEPS)
         _check(isinstance(self.conditional, bool), f"conditional must be true or false (got {self.conditional!r})")
         _check(isinstance(self.spectral_norm, bool),
                f"spectral_norm must be true or false (got {self.spectral_norm!r})")
         _in_range("EMA decay", self.ema, 0.0, 1.0, hi_open=True)
         _check(isinstance(self.judge, str) and self.judge.strip() != "",
                "judge must be auto, off or the folder of a CNN run")
-        _int_at_least("judge samples", self.judge_samples, 16)
-        _check(self.judge_samples <= 10_000, f"judge samples {self.judge_samples} is too large (at most 10000)")
+        _int_at_least("judge samples", self.judge_samples, 16, hi=10_000)
 
     @classmethod
     def preset(cls, name: str, base: GanConfig | None = None) -> GanConfig:
@@ -231,14 +232,65 @@ class GanConfig:
         return dataclasses.replace(base, **model)
 
 
-RunConfig = CnnConfig | GanConfig
-KINDS: dict[str, type] = {"cnn": CnnConfig, "gan": GanConfig}
+@dataclass(frozen=True)
+class FlowConfig:
+    """A flow-matching run (rectified flow): a small UNet learns the velocity from noise to images along straight
+    paths; sampling integrates it from t = 0 to 1. ``class_dropout`` of the labels are replaced by "no class" while
+    training, so one network gives both predictions classifier-free guidance mixes. ``ema`` is the decay of the
+    moving average of the weights every sample is drawn from; ``sampler_steps``, ``guidance`` and ``sampler`` are
+    how the epoch samples and the judge's are drawn (the window can change them without retraining).
+    """
+
+    data: DataConfig = field(default_factory=lambda: DataConfig(augment=False))
+    budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
+    width: int = 16
+    optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 2e-3, 0.9, 0.99))
+    schedule: str = "constant"
+    batch_size: int = 64
+    l2: float = 0.0
+    class_dropout: float = 0.1
+    ema: float = 0.999
+    sampler_steps: int = 16
+    guidance: float = 2.0
+    sampler: str = "euler"
+    n_samples: int = 64
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 10
+    conditional: bool = True
+    judge: str = "off"
+    judge_samples: int = 256
+
+    def __post_init__(self) -> None:
+        _int_at_least("flow network width", self.width, 8, hi=128)
+        _check(self.width % 8 == 0, f"flow network width must be a multiple of 8 (got {self.width})")
+        _one_of("schedule", self.schedule, SCHEDULES)
+        _int_at_least("batch size", self.batch_size, 1, hi=65536)
+        _in_range("L2", self.l2, 0.0, 1.0)
+        _in_range("class dropout", self.class_dropout, 0.0, 1.0, hi_open=True)
+        _in_range("EMA decay", self.ema, 0.0, 1.0, hi_open=True)
+        _int_at_least("sampler steps", self.sampler_steps, 1, hi=1000)
+        _in_range("guidance scale", self.guidance, 0.0, 20.0)
+        _one_of("sampler", self.sampler, FLOW_SAMPLERS)
+        _int_at_least("number of samples", self.n_samples, 1, hi=1024)
+        _int_at_least("seed", self.seed, 0, hi=MAX_SEED)
+        _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")
+        _int_at_least("log interval", self.log_every, 1, hi=MAX_STEPS)
+        _check(isinstance(self.conditional, bool), f"conditional must be true or false (got {self.conditional!r})")
+        _check(isinstance(self.judge, str) and self.judge.strip() != "",
+               "judge must be auto, off or the folder of a CNN run")
+        _int_at_least("judge samples", self.judge_samples, 16, hi=10_000)
+
+
+GeneratorConfig = GanConfig | FlowConfig   # the generative runs: sampled, judged, shown in the gallery
+RunConfig = CnnConfig | GanConfig | FlowConfig
+KINDS: dict[str, type] = {"cnn": CnnConfig, "gan": GanConfig, "flow": FlowConfig}
 C = TypeVar("C")
 
 
 def kind_of(cfg: RunConfig) -> str:
-    """``"cnn"`` or ``"gan"``."""
-    return "cnn" if isinstance(cfg, CnnConfig) else "gan"
+    """``"cnn"``, ``"gan"`` or ``"flow"``."""
+    return "cnn" if isinstance(cfg, CnnConfig) else "flow" if isinstance(cfg, FlowConfig) else "gan"
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
@@ -295,6 +347,8 @@ def load_json(text: str, source: str | Path = "config") -> RunConfig:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (RecursionError, ValueError):   # nested too deep, a number too long: not a config this app wrote
+        raise ConfigError(f"{source}: not a GenDisc Studio run config (nested too deep or a number too long)") from None
     if not isinstance(obj, dict) or obj.get("kind") not in KINDS or "config" not in obj:
-        raise ConfigError(f"{source}: not a GenDisc Studio run config (needs 'kind' cnn|gan and 'config')")
+        raise ConfigError(f"{source}: not a GenDisc Studio run config (needs 'kind' cnn|gan|flow and 'config')")
     return from_dict(KINDS[obj["kind"]], obj["config"])

@@ -199,3 +199,10 @@ def test_configs_are_frozen() -> None:
     assert dataclasses.replace(cfg, batch_size=64).batch_size == 64
     with pytest.raises(ConfigError, match="batch size"):
         dataclasses.replace(cfg, batch_size=0)
+
+
+def test_a_config_nested_too_deep_is_refused_in_one_line() -> None:
+    from gendisc.engine.config import load_json
+
+    with pytest.raises(ConfigError, match="nested too deep"):
+        load_json("[" * 200_000 + "]" * 200_000)

@@ -22,6 +22,8 @@ import torch
 
 from gendisc.engine.config import CnnConfig, TrainBudget
 from gendisc.engine.runs.folder import RunFolder
+from tests.helpers.cli import MAX_STEPS, STEPS_PER_EPOCH, train_args
+from tests.helpers.warm import WarmCli
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 40
@@ -152,3 +154,54 @@ def test_sigkill_at_random_moments_never_breaks_the_run_folder(tmp_path: Path) -
     # the kills must land inside saves, not only between them (typically about half do here)
     assert mid_write >= KILLS // 8, f"only {mid_write} of {KILLS} kills interrupted a write"
     print(f"{KILLS} kills in {elapsed:.1f} s, {mid_write} in the middle of a write, {last_step} checkpoints survived")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(signal, "SIGKILL"), reason="needs fork and SIGKILL")
+def test_sigkill_of_the_real_trainer_keeps_its_write_order_and_resume_ends_bit_exact(
+        tiny_npz: Path, reference_run: Path, warm_cli: WarmCli, tmp_path: Path) -> None:
+    """The real ``train``/``resume`` (forked from a warm process), killed at random moments again and again. After
+    every kill: the folder loads; with no autosave, the checkpoint sits at an epoch end; ``metrics.jsonl`` holds
+    each epoch once and at most the one line the trainer writes just before that epoch's checkpoint (the line
+    comes first, so a checkpoint never runs ahead of the history); the lock the killed writer held is gone with
+    it, so the next writer starts. Then a resume to the end matches the uninterrupted run bit for bit."""
+    out = tmp_path / "run"
+    rng = random.Random(20261202)
+    last_step, kills, between, t0 = 0, 0, 0, time.perf_counter()
+    for _ in range(12):
+        run = RunFolder(out)
+        command = ("resume", str(out)) if run.has_checkpoint() else train_args(tiny_npz, out)
+        child = warm_cli.start(*command)
+        time.sleep(rng.uniform(0.1, 0.45))
+        os.kill(child.pid, signal.SIGKILL)
+        result = warm_cli.wait(child)
+        if not os.WIFSIGNALED(result.status):   # it ended before the kill: the budget was used up
+            assert result.returncode == 0, result.stderr
+            break
+        kills += 1
+        assert "being written by another process" not in result.stderr   # no stale lock from the kill before
+        if not run.is_run():
+            continue   # killed before it wrote anything
+        run.config()
+        records = run.read_metrics()
+        assert [r["epoch"] for r in records] == list(range(1, len(records) + 1))
+        if not run.has_checkpoint():
+            assert len(records) <= 1   # at most the first epoch's line, written just before its checkpoint
+            continue
+        _, meta = run.load_checkpoint()
+        step = meta["loop"]["step"]
+        assert step % STEPS_PER_EPOCH == 0 or step == MAX_STEPS   # only epoch ends (and the end) save
+        assert step >= last_step   # never back to an older state
+        last_step = step
+        ahead = [r["step"] for r in records if r["step"] > step]
+        assert ahead in ([], [step + STEPS_PER_EPOCH], [MAX_STEPS]), (step, ahead)
+        between += bool(ahead)
+    final = warm_cli.run("resume", str(out), "--json", "--quiet")
+    assert final.returncode == 0, final.stderr
+    ta, _ = RunFolder(out).load_checkpoint()
+    tb, _ = RunFolder(reference_run).load_checkpoint()
+    assert all(torch.equal(ta[k], tb[k]) for k in tb) and sorted(ta) == sorted(tb)
+    assert [(r["epoch"], r["step"], r["val_loss"]) for r in RunFolder(out).read_metrics()] == \
+        [(r["epoch"], r["step"], r["val_loss"]) for r in RunFolder(reference_run).read_metrics()]
+    assert kills >= 8 and last_step >= 3 * STEPS_PER_EPOCH, (kills, last_step)
+    print(f"{kills} kills of the real trainer in {time.perf_counter() - t0:.1f} s ({between} between an epoch's "
+          f"metrics line and its checkpoint), last checkpoint at step {last_step} before the final resume")

@@ -21,14 +21,17 @@ def cmd_evaluate(run_dir: Path, as_json: bool) -> int:
 
 def cmd_sample(run_dir: Path, n: int, out: Path, seed: int) -> int:
     from gendisc.engine.atomic import atomic_write_bytes
-    from gendisc.engine.inference.loading import load_gan
+    from gendisc.engine.config import MAX_SEED
+    from gendisc.engine.inference.generators import load_generator
     from gendisc.engine.inference.predict import generate
 
     if not 1 <= n <= 100_000:
         raise ConfigError(f"--n must be between 1 and 100000 (got {n})")
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be between 0 and {MAX_SEED} (got {seed})")
     if out.suffix != ".npz":
         raise ConfigError(f"--out must name an .npz file (got {out})")
-    images = generate(load_gan(run_dir).generator, n, seed)
+    images = generate(load_generator(run_dir), n, seed)   # a GAN's generator or a flow model's sampler
     if images.shape[-1] == 1:
         images = images[..., 0]   # same layout as the dataset: N×H×W for gray images
     buf = io.BytesIO()

@@ -11,14 +11,17 @@ from typing import Any, NoReturn
 from gendisc.engine.cli.datasets import add_dataset_commands
 from gendisc.engine.config import (
     CNN_ARCHS,
+    FLOW_SAMPLERS,
     GAN_LOSSES,
     GAN_PRESETS,
     OPTIMIZERS,
     SCHEDULES,
     CnnConfig,
+    FlowConfig,
     GanConfig,
     RunConfig,
 )
+from gendisc.engine.errors import ConfigError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +37,9 @@ def _budget_options(p: argparse.ArgumentParser) -> None:
 
 
 def _train_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", choices=("cnn", "gan"), help="cnn: a classifier; gan: a DCGAN that draws images")
+    p.add_argument("model", choices=("cnn", "gan", "flow"),
+                   help="cnn: a classifier; gan: a DCGAN that draws images; flow: a flow-matching model that draws "
+                        "images by integrating a learnt velocity from noise")
     p.add_argument("--dataset", default="mnist-sample",
                    help="mnist-sample (bundled), fashion-mnist (if installed), or a path to an .npz file or a "
                         "folder of IDX files (default: %(default)s)")
@@ -72,23 +77,36 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                         "defaults: conditional, spectral norm, EMA), seed (the seed's original pairing: G Adam, "
                         "D RMSprop), dcgan (the plain DCGAN of 2016)")
     g.add_argument("--conditional", action=argparse.BooleanOptionalAction, default=None,
-                   help="class-conditional generator and discriminator; samples are class-balanced (default: on)")
+                   help="class-conditional generator and discriminator (flow: network); samples are class-balanced "
+                        "(default: on)")
     g.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, default=None,
                    help="spectral normalisation in the discriminator (default: on)")
-    g.add_argument("--ema", type=float, help="decay of the moving average of G's weights that draws the samples; "
-                                             "0 = off (default 0.999)")
+    g.add_argument("--ema", type=float, help="decay of the moving average of G's (flow: the network's) weights that "
+                                             "draws the samples; 0 = off (default 0.999)")
     g.add_argument("--g-width", type=int, help="channels of the generator's last hidden layer (default 32)")
     g.add_argument("--d-width", type=int, help="channels of the discriminator's first layer (default 32)")
     g.add_argument("--judge", help="a CNN that scores every epoch's samples (confident share, class entropy, "
                                    "Frechet classifier distance): off (default), auto (the default CNN, trained once "
                                    "per dataset and cached), or the folder of a CNN run")
     g.add_argument("--judge-samples", type=int, help="generated images the judge scores per epoch (default 256)")
+    g = p.add_argument_group("flow only (also --conditional, --ema, --judge, --judge-samples)")
+    g.add_argument("--width", type=int, help="channels of the velocity network's first level (default 16; "
+                                            "then 2× and 4×)")
+    g.add_argument("--class-dropout", type=float,
+                   help="share of labels replaced by 'no class' while training, for guidance (default 0.1)")
+    g.add_argument("--sampler", choices=FLOW_SAMPLERS,
+                   help="ODE solver of the samples: euler (default) or heun (twice the network evaluations, a little "
+                        "more accurate)")
+    g.add_argument("--sampler-steps", type=int, help="solver steps per sample (default 16)")
+    g.add_argument("--guidance", type=float,
+                   help="classifier-free guidance scale: 1 = conditional, more = more typical (default 2)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gendisc", description="GenDisc Studio, headless: train, evaluate and sample models.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p = sub.add_parser("train", help="train a CNN or a GAN", description="Train a CNN or a GAN.")
+    p = sub.add_parser("train", help="train a CNN, a GAN or a flow model",
+                       description="Train a CNN, a GAN or a flow-matching model.")
     _train_options(p)
     _output_options(p)
     p = sub.add_parser("resume", help="continue a stopped run exactly where it stopped")
@@ -129,6 +147,8 @@ def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Defaults of the chosen model, overridden by every option given on the command line."""
+    if args.model == "flow":
+        return _flow_config(args)
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
     data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment"))
     if args.augment is None and args.model == "cnn":
@@ -146,6 +166,23 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return replace(base, data=data, budget=budget, g_optimizer=g_opt, d_optimizer=d_opt, **common,
                    **given(args, "latent_dim", "loss", "conditional", "spectral_norm", "ema", "g_width", "d_width",
                             "judge", "judge_samples"))
+
+
+def _flow_config(args: argparse.Namespace) -> FlowConfig:
+    """The flow model's defaults, overridden by the options given; options it has no use for are refused."""
+    unused = [f"--{n.replace('_', '-')}" for n in ("l1", "dropout", "label_smoothing", "arch", "early_stopping",
+                                                   "latent_dim", "g_optimizer", "d_optimizer", "g_lr", "d_lr", "loss",
+                                                   "preset", "spectral_norm", "g_width", "d_width")
+              if getattr(args, n, None) is not None]
+    if unused:
+        raise ConfigError(f"the flow model has no {', '.join(unused)} option (see gendisc train --help)")
+    base = FlowConfig()
+    data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment"))
+    budget = replace(base.budget, **given(args, "epochs", "max_steps", "max_seconds"))
+    opt = {k: v for k, v in (("name", args.optimizer), ("lr", args.lr), ("momentum", args.momentum)) if v is not None}
+    return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
+                   **given(args, "schedule", "batch_size", "l2", "seed", "device", "conditional", "ema", "judge",
+                           "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance"))
 
 
 def _renamed(args: argparse.Namespace, prefix: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ warnings between."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TextIO
 
@@ -37,7 +38,9 @@ class ProgressPrinter:
                 self.stream.write("\r" + self._line + "\x1b[K")
                 self.stream.flush()
         elif isinstance(report, EpochReport):
-            metrics = "  ".join(f"{k} {v:.4f}" for k, v in report.metrics.items())
+            # NaN: nothing to measure on (no validation split); said once at the start, not as "nan" every epoch
+            metrics = "  ".join(f"{k} {v:.4f}" for k, v in report.metrics.items() if math.isfinite(v)) or \
+                "nothing to validate on"
             part = f" (partial, {100 * report.epoch_fraction:.0f}% of it)" if report.partial else ""
             self._write_line(f"epoch {report.epoch}{part}: {metrics}")
             if report.warning:

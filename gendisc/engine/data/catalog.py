@@ -27,7 +27,7 @@ from gendisc.engine.data.cifar import read_cifar_archive
 from gendisc.engine.data.dataset import RawDataset
 from gendisc.engine.data.idx import peek_idx_shape
 from gendisc.engine.data.idx_folder import find_idx_files, read_idx_folder
-from gendisc.engine.data.npz import read_npz
+from gendisc.engine.data.npz import peek_npz, read_npz
 from gendisc.engine.data.sources import (
     CIFAR10_CREDIT,
     DIGITS,
@@ -189,6 +189,19 @@ def load_dataset(name: str, *, download: bool = False, progress: dl.ProgressFn |
         raise DatasetError(name, f"no such dataset or path (known datasets: {known})")
     kind = registry.detect_kind(path)
     return _cached(str(path.resolve()), kind, _mtime(path), lambda: registry.read_path(path, kind))
+
+
+def peek_dataset(name: str) -> tuple[tuple[int, int, int], int] | None:
+    """``((channels, height, width), n_classes)`` of dataset ``name`` without decoding its images: from the catalog,
+    or from an ``.npz`` file's headers and labels; ``None`` when only loading it would tell. A model that cannot
+    take the dataset is refused from this before gigabytes are decompressed. Raises ``DatasetError``."""
+    info = dataset_info(name)
+    if info is not None:
+        return info.image_shape, len(info.class_names)
+    path = Path(name).expanduser()
+    if path.is_file() and path.name.lower().endswith(".npz"):
+        return peek_npz(path)
+    return None
 
 
 def ensure_downloaded(name: str, stream: TextIO) -> None:

@@ -76,7 +76,20 @@ def check_arrays(images: np.ndarray, labels: np.ndarray, path: str | Path,
         raise DatasetError(path, f"labels must be a 1-D array; got shape {labels.shape}")
     if len(labels) != n:
         raise DatasetError(path, f"{len(labels):,} labels for {n:,} images; the counts must agree")
+    labels = check_labels(labels, path, n_classes)   # before the images: they are the large part
     images = _to_uint8(images, path)
+    return np.ascontiguousarray(images), labels
+
+
+def check_labels(labels: np.ndarray, path: str | Path, n_classes: int | None = None) -> np.ndarray:
+    """Validate labels alone (a 1-D array of whole numbers in ``0..n_classes-1``); return them as int64."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise DatasetError(path, f"labels must be a 1-D array; got shape {labels.shape}")
+    if len(labels) == 0:
+        raise DatasetError(path, "holds no images")
     if not np.issubdtype(labels.dtype, np.integer):
         whole = np.issubdtype(labels.dtype, np.floating) and np.all(np.isfinite(labels))
         if whole and np.all(labels == np.round(labels)):
@@ -88,7 +101,7 @@ def check_arrays(images: np.ndarray, labels: np.ndarray, path: str | Path,
     limit = n_classes if n_classes is not None else MAX_CLASSES
     if lo < 0 or hi >= limit:
         raise DatasetError(path, f"labels range from {lo} to {hi}; they must lie in 0..{limit - 1}")
-    return np.ascontiguousarray(images), labels
+    return labels
 
 
 def _to_uint8(images: np.ndarray, path: str | Path) -> np.ndarray:
@@ -98,11 +111,14 @@ def _to_uint8(images: np.ndarray, path: str | Path) -> np.ndarray:
         if not np.all(np.isfinite(images)):
             raise DatasetError(path, "images contain NaN or infinite values")
         lo, hi = float(images.min()), float(images.max())
-        if lo >= 0.0 and hi <= 1.0:
-            return np.round(images * 255.0).astype(np.uint8)
-        if lo >= 0.0 and hi <= 255.0:
-            return np.round(images).astype(np.uint8)
-        raise DatasetError(path, f"float images must lie in [0, 1] or [0, 255]; got [{lo:g}, {hi:g}]")
+        if not (lo >= 0.0 and hi <= 255.0):
+            raise DatasetError(path, f"float images must lie in [0, 1] or [0, 255]; got [{lo:g}, {hi:g}]")
+        scale = 255.0 if hi <= 1.0 else 1.0
+        out = np.empty(images.shape, np.uint8)
+        step = max(1, (1 << 24) // max(1, images[0].size))   # a few MB of floats at a time, not a copy of all
+        for i in range(0, len(images), step):
+            out[i:i + step] = np.round(images[i:i + step] * scale)
+        return out
     if np.issubdtype(images.dtype, np.integer):
         lo, hi = int(images.min()), int(images.max())
         if lo < 0 or hi > 255:
@@ -114,9 +130,27 @@ def _to_uint8(images: np.ndarray, path: str | Path) -> np.ndarray:
 def check_classes(labels: np.ndarray, n_classes: int, path: str | Path) -> None:
     """Refuse a dataset in which some class has no training image (a classifier could never learn it)."""
     counts = np.bincount(labels, minlength=n_classes)
-    empty = [str(i) for i in np.flatnonzero(counts == 0)]
-    if empty:
-        raise DatasetError(path, f"class(es) {', '.join(empty)} have no images")
+    empty = np.flatnonzero(counts == 0)
+    if len(empty) == 0:
+        return
+    if len(empty) <= 10:
+        raise DatasetError(path, f"class(es) {', '.join(map(str, empty))} have no images")
+    # labels with gaps (0, 7, 999...): a count and the ranges, never a line of a thousand numbers
+    used = np.flatnonzero(counts > 0)
+    raise DatasetError(path, f"{len(empty):,} of {n_classes:,} classes have no images ({_ranges(empty)}); the labels "
+                             f"used are {_ranges(used)}. Number the classes 0 to K-1 without gaps")
+
+
+def _ranges(values: np.ndarray, shown: int = 4) -> str:
+    """``1-6, 8, 10-998`` for sorted whole numbers, the first ``shown`` runs and a count of the rest."""
+    runs: list[tuple[int, int]] = []
+    for v in values.tolist():
+        if runs and v == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], v)
+        else:
+            runs.append((v, v))
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:shown])
+    return text + (f" and {len(runs) - shown:,} more runs" if len(runs) > shown else "")
 
 
 def assemble(path: str | Path, name: str, images: np.ndarray, labels: np.ndarray,

@@ -140,6 +140,12 @@ def _decode(path: Path, color: str, size: int | None) -> tuple[np.ndarray, tuple
             w, h = im.size
             if w * h > MAX_PIXELS or w < 1 or h < 1:
                 raise DatasetError(path, f"is {w}×{h} pixels; that is not a dataset image")
+            if size is None and not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+                # from the header, before decoding: a 190 KB PNG may unpack to 7000×7000 RGBA (and 2.5 GB)
+                raise DatasetError(path, f"is {w}×{h} pixels; images kept at their own size must have sides from "
+                                         f"{MIN_SIDE} to {MAX_SIDE}: import the folder with a size to resize to")
+            if size is not None:
+                im.draft(im.mode, (size, size))   # JPEG decodes at a fraction of its size when that is enough
             im.load()
             im = ImageOps.exif_transpose(im)
             if size is not None and im.size != (size, size):
@@ -158,8 +164,10 @@ def _to_array(im: object, color: str) -> np.ndarray:
 
     assert isinstance(im, Image.Image)
     if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):   # 16-bit or float gray
-        a = np.asarray(im, dtype=np.float64)
-        a = np.clip(a / 257.0 if im.mode != "F" and a.max() > 255 else a, 0, 255).round().astype(np.uint8)
+        a = np.asarray(im, dtype=np.float32)   # float32, not float64: half the memory of a large image
+        if im.mode != "F" and a.max() > 255:
+            a /= 257.0
+        a = np.clip(a, 0, 255, out=a).round(out=a).astype(np.uint8)
         a = a[..., None]
         return np.repeat(a, 3, axis=2) if color != "gray" else a
     if im.mode == "P":

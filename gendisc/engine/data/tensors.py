@@ -48,6 +48,7 @@ class TensorData:
     test_x: torch.Tensor | None
     test_y: torch.Tensor | None
     class_names: tuple[str, ...]
+    val_from_test: bool = False   # no validation split was asked for: val_* are the test split's tensors
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -92,4 +93,25 @@ def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu"
     test_x = test_y = None
     if raw.test_images is not None and raw.test_labels is not None:
         test_x, test_y = put(raw.test_images, raw.test_labels)
+    if len(val_idx) == 0 and test_x is not None and test_y is not None:
+        # no validation split asked for (val_fraction 0): epochs are measured on the test split, not on nothing
+        return TensorData(raw.name, train_x, train_y, test_x, test_y, test_x, test_y, raw.class_names, True)
     return TensorData(raw.name, train_x, train_y, val_x, val_y, test_x, test_y, raw.class_names)
+
+
+MIN_PER_CLASS = 10   # training images per class below which a classifier learns next to nothing
+
+
+def size_warning(data: TensorData) -> str | None:
+    """A warning for a dataset too small to learn from (1 image per class trains, silently, to 0% validation
+    accuracy), or None."""
+    n_classes = data.n_classes
+    counts = torch.bincount(data.train_y.detach().cpu(), minlength=n_classes)[:n_classes]
+    fewest = int(counts.min()) if len(counts) else 0
+    if fewest >= MIN_PER_CLASS:
+        return None
+    name = data.class_names[int(counts.argmin())]
+    val = len(data.val_x)
+    return (f"the dataset is too small to learn much from: {len(data.train_x):,} training images for {n_classes} "
+            f"classes, {fewest} in class {name!r}, and {val:,} image{'s' if val != 1 else ''} to validate on; "
+            f"expect an accuracy that means little (at least {MIN_PER_CLASS} images per class, better hundreds)")

@@ -12,7 +12,7 @@ from pathlib import Path
 from gendisc.engine.atomic import atomic_write_text
 from gendisc.engine.config import kind_of, to_dict
 from gendisc.engine.runs.folder import RunFolder
-from gendisc.engine.runs.metrics import BOOKKEEPING
+from gendisc.engine.runs.metrics import metric_values
 
 COLORS = ("#3b82f6", "#f08c2e", "#22a06b", "#a06cf0", "#e0508a", "#14b8a6")
 
@@ -63,9 +63,11 @@ def write_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str]) -
     cfg = run.config()
     records = run.read_metrics()
     kind = kind_of(cfg)
-    keys = sorted({k for r in records for k in r if k not in BOOKKEEPING})
+    values = [metric_values(r) for r in records]   # numbers only: a damaged line's "x" is no point on a chart
+    keys = sorted({k for v in values for k in v})
     groups = {"Losses": [k for k in keys if "loss" in k], "Accuracy / scores": [k for k in keys if "loss" not in k]}
-    charts = "".join(svg_chart(title, {k: [(r["step"], float(r[k])) for r in records if k in r] for k in ks})
+    charts = "".join(svg_chart(title, {k: [(r["step"], v[k]) for r, v in zip(records, values, strict=True) if k in v]
+                                       for k in ks})
                      for title, ks in groups.items() if ks)
     final = records[-1] if records else {}
     final_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v:.5g}</td></tr>" for k, v in final.items()

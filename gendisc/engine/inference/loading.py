@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from gendisc.engine.config import CnnConfig, GanConfig, kind_of
+from gendisc.engine.config import CnnConfig, GanConfig, RunConfig, kind_of
 from gendisc.engine.errors import CheckpointError
-from gendisc.engine.models.build import ModelSpec, variant_from_checkpoint
+from gendisc.engine.inference.spec_check import Weights, check_model_size, checked_spec
+from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.models.gan import Discriminator, Generator
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.runs.state import unpack_module
+from gendisc.engine.runs.validate import checked_loop
 
 
 @dataclass(frozen=True)
@@ -58,57 +62,57 @@ class LoadedGan(_Loaded):
         return self.generator.n_classes > 0
 
 
-def _open(run_dir: str | os.PathLike[str], kind: str) -> tuple[object, dict, dict]:
+def _open(run_dir: str | os.PathLike[str], kind: str) -> tuple[RunConfig, dict[str, torch.Tensor], dict[str, Any],
+                                                             Path]:
     run = RunFolder(run_dir)
     cfg = run.config()
     if kind_of(cfg) != kind:
         raise CheckpointError(f"{run.path} is a {kind_of(cfg).upper()} run, not a {kind.upper()} run")
     tensors, meta = run.load_checkpoint()
-    if "image_shape" not in meta or "class_names" not in meta:
-        raise CheckpointError(f"{run.checkpoint_file} lacks the image shape and class names")
-    return cfg, tensors, meta
+    return cfg, tensors, meta, run.checkpoint_file
 
 
-def _step(meta: dict) -> int:
-    loop = meta.get("loop")
-    return int(loop["step"]) if isinstance(loop, dict) and isinstance(loop.get("step"), int) else 0
+def _checked(cfg: RunConfig, meta: dict[str, Any], weights: Weights, source: Path) -> tuple[ModelSpec, int]:
+    """The spec and step of a checkpoint, every value checked, and its models no larger than its weights: all
+    before a model is built (:mod:`.spec_check`)."""
+    step = checked_loop(source, meta)["step"]
+    spec = checked_spec(cfg, meta, weights, source)
+    check_model_size(spec, weights, source)
+    return spec, step
 
 
 def load_classifier(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedClassifier:
-    """The trained CNN of a run folder, in eval mode on ``device``."""
-    cfg, tensors, meta = _open(run_dir, "cnn")
-    spec = ModelSpec(cfg, tuple(meta["image_shape"]), tuple(meta["class_names"]))
+    """The trained CNN of a run folder, in eval mode on ``device``; :class:`CheckpointError` for a checkpoint
+    whose metadata or weights are damaged (each is checked before use)."""
+    cfg, tensors, meta, source = _open(run_dir, "cnn")
+    spec, step = _checked(cfg, meta, tensors, source)
     model = spec.classifier()
-    unpack_module("model", model, tensors)
-    return LoadedClassifier(spec, _step(meta), model=model.to(device).eval())
+    unpack_module("model", model, tensors, source)
+    return LoadedClassifier(spec, step, model=model.to(device).eval())
 
 
 def load_gan(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedGan:
     """The trained generator and discriminator of a run folder, in eval mode on ``device``.
 
     The generator is the one the run samples with: the moving average of its weights when the run kept one.
+    A checkpoint whose metadata or weights are damaged is refused (:class:`CheckpointError`).
     """
-    cfg, tensors, meta = _open(run_dir, "gan")
-    assert isinstance(cfg, GanConfig)
-    names = tuple(meta["class_names"])
-    spec = ModelSpec(variant_from_checkpoint(cfg, tensors, len(names)), tuple(meta["image_shape"]), names)
+    cfg, tensors, meta, source = _open(run_dir, "gan")
+    spec, step = _checked(cfg, meta, tensors, source)
+    assert isinstance(spec.cfg, GanConfig)
     g, d = spec.gan()
-    unpack_module("G_ema" if spec.cfg.ema > 0 else "G", g, tensors)
-    unpack_module("D", d, tensors)
-    return LoadedGan(spec, _step(meta), generator=g.to(device).eval(), discriminator=d.to(device).eval())
+    unpack_module("G_ema" if spec.cfg.ema > 0 else "G", g, tensors, source)
+    unpack_module("D", d, tensors, source)
+    return LoadedGan(spec, step, generator=g.to(device).eval(), discriminator=d.to(device).eval())
 
 
 def spec_of_run(run_dir: str | os.PathLike[str]) -> ModelSpec:
-    """What a run's models are (config, image shape, classes), from its config and its checkpoint's header alone."""
+    """What a run's models are (config, image shape, classes), from its config and its checkpoint's header alone;
+    the metadata checked as :func:`load_classifier` checks it."""
     run = RunFolder(run_dir)
     cfg = run.config()
     meta = run.read_meta()
-    if "image_shape" not in meta or "class_names" not in meta:
-        raise CheckpointError(f"{run.checkpoint_file} lacks the image shape and class names")
-    names = tuple(meta["class_names"])
-    if isinstance(cfg, GanConfig):
-        cfg = variant_from_checkpoint(cfg, run.read_index(), len(names))
-    return ModelSpec(cfg, tuple(meta["image_shape"]), names)
+    return _checked(cfg, meta, run.read_index(), run.checkpoint_file)[0]
 
 
 def load_state(module: nn.Module, state: dict[str, np.ndarray], prefix: str = "") -> None:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gendisc.engine.config import CnnConfig, GanConfig, RunConfig, kind_of
+from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, RunConfig, kind_of
 from gendisc.engine.errors import ConfigError
 from gendisc.engine.models.cnn import build_cnn
+from gendisc.engine.models.flow import FlowUNet
 from gendisc.engine.models.gan import Discriminator, Generator
 from gendisc.engine.models.shapes import check_cnn_shape, check_gan_shape
 
@@ -35,6 +36,14 @@ def build_gan(cfg: GanConfig, image_shape: tuple[int, int, int], n_classes: int 
     k = n_classes if cfg.conditional else 0
     return (Generator(cfg.latent_dim, image_shape, cfg.g_width, k),
             Discriminator(image_shape, cfg.d_width, cfg.dropout, k, cfg.spectral_norm))
+
+
+def build_flow(cfg: FlowConfig, image_shape: tuple[int, int, int], n_classes: int) -> FlowUNet:
+    """The velocity network ``cfg`` describes for images ``image_shape``; refuses shapes it cannot take (those the GAN
+    takes: square, 1 or 3 channels, 28 or 32 pixels and the like)."""
+    if problem := check_gan_shape(image_shape):
+        raise ConfigError(problem.replace("the GAN", "the flow model"))
+    return FlowUNet(image_shape, n_classes if cfg.conditional else 0, cfg.width)
 
 
 def variant_from_checkpoint(cfg: GanConfig, tensors: Mapping[str, torch.Tensor | tuple[int, ...]],
@@ -79,6 +88,12 @@ class ModelSpec:
         if not isinstance(self.cfg, CnnConfig):
             raise TypeError(f"a {self.kind.upper()} spec has no classifier")
         return build_classifier(self.cfg, self.image_shape, self.n_classes)
+
+    def flow(self) -> FlowUNet:
+        """A new velocity network of this spec (a flow run's)."""
+        if not isinstance(self.cfg, FlowConfig):
+            raise TypeError(f"a {self.kind.upper()} spec has no flow network")
+        return build_flow(self.cfg, self.image_shape, self.n_classes)
 
     def gan(self) -> tuple[Generator, Discriminator]:
         """A new generator and discriminator of this spec (a GAN run's)."""

@@ -39,8 +39,8 @@ def decode(file: Path, blob: bytes) -> tuple[dict[str, torch.Tensor], dict[str, 
         header = read_header(blob)
         version, meta = checked_meta(file, header)
         tensors = st_load(blob)
-    except (SafetensorError, ValueError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{file} is not a {APP} checkpoint ({exc})") from None
+    except (SafetensorError, ValueError, json.JSONDecodeError, RecursionError) as exc:
+        raise CheckpointError(f"{file} is not a {APP} checkpoint ({_first_line(exc)})") from None
     if version < VERSION:
         tensors, meta = migrate(file, version, tensors, meta)
     return tensors, meta
@@ -59,8 +59,8 @@ def read_file_header(file: Path) -> tuple[int, dict[str, Any], dict[str, tuple[i
             blob = head + fh.read(n)
         header = read_header(blob)
         index = _tensor_index(blob)
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{file} is not a {APP} checkpoint ({exc})") from None
+    except (ValueError, json.JSONDecodeError, RecursionError) as exc:   # RecursionError: JSON nested too deeply
+        raise CheckpointError(f"{file} is not a {APP} checkpoint ({_first_line(exc)})") from None
     version, meta = checked_meta(file, header)
     return version, meta, index
 
@@ -81,6 +81,11 @@ def _header_json(blob: bytes) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise ValueError("bad header")
     return header
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def read_header(blob: bytes) -> dict[str, str]:
@@ -124,7 +129,7 @@ def checked_meta(file: Path, header: dict[str, str]) -> tuple[int, dict[str, Any
                               f"{version}; this version reads up to {VERSION}): update the app to open it")
     try:
         meta = json.loads(header["meta"])
-    except (KeyError, TypeError, json.JSONDecodeError):
+    except (KeyError, TypeError, ValueError, RecursionError):   # ValueError: bad JSON, or a 5,000-digit number
         raise CheckpointError(f"{file}: checkpoint metadata is missing or corrupt") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{file}: checkpoint metadata is missing or corrupt")

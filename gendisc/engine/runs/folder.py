@@ -31,6 +31,7 @@ from gendisc.engine.runs.layout import (
     SampleFile,
     list_samples,
 )
+from gendisc.engine.runs.lock import check_free
 from gendisc.engine.runs.temp_files import remove_stale_temp_files
 
 CONFIG_VERSION = 1   # of config.json (files written before it was recorded are version 1 too)
@@ -79,6 +80,8 @@ class RunFolder:
             doc = json.loads(text)
         except json.JSONDecodeError:
             doc = None   # load_json says what is wrong
+        except (ValueError, RecursionError):   # a number of thousands of digits; nesting thousands deep
+            raise CheckpointError(f"{file}: not a run config (a number too long or JSON nested too deeply)") from None
         if isinstance(doc, dict) and "version" in doc:
             try:
                 version = int(str(doc["version"]), 10)
@@ -213,12 +216,14 @@ class RunFolder:
 def open_for_training(run_dir: str | os.PathLike[str] | None, cfg: RunConfig, resume: bool) -> RunFolder | None:
     """The run folder a trainer writes to: a new one, or (``resume``) the existing one; ``None`` for no folder.
 
-    Never overwrites a trained run: starting afresh in a folder that holds a checkpoint is refused.
+    Never overwrites a trained run: starting afresh in a folder that holds a checkpoint is refused; so is writing a
+    folder whose lock another process holds (:mod:`.lock`: the command line and the window hold it for a whole run).
     """
     if run_dir is None:
         if resume:
             raise CheckpointError("resuming needs the run folder to resume from")
         return None
+    check_free(run_dir, allow_own=True)
     run = RunFolder(run_dir)
     if resume:
         if not run.has_checkpoint():

@@ -9,6 +9,7 @@
     RUN/checkpoint.safetensors    weights, optimizer and RNG state; JSON metadata in the header
     RUN/judge.txt                 which CNN computed a GAN run's judge_* metrics
     RUN/samples/epoch-0001.png    a GAN's fixed-noise samples at each epoch end, as one grid
+    RUN/.writer.lock              locked by the one process writing the run (see :mod:`.lock`): who, since when
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ STEPS_FILE = "steps.jsonl"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 JUDGE_FILE = "judge.txt"
 SAMPLES_DIR = "samples"
+LOCK_FILE = ".writer.lock"
 
 _SAMPLE = re.compile(r"^epoch-(\d{1,9})\.png$")
 

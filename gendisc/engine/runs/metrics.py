@@ -50,15 +50,35 @@ def epochs_done(records: list[Record]) -> float:
     return epoch - 1 + epoch_fraction(last) if is_partial(last) else float(epoch)
 
 
+def _valid(record: object) -> bool:
+    """A record whose bookkeeping keys have the types the trainers write (a hand-edited or damaged line may not):
+    ``step`` a whole number ≥ 0, ``epoch`` too when present, ``elapsed_s`` a number, ``epoch_fraction`` one from
+    0 to 1, ``partial`` a boolean."""
+    if not isinstance(record, dict):
+        return False
+    fraction = record.get("epoch_fraction", 1.0)
+    return (_whole(record.get("step", 0)) and _whole(record.get("epoch", 0)) and _number(record.get("elapsed_s", 0))
+            and _number(fraction) and 0.0 <= fraction <= 1.0 and isinstance(record.get("partial", False), bool))
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def parse_lines(data: bytes) -> list[Record]:
-    """The records in complete lines of ``data``; undecodable lines and non-objects are skipped."""
+    """The records in complete lines of ``data``; undecodable lines (nested too deeply, numbers of thousands of
+    digits included), non-objects and records with bookkeeping values of the wrong type are skipped."""
     records = []
     for line in data.splitlines():
         try:
             obj = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):   # JSONDecodeError and UnicodeDecodeError are ValueErrors
             continue
-        if isinstance(obj, dict) and isinstance(obj.get("step", 0), (int, float)):
+        if _valid(obj):
             records.append(obj)
     return records
 

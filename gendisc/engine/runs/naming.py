@@ -5,6 +5,7 @@ No torch here, and ``platformdirs`` only when asked: the window's first paint wa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -51,3 +52,10 @@ def new_run_dir(root: Path, kind: str, dataset: str, now: float | None = None) -
         n += 1
         path = base.with_name(f"{base.name}-{n}")
     return path
+
+
+def auto_judge_dir(dataset: str, image_shape: tuple[int, int, int], class_names: tuple[str, ...],
+                   root: Path | None = None) -> Path:
+    """The cache folder of the automatic judge of one dataset (name, image shape and classes)."""
+    key = f"{dataset}|{tuple(image_shape)}|{','.join(class_names)}"
+    return (root or judges_root()) / f"judge-{dataset_stem(dataset)}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"

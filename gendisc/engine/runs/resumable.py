@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.runs.summary import RunSummary, list_runs
+from gendisc.engine.runs.validate import checked_loop
 
 __all__ = ["Resumable", "resumable", "resumable_runs"]
 
@@ -38,12 +39,11 @@ def resumable(summary: RunSummary) -> Resumable | None:
         return None
     run = RunFolder(summary.path)
     try:
-        cfg, loop = run.config(), run.read_meta().get("loop", {})
+        cfg, loop = run.config(), checked_loop(run.checkpoint_file, run.read_meta())
     except GenDiscError:
         return None
-    loop = loop if isinstance(loop, dict) else {}
     budget, done = cfg.budget, summary.epochs_done
-    step, elapsed = int(loop.get("step", 0)), float(loop.get("elapsed_s", 0.0))
+    step, elapsed = loop["step"], loop["elapsed_s"]
     patience = getattr(cfg, "early_stopping", 0)
     if done >= budget.epochs - 1e-9:
         why, unfinished = f"all {budget.epochs} epochs done", False
@@ -51,7 +51,7 @@ def resumable(summary: RunSummary) -> Resumable | None:
         why, unfinished = f"step limit ({budget.max_steps:,}) reached", False
     elif budget.max_seconds is not None and elapsed >= budget.max_seconds - 0.5:
         why, unfinished = f"time limit ({budget.max_seconds:g} s) reached", False
-    elif patience and int(loop.get("bad_epochs", 0)) >= patience:
+    elif patience and loop["bad_epochs"] >= patience:
         why, unfinished = "stopped early (no better validation loss)", False
     else:
         whole, share = int(done), done - int(done)

@@ -28,7 +28,7 @@ from gendisc.engine.runs.state import (
 )
 from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.chance import chance_warning
-from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta, loop_state
+from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta, resume_meta
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.loop import (
     Every,
@@ -104,11 +104,13 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     main = dist is None or dist.is_main
     run = open_for_training(run_dir, cfg, resume) if main else None
     if resume:
-        tensors, meta = (run or RunFolder(run_dir)).load_checkpoint()
-        unpack_module("model", model, tensors)
-        unpack_optimizer("optim", opt, tensors, meta["optim"])
-        unpack_rng(gen, tensors)
-        state = loop_state(meta["loop"])
+        folder = run or RunFolder(run_dir)
+        tensors, meta = folder.load_checkpoint()
+        source = folder.checkpoint_file   # every value is checked before it is used; errors name the file
+        state = resume_meta(meta, data, source, "optim")
+        unpack_module("model", model, tensors, source)
+        unpack_optimizer("optim", opt, tensors, meta["optim"], source)
+        unpack_rng(gen, tensors, source)
         if run is not None:
             run.truncate_metrics(state.step)
     # validation accuracy of every whole epoch so far: the at-chance warning looks back across a resume

@@ -148,14 +148,16 @@ class GanModels:
                 **{f"D.{k}": v for k, v in numpy_state(self.d).items()}}
 
     # -- checkpoints --------------------------------------------------------------------------------------------
-    def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        unpack_module("G", self.g, tensors)
-        unpack_module("D", self.d, tensors)
+    def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any],
+                source: object = "the checkpoint") -> None:
+        """Load weights, optimizer states and RNGs, each checked first (errors name ``source``)."""
+        unpack_module("G", self.g, tensors, source)
+        unpack_module("D", self.d, tensors, source)
         if self.g_ema is not None:
-            unpack_module("G_ema", self.g_ema, tensors)
-        unpack_optimizer("optG", self.opt_g, tensors, meta["optG"])
-        unpack_optimizer("optD", self.opt_d, tensors, meta["optD"])
-        unpack_rng(self.gen, tensors)
+            unpack_module("G_ema", self.g_ema, tensors, source)
+        unpack_optimizer("optG", self.opt_g, tensors, meta.get("optG"), source)
+        unpack_optimizer("optD", self.opt_d, tensors, meta.get("optD"), source)
+        unpack_rng(self.gen, tensors, source)
 
     def save(self, run: RunFolder, state: LoopState, data: TensorData, partial: tuple[torch.Tensor, int]) -> None:
         """Write the checkpoint; ``partial`` is the running sums and step count of the epoch in progress."""

@@ -7,7 +7,6 @@ networks and their step live in :mod:`gendisc.engine.train.gan_parts`; this modu
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -17,20 +16,20 @@ import torch
 from gendisc.engine.config import GanConfig
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
-from gendisc.engine.errors import GenDiscError
 from gendisc.engine.evaluate.judge import Judge
 from gendisc.engine.imageio import make_grid
 from gendisc.engine.models.build import variant_from_checkpoint
 from gendisc.engine.runs.folder import RunFolder, open_for_training
-from gendisc.engine.runs.layout import CONFIG_FILE
 from gendisc.engine.runs.metrics import epoch_record
+from gendisc.engine.runs.validate import checked_epoch_partial
 from gendisc.engine.train.allocator import steady_allocator
-from gendisc.engine.train.checkpoint_meta import loop_state
+from gendisc.engine.train.checkpoint_meta import resume_meta
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.gan_parts import LOSS_NAMES, GanModels, fixed_noise, judge_samples
-from gendisc.engine.train.judge_setup import SESSION_JUDGE, load_judge, prepare_judge
+from gendisc.engine.train.judge_setup import prepare_judge
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
+from gendisc.engine.train.session_judge import judge_figures, take_session_judge
 
 if TYPE_CHECKING:
     from gendisc.engine.train.distributed import Dist
@@ -86,21 +85,23 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
     shard = distributed.shard(data, dist) if dist else data
     x_train, y_train = shard.train_x.to(device), shard.train_y.to(device)
     run = open_for_training(run_dir, cfg, resume) if dist is None or dist.is_main else None
-    tensors, meta = (run or RunFolder(run_dir)).load_checkpoint() if resume else ({}, {})
+    folder = (run or RunFolder(run_dir)) if resume else None
+    tensors, meta = folder.load_checkpoint() if folder is not None else ({}, {})
+    source = folder.checkpoint_file if folder is not None else None   # what an error about the checkpoint names
+    state = LoopState()
     if resume:
+        state = resume_meta(meta, data, source, "optG", "optD")   # checked before anything is built from it
         cfg = variant_from_checkpoint(cfg, tensors, data.n_classes)
     models = GanModels(cfg, data, device, gen, dist)
     z_fixed = fixed_noise(cfg)
     z_judge = fixed_noise(cfg, cfg.judge_samples, offset=11)
-    state = LoopState()
     epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
     if resume:
-        models.restore(tensors, meta)
-        state = loop_state(meta["loop"])
+        sums, epoch_steps = checked_epoch_partial(source, meta, len(LOSS_NAMES))   # the epoch's running means
+        models.restore(tensors, meta, source)
         if run is not None:
             run.truncate_metrics(state.step)
-        partial = meta.get("epoch_partial", {"sums": [0.0] * 4, "steps": 0})   # the epoch's running means
-        epoch_sums, epoch_steps = torch.tensor(partial["sums"], device=device), int(partial["steps"])
+        epoch_sums = torch.tensor(sums, device=device)
     if run is not None and judge is not None:
         run.write_judge_name(judge.name)   # which CNN computed the judge_* metrics
     batch = min(cfg.batch_size, len(x_train))
@@ -134,20 +135,20 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
             log.check(lr, "GAN loss")
             models.save(run, state, data, (epoch_sums, epoch_steps))
         if loop.at_epoch_end:
-            judge = judge or _session_judge(cfg, control, run, data, device, dist)
+            judge = judge or take_session_judge(cfg, control, run, data, device, dist)
             report = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
             epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
             if run is not None:
                 models.save(run, state, data, (epoch_sums, epoch_steps))
-            last_verdict = _judge_figures(report)
+            last_verdict = judge_figures(report)
             yield report
             log.restart_clock()
     log.check(None, "GAN loss")   # steps since the last report: a stop must not save (or publish) NaN weights
     partial = None
     if loop.mid_epoch:   # ended by a stop or a budget: the partial epoch gets its samples and figures too
-        judge = judge or _session_judge(cfg, control, run, data, device, dist)
+        judge = judge or take_session_judge(cfg, control, run, data, device, dist)
         partial = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
-        last_verdict = _judge_figures(partial) or last_verdict
+        last_verdict = judge_figures(partial) or last_verdict
     if run is not None:   # the running means stay in the checkpoint: a resume completes the epoch's figures
         models.save(run, state, data, (epoch_sums, epoch_steps))
     if partial is not None:
@@ -176,30 +177,3 @@ def _epoch_report(run: RunFolder | None, loop: Loop, models: GanModels, running:
     return EpochReport("gan", epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
                        epoch_fraction=fraction)
 
-
-def _session_judge(cfg: GanConfig, control: Control, run: RunFolder | None, data: TensorData,
-                   device: torch.device, dist: Dist | None) -> Judge | None:
-    """The CNN the window offers as judge of a ``judge="session"`` run (trained beside it), from this epoch end on;
-    recorded in the run folder, so a resumed run is judged by the same CNN."""
-    if cfg.judge.strip() != SESSION_JUDGE or (dist is not None and not dist.is_main):
-        return None
-    folder = control.take_offered_judge()
-    if folder is None:
-        return None
-    try:
-        judge = load_judge(folder, data, cfg.seed, device)
-    except GenDiscError:   # a CNN of other images, a folder gone meanwhile: the GAN goes on unjudged
-        return None
-    if run is not None:
-        run.write_judge_name(judge.name)
-        created = run.created()   # the config file's time is the run's creation time: keep it
-        run.write_config(dataclasses.replace(run.config(), judge=folder))
-        os.utime(run.path / CONFIG_FILE, (created, created))
-    return judge
-
-
-def _judge_figures(report: EpochReport) -> dict[str, float]:
-    """The judge's summary figures of an epoch report, for the finished report (none without a judge)."""
-    if report.judge is None:
-        return {}
-    return {k: v for k, v in report.metrics.items() if k.startswith("judge_") and k != "judge_s"}

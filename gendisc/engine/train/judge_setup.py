@@ -1,10 +1,9 @@
-"""Finding the judge a GAN run asks for (``GanConfig.judge``): a CNN run folder, or the automatic one — the default
-CNN, trained once per dataset before the GAN's first step and cached as a run folder beside the user's runs."""
+"""Finding the judge a generative run (GAN or flow) asks for (``GeneratorConfig.judge``): a CNN run folder, or the
+automatic one — the default CNN, trained once per dataset before the first step and cached beside the user's runs."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,29 +12,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gendisc.engine.config import CnnConfig, GanConfig, TrainBudget
+from gendisc.engine.config import CnnConfig, GeneratorConfig, TrainBudget, kind_of
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.errors import ConfigError
 from gendisc.engine.evaluate.judge import Judge
 from gendisc.engine.runs.folder import RunFolder
-from gendisc.engine.runs.naming import dataset_stem, judges_root
+from gendisc.engine.runs.naming import auto_judge_dir
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.reports import FinishedReport, JudgeTrainingReport, StepReport
 
 AUTO_JUDGE_EPOCHS = 3        # the automatic judge: the default CNN for 3 epochs (~98.5% on the MNIST sample)...
 AUTO_JUDGE_SECONDS = 60.0    # ...or this long at most (a big dataset, a busy CPU)
 AUTO_JUDGE_MIN_ACC = 0.9     # a judge cut short by the time limit below this accuracy is used once, not cached
-SESSION_JUDGE = "session"    # GanConfig.judge: the CNN trained beside the GAN, offered through its Control
+SESSION_JUDGE = "session"    # GeneratorConfig.judge: the CNN trained beside the GAN, offered through its Control
 
 
-def auto_judge_dir(dataset: str, image_shape: tuple[int, int, int], class_names: tuple[str, ...],
-                   root: Path | None = None) -> Path:
-    """The cache folder of the automatic judge of one dataset (name, image shape and classes)."""
-    key = f"{dataset}|{tuple(image_shape)}|{','.join(class_names)}"
-    return (root or judges_root()) / f"judge-{dataset_stem(dataset)}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
-
-
-def auto_judge_config(gan_cfg: GanConfig) -> CnnConfig:
+def auto_judge_config(gan_cfg: GeneratorConfig) -> CnnConfig:
     """The automatic judge: the app's default CNN with augmentation, for AUTO_JUDGE_EPOCHS epochs or
     AUTO_JUDGE_SECONDS, whichever ends first (about 10 s for the MNIST sample on two idle CPU cores)."""
     data = dataclasses.replace(gan_cfg.data, augment=True)
@@ -43,7 +35,7 @@ def auto_judge_config(gan_cfg: GanConfig) -> CnnConfig:
                      device=gan_cfg.device, seed=0, log_every=5)
 
 
-def prepare_judge(cfg: GanConfig, data: TensorData, control: Control,
+def prepare_judge(cfg: GeneratorConfig, data: TensorData, control: Control,
                   device: torch.device) -> Iterator[JudgeTrainingReport]:
     """Find (or train, then cache) the judge ``cfg.judge`` names; the generator's return value is the
     :class:`Judge` with its real statistics, or ``None`` when judging is off or training was stopped.
@@ -88,7 +80,7 @@ def _ready(judge: Judge, data: TensorData, seed: int) -> Judge:
     return judge
 
 
-def _train_auto_judge(cfg: GanConfig, data: TensorData, control: Control,
+def _train_auto_judge(cfg: GeneratorConfig, data: TensorData, control: Control,
                       folder: Path) -> Iterator[JudgeTrainingReport]:
     """Train the default CNN into a temporary folder, then rename it into the cache. Returns ``(folder, note)``:
     the cache folder and "", or — for a judge the time limit cut short below AUTO_JUDGE_MIN_ACC — the temporary
@@ -100,8 +92,8 @@ def _train_auto_judge(cfg: GanConfig, data: TensorData, control: Control,
     finished: FinishedReport | None = None
     for r in train_cnn(auto_judge_config(cfg), data, control, tmp, autosave_s=None):
         if isinstance(r, StepReport):
-            yield JudgeTrainingReport("gan", r.progress, r.losses.get("train_loss", float("nan")), r.images_per_s,
-                                      r.elapsed_s)
+            yield JudgeTrainingReport(kind_of(cfg), r.progress, r.losses.get("train_loss", float("nan")),
+                                      r.images_per_s, r.elapsed_s)
         elif isinstance(r, FinishedReport):
             finished = r
     if finished is None or finished.reason == "stopped":

@@ -14,7 +14,7 @@ from gendisc.engine.durations import format_epochs
 class StepReport:
     """Every ``log_every`` steps: losses averaged over those steps, throughput, and how far the run is."""
 
-    kind: str                  # "cnn" | "gan"
+    kind: str                  # "cnn" | "gan" | "flow"
     epoch: int                 # 1-based
     step: int                  # global optimizer steps done
     total_steps: int           # planned steps (epochs × steps per epoch, or max_steps)
@@ -29,7 +29,7 @@ class StepReport:
 class JudgeTrainingReport:
     """While a GAN's automatic judge CNN trains, before the GAN's first step: how far it is."""
 
-    kind: str                  # "gan": the run the judge is trained for
+    kind: str                  # "gan" or "flow": the run the judge is trained for
     progress: float            # 0..1 of the judge's own budget
     loss: float                # the judge's latest training loss
     images_per_s: float

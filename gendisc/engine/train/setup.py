@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from gendisc.engine.config import CnnConfig, RunConfig, kind_of
+from gendisc.engine.config import CnnConfig, FlowConfig, RunConfig, kind_of
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.devices import describe_device, pick_device
@@ -55,11 +55,15 @@ class TrainingSetup:
 
 
 def trainer_for(cfg: RunConfig) -> Callable[..., Iterator[Report]]:
-    """:func:`train_cnn` for a CNN config, :func:`train_gan` for a GAN's."""
+    """:func:`train_cnn` for a CNN config, :func:`train_gan` for a GAN's, :func:`train_flow` for a flow model's."""
     if isinstance(cfg, CnnConfig):
         from gendisc.engine.train.cnn_trainer import train_cnn
 
         return train_cnn
+    if isinstance(cfg, FlowConfig):
+        from gendisc.engine.train.flow_trainer import train_flow
+
+        return train_flow
     from gendisc.engine.train.gan_trainer import train_gan
 
     return train_gan

@@ -1,0 +1,165 @@
+"""Training a flow-matching model as a generator of reports, like the GAN (see
+:mod:`gendisc.engine.train.gan_trainer`): step reports of the loss, epoch reports with the fixed-noise samples and
+the judge CNN's verdict, weights for the panels, a finished report; pause and stop through :class:`Control`, exact
+resume from safetensors checkpoints, NaN guards, the time budget and ``torchrun``. The network, its step and its
+checkpoint live in :mod:`gendisc.engine.train.flow_parts`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import torch
+
+from gendisc.engine.config import FlowConfig
+from gendisc.engine.data.tensors import TensorData
+from gendisc.engine.devices import pick_device
+from gendisc.engine.evaluate.judge import Judge
+from gendisc.engine.imageio import make_grid
+from gendisc.engine.runs.folder import RunFolder, open_for_training
+from gendisc.engine.runs.metrics import epoch_record
+from gendisc.engine.runs.validate import checked_epoch_partial
+from gendisc.engine.train.allocator import steady_allocator
+from gendisc.engine.train.checkpoint_meta import resume_meta
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.flow_parts import LOSS_NAMES, FlowModels, flow_noise
+from gendisc.engine.train.gan_parts import judge_samples
+from gendisc.engine.train.judge_setup import prepare_judge
+from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
+from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
+from gendisc.engine.train.session_judge import judge_figures, take_session_judge
+
+if TYPE_CHECKING:
+    from gendisc.engine.train.distributed import Dist
+
+
+def train_flow(cfg: FlowConfig, data: TensorData, control: Control | None = None,
+               run_dir: str | os.PathLike[str] | None = None, resume: bool = False,
+               publish_weights_s: float | None = None, autosave_s: float | None = 300.0,
+               judge: Judge | None = None, dist: Dist | None = None) -> Iterator[Report]:
+    """Train a flow-matching model on ``data``; yield step, epoch (samples and the judge's verdict), weights and
+    finished reports. The loss reported is ``loss``: the mean squared error of the predicted velocity.
+
+    ``judge`` and ``dist`` are as for :func:`gendisc.engine.train.gan_trainer.train_gan`.
+
+    Raises
+    ------
+    TrainingError
+        The loss or a weight became NaN or infinite (nothing non-finite is saved), or the device ran out of memory.
+    """
+    check_interval("autosave interval", autosave_s)
+    check_interval("weights publishing interval", publish_weights_s)
+    control = control or Control()
+    device = dist.device if dist else pick_device(cfg.device)
+    with steady_allocator():
+        if judge is None and cfg.judge.strip() != "off" and (dist is None or dist.is_main):
+            judge = yield from prepare_judge(cfg, data, control, device)
+        try:
+            yield from _train(cfg, data, control, device, run_dir, resume, publish_weights_s, autosave_s, judge,
+                              dist)
+        except torch.OutOfMemoryError:
+            raise oom_error(device, min(cfg.batch_size, len(data.train_x))) from None
+
+
+def _train(cfg: FlowConfig, data: TensorData, control: Control, device: torch.device,
+           run_dir: str | os.PathLike[str] | None, resume: bool, publish_weights_s: float | None,
+           autosave_s: float | None, judge: Judge | None, dist: Dist | None) -> Iterator[Report]:
+    torch.manual_seed(cfg.seed)   # the same initial weights on every rank
+    gen = torch.Generator().manual_seed(cfg.seed + 1 + (dist.rank if dist else 0))
+    if dist is not None:
+        from gendisc.engine.train import distributed
+    shard = distributed.shard(data, dist) if dist else data
+    x_train, y_train = shard.train_x.to(device), shard.train_y.to(device)
+    run = open_for_training(run_dir, cfg, resume) if dist is None or dist.is_main else None
+    folder = (run or RunFolder(run_dir)) if resume else None
+    tensors, meta = folder.load_checkpoint() if folder is not None else ({}, {})
+    source = folder.checkpoint_file if folder is not None else None
+    state = LoopState()
+    if resume:
+        state = resume_meta(meta, data, source, "opt")
+    models = FlowModels(cfg, data, device, gen, dist)
+    z_fixed = flow_noise(cfg, data.image_shape)
+    z_judge = flow_noise(cfg, data.image_shape, cfg.judge_samples, offset=11)
+    epoch_sums, epoch_steps = torch.zeros(len(LOSS_NAMES), device=device), 0
+    if resume:
+        sums, epoch_steps = checked_epoch_partial(source, meta, len(LOSS_NAMES))
+        models.restore(tensors, meta, source)
+        if run is not None:
+            run.truncate_metrics(state.step)
+        epoch_sums = torch.tensor(sums, device=device)
+    if run is not None and judge is not None:
+        run.write_judge_name(judge.name)
+    batch = min(cfg.batch_size, len(x_train))
+    loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state, dist.agree if dist else None)
+    order = None
+    log = StepLog("flow", LOSS_NAMES, loop, cfg.log_every, watch={"the flow network": models.net}, run=run)
+    publish = Every(publish_weights_s)
+    autosave = Every(autosave_s if run_dir is not None else None)
+    last_verdict: dict[str, float] = {}
+    models.net.train()
+    while (reason := loop.before_step()) is None:
+        if order is None or loop.step_in_epoch == 0:
+            order = epoch_order(len(x_train), cfg.seed, loop.epoch, device)
+        factor = lr_factor(cfg.schedule, loop.progress())
+        models.set_lr_factor(factor)
+        idx = order[loop.step_in_epoch * batch:(loop.step_in_epoch + 1) * batch]
+        row = models.step(x_train[idx], y_train[idx], state.step)
+        state.step += 1
+        epoch_sums += row
+        epoch_steps += 1
+        log.add(row, len(idx))
+        lr = cfg.optimizer.lr * factor
+        if log.due():
+            yield log.report(lr, "flow-matching loss")   # raises on a NaN loss or weight
+        if publish.due():
+            log.check(lr, "flow-matching loss")
+            yield WeightsReport("flow", state.step, models.published())
+        if (control.take_checkpoint_request() or autosave.due()) and run is not None and not loop.at_epoch_end:
+            log.check(lr, "flow-matching loss")
+            models.save(run, state, data, (epoch_sums, epoch_steps))
+        if loop.at_epoch_end:
+            log.check(lr, "flow-matching loss")   # samples and the checkpoint below come from finite weights
+            judge = judge or take_session_judge(cfg, control, run, data, device, dist)
+            report = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
+            epoch_sums, epoch_steps = torch.zeros(len(LOSS_NAMES), device=device), 0
+            if run is not None:
+                models.save(run, state, data, (epoch_sums, epoch_steps))
+            last_verdict = judge_figures(report) or last_verdict
+            yield report
+            log.restart_clock()
+    log.check(None, "flow-matching loss")
+    partial = None
+    if loop.mid_epoch:
+        judge = judge or take_session_judge(cfg, control, run, data, device, dist)
+        partial = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
+        last_verdict = judge_figures(partial) or last_verdict
+    if run is not None:
+        models.save(run, state, data, (epoch_sums, epoch_steps))
+    if partial is not None:
+        yield partial
+    yield WeightsReport("flow", state.step, models.published())
+    yield FinishedReport("flow", loop.epoch - loop.at_epoch_end, state.step, reason, {**log.last, **last_verdict},
+                         loop.elapsed(), str(run.path) if run else None, loop.epochs_done)
+
+
+def _epoch_report(run: RunFolder | None, loop: Loop, models: FlowModels, running: tuple[torch.Tensor, int],
+                  z_fixed: torch.Tensor, judge: Judge | None, z_judge: torch.Tensor) -> EpochReport:
+    """The epoch just ended (or its part done): the mean loss, the fixed-noise samples and the judge's verdict,
+    recorded in the run folder (metrics line and sample grid) and reported."""
+    epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
+    sums, steps = running
+    metrics = dict(zip(LOSS_NAMES, (sums / max(steps, 1)).tolist(), strict=True))
+    samples = models.samples(z_fixed)
+    verdict = None
+    if judge is not None:
+        verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
+        metrics.update(judge_metrics)
+    elapsed = loop.elapsed()
+    if run is not None:
+        run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))
+        run.save_samples(epoch, make_grid(samples))
+    return EpochReport("flow", epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
+                       epoch_fraction=fraction)
+

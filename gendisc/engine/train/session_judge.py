@@ -1,0 +1,51 @@
+"""What the generators' trainers share about their judge once training runs: the CNN the window offers as judge
+(``judge="session"``), taken at an epoch end, and the judge's summary figures for the finished report."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import TYPE_CHECKING
+
+import torch
+
+from gendisc.engine.config import GeneratorConfig
+from gendisc.engine.data.tensors import TensorData
+from gendisc.engine.errors import GenDiscError
+from gendisc.engine.evaluate.judge import Judge
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.runs.layout import CONFIG_FILE
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.judge_setup import SESSION_JUDGE, load_judge
+from gendisc.engine.train.reports import EpochReport
+
+if TYPE_CHECKING:
+    from gendisc.engine.train.distributed import Dist
+
+
+def take_session_judge(cfg: GeneratorConfig, control: Control, run: RunFolder | None, data: TensorData,
+                       device: torch.device, dist: Dist | None) -> Judge | None:
+    """The CNN the window offers as judge of a ``judge="session"`` run (trained beside it), from this epoch end on;
+    recorded in the run folder, so a resumed run is judged by the same CNN."""
+    if cfg.judge.strip() != SESSION_JUDGE or (dist is not None and not dist.is_main):
+        return None
+    folder = control.take_offered_judge()
+    if folder is None:
+        return None
+    try:
+        judge = load_judge(folder, data, cfg.seed, device)
+    except GenDiscError:   # a CNN of other images, a folder gone meanwhile: the generator goes on unjudged
+        return None
+    if run is not None:
+        run.write_judge_name(judge.name)
+        created = run.created()   # the config file's time is the run's creation time: keep it
+        run.write_config(dataclasses.replace(run.config(), judge=folder))
+        os.utime(run.path / CONFIG_FILE, (created, created))
+    return judge
+
+
+def judge_figures(report: EpochReport) -> dict[str, float]:
+    """The judge's summary figures of an epoch report, for the finished report (none without a judge)."""
+    if report.judge is None:
+        return {}
+    return {k: v for k, v in report.metrics.items() if k.startswith("judge_") and k != "judge_s"}

@@ -1,0 +1,193 @@
+"""The flow-matching model: its network, the ODE sampler with guidance, and its trainer (loss, resume, run folder).
+No Qt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gendisc.engine.config import DataConfig, FlowConfig, TrainBudget, from_dict, load_json, save_json, to_dict
+from gendisc.engine.data.catalog import load_dataset
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.errors import ConfigError
+from gendisc.engine.models.flow import FlowUNet
+from gendisc.engine.models.flow_sampler import FlowSampler, SamplerSettings, integrate, velocity
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.flow_parts import FlowModels
+from gendisc.engine.train.flow_trainer import train_flow
+from gendisc.engine.train.reports import EpochReport, FinishedReport, StepReport, WeightsReport
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def sample() -> TensorData:
+    data = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu")
+    ti = torch.randperm(len(data.train_x), generator=torch.Generator().manual_seed(0))[:128]
+    return TensorData(data.name, data.train_x[ti], data.train_y[ti], data.val_x[:32], data.val_y[:32], None, None,
+                      data.class_names)
+
+
+def tiny(**kw: object) -> FlowConfig:
+    base = {"device": "cpu", "batch_size": 32, "width": 8, "n_samples": 10, "sampler_steps": 2,
+            "budget": TrainBudget(epochs=5, max_steps=4), "log_every": 1}
+    return FlowConfig(**{**base, **kw})   # type: ignore[arg-type]
+
+
+def net_with_weights(shape: tuple[int, int, int] = (1, 28, 28), n_classes: int = 10) -> FlowUNet:
+    torch.manual_seed(0)
+    net = FlowUNet(shape, n_classes, width=8).eval()
+    with torch.no_grad():   # the output layer starts at zero: give it weights so predictions differ by input
+        net.conv_out.weight.normal_(0, 0.1)
+    return net
+
+
+# -- the network -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
+def test_the_network_keeps_the_image_shape_and_depends_on_time_and_class(shape: tuple[int, int, int]) -> None:
+    net = net_with_weights(shape)
+    x = torch.randn(4, *shape)
+    labels = torch.tensor([0, 1, 2, 10])   # 10: the null class
+    out = net(x, torch.full((4,), 0.3), labels)
+    assert out.shape == x.shape
+    assert not torch.allclose(out, net(x, torch.full((4,), 0.8), labels))
+    assert not torch.allclose(out[:3], net(x[:3], torch.full((3,), 0.3), torch.tensor([5, 6, 7])))
+
+
+def test_the_default_network_is_small() -> None:
+    params = sum(p.numel() for p in FlowUNet((1, 28, 28), 10, width=16).parameters())
+    assert 100_000 < params < 400_000
+
+
+# -- the sampler -----------------------------------------------------------------------------------------------------
+def test_one_sampler_step_is_one_euler_step_of_the_network() -> None:
+    net = net_with_weights()
+    noise, labels = torch.randn(3, 1, 28, 28), torch.tensor([1, 4, 7])
+    for method in ("euler", "heun"):   # Heun's last step is Euler: one step is Euler either way
+        images, _ = integrate(net, noise, labels, SamplerSettings(steps=1, guidance=1.0, method=method,
+                                                                          precision="float32"))
+        with torch.no_grad():
+            expected = noise + net(noise, torch.zeros(3), labels)
+        torch.testing.assert_close(images, expected)
+
+
+def test_guidance_one_is_the_conditional_prediction_and_zero_the_unconditional() -> None:
+    net = net_with_weights()
+    x, labels = torch.randn(3, 1, 28, 28), torch.tensor([2, 2, 9])
+    t = torch.full((3,), 0.4)
+    with torch.no_grad():
+        cond, uncond = net(x, t, labels), net(x, t, torch.full((3,), 10))
+        torch.testing.assert_close(velocity(net, x, 0.4, labels, 1.0), cond)
+        torch.testing.assert_close(velocity(net, x, 0.4, labels, 0.0), uncond)
+        torch.testing.assert_close(velocity(net, x, 0.4, labels, 3.0), uncond + 3.0 * (cond - uncond),
+                                   rtol=1e-4, atol=1e-5)
+
+
+def test_the_trajectory_runs_from_the_noise_to_the_final_sample() -> None:
+    net = net_with_weights()
+    noise, labels = torch.randn(2, 1, 28, 28), torch.tensor([3, 8])
+    settings = SamplerSettings(steps=8, guidance=2.0, method="heun", precision="float32")
+    images, path = integrate(net, noise, labels, settings, keep=5)
+    assert [t for t, _ in path] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    torch.testing.assert_close(path[0][1], noise)
+    torch.testing.assert_close(path[-1][1], images)
+    sampler = FlowSampler(net, settings)   # the generator view: flat noise in, clamped images out, deterministic
+    out = sampler(noise.reshape(2, -1), labels)
+    torch.testing.assert_close(out, images.clamp(-1, 1))
+    torch.testing.assert_close(sampler(noise.reshape(2, -1), labels), out)
+
+
+def test_bfloat16_sampling_draws_nearly_the_same_images() -> None:
+    net = net_with_weights()
+    noise, labels = torch.randn(8, 1, 28, 28), torch.arange(8)
+    exact, _ = integrate(net, noise, labels, SamplerSettings(steps=8, precision="float32"))
+    fast, _ = integrate(net, noise, labels, SamplerSettings(steps=8, precision="bfloat16"))
+    assert fast.dtype == torch.float32
+    assert 0 < float((fast - exact).abs().mean()) < 0.02 * float(exact.abs().mean())
+
+
+@pytest.mark.parametrize("bad", [{"steps": 0}, {"guidance": -1.0}, {"method": "rk4"}, {"precision": "fp8"}])
+def test_sampler_settings_refuse_bad_values(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        SamplerSettings(**bad)   # type: ignore[arg-type]
+
+
+# -- the config ------------------------------------------------------------------------------------------------------
+def test_the_config_round_trips_and_refuses_bad_values() -> None:
+    cfg = FlowConfig(width=24, guidance=3.5, sampler="euler")
+    assert from_dict(FlowConfig, to_dict(cfg)) == cfg
+    assert load_json(save_json(cfg)) == cfg
+    for bad in ({"width": 12}, {"guidance": 50.0}, {"sampler": "rk4"}, {"class_dropout": 1.0}):
+        with pytest.raises(ConfigError):
+            FlowConfig(**bad)   # type: ignore[arg-type]
+
+
+# -- training --------------------------------------------------------------------------------------------------------
+def test_a_few_steps_lower_the_flow_matching_loss(sample: TensorData) -> None:
+    cfg = tiny(optimizer=FlowConfig().optimizer, budget=TrainBudget(epochs=100, max_steps=40))
+    torch.manual_seed(0)
+    models = FlowModels(cfg, sample, torch.device("cpu"), torch.Generator().manual_seed(1))
+    losses = []
+    for step in range(40):
+        idx = torch.randint(0, len(sample.train_x), (32,), generator=torch.Generator().manual_seed(step))
+        losses.append(float(models.step(sample.train_x[idx], sample.train_y[idx], step)))
+    assert np.mean(losses[-8:]) < 0.8 * np.mean(losses[:8])
+
+
+def test_training_reports_saves_and_resumes_exactly(sample: TensorData, tmp_path: Path) -> None:
+    cfg = tiny(budget=TrainBudget(epochs=2))   # 128 images / 32: 4 steps an epoch, 8 in all
+
+    def run(folder: Path, resume: bool = False, stop_at: int | None = None) -> tuple[dict[int, float], list]:
+        control, losses, reports = Control(), {}, []
+        for r in train_flow(cfg, sample, control, folder, resume):
+            reports.append(r)
+            if isinstance(r, StepReport):
+                losses[r.step] = r.losses["loss"]
+                if r.step == stop_at:
+                    control.stop()
+        return losses, reports
+
+    whole, reports = run(tmp_path / "whole")
+    assert list(whole) == list(range(1, 9)) and all(np.isfinite(v) for v in whole.values())
+    epochs = [r for r in reports if isinstance(r, EpochReport)]
+    assert [(r.kind, r.epoch) for r in epochs] == [("flow", 1), ("flow", 2)]
+    assert epochs[-1].samples.shape == (10, 28, 28, 1) and epochs[-1].samples.dtype == np.uint8
+    assert any(isinstance(r, WeightsReport) and r.kind == "flow" for r in reports)
+    finished = reports[-1]
+    assert isinstance(finished, FinishedReport) and finished.reason == "completed" and finished.kind == "flow"
+
+    part, _ = run(tmp_path / "split", stop_at=3)
+    more, _ = run(tmp_path / "split", resume=True)
+    assert {**part, **more} == whole
+    folder = RunFolder(tmp_path / "split")
+    assert isinstance(folder.config(), FlowConfig)
+    assert [r["epoch"] for r in folder.read_metrics()] == [1, 2]
+    assert len(folder.sample_files()) == 2
+
+
+def test_colour_images_train_too() -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 3, 32, 32, generator=g) * 2 - 1
+    y = torch.arange(64) % 10
+    data = TensorData("colour", x, y, x[:8], y[:8], None, None, tuple(str(i) for i in range(10)))
+    reports = list(train_flow(tiny(), data))
+    samples = [r for r in reports if isinstance(r, EpochReport)][-1].samples
+    assert samples.shape == (10, 32, 32, 3)
+
+
+def test_a_flow_run_loads_as_the_sampler_it_trained(sample: TensorData, tmp_path: Path) -> None:
+    from gendisc.engine.inference.flow_loading import flow_from_state, load_flow
+    from gendisc.engine.inference.predict import generate_tensor
+
+    reports = list(train_flow(tiny(), sample, run_dir=tmp_path / "run"))
+    loaded = load_flow(tmp_path / "run")
+    assert loaded.conditional and loaded.image_shape == (1, 28, 28) and loaded.step == 4
+    weights = [r for r in reports if isinstance(r, WeightsReport)][-1]
+    live = flow_from_state(loaded.spec, weights.state)
+    z = torch.randn(4, 28 * 28, generator=torch.Generator().manual_seed(3))
+    labels = torch.tensor([0, 1, 2, 3])
+    torch.testing.assert_close(generate_tensor(loaded.sampler, z, labels), generate_tensor(live, z, labels))
