@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
-from gendisc.engine.config import CnnConfig, GanConfig, RunConfig
+from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, RunConfig
 from gendisc.engine.data.dataset import MAX_CLASSES, MAX_SIDE, MIN_SIDE
 from gendisc.engine.errors import CheckpointError
 from gendisc.engine.models.build import ModelSpec, variant_from_checkpoint
@@ -67,6 +67,9 @@ def checked_spec(cfg: RunConfig, meta: Mapping[str, Any], weights: Weights, sour
     if isinstance(cfg, GanConfig):
         cfg = variant_from_checkpoint(cfg, weights, len(names))
         problem = check_gan_shape(shape)
+    elif isinstance(cfg, FlowConfig):   # the flow model takes the images a GAN takes
+        problem = check_gan_shape(shape)
+        problem = problem and problem.replace("the GAN", "the flow model")
     else:
         assert isinstance(cfg, CnnConfig)
         problem = check_cnn_shape(shape, len(names), cfg.arch)
@@ -99,6 +102,8 @@ def model_elements(spec: ModelSpec) -> dict[str, int]:
     with torch.device("meta"), _ShapesOnly():
         if isinstance(spec.cfg, CnnConfig):
             return {"model": sum(_numel(t.shape) for t in spec.classifier().state_dict().values())}
+        if isinstance(spec.cfg, FlowConfig):
+            return {"F": sum(_numel(t.shape) for t in spec.flow().state_dict().values())}
         plain = ModelSpec(dataclasses.replace(spec.cfg, spectral_norm=False), spec.image_shape, spec.class_names)
         g, d = plain.gan()
     return {"G": sum(_numel(t.shape) for t in g.state_dict().values()),

@@ -1,4 +1,5 @@
-"""The GAN's samples from its fixed noise batch, epoch by epoch: a grid, a slider through the history, and an
+"""The generators' samples from their fixed noise batch, epoch by epoch (the GAN's or the flow model's, chosen
+above the grid): a grid, a slider through the history, and an
 enlarged view of any one sample; and, when a judge CNN scores the samples, the "hardest samples" view — the
 generated images the judge is least sure about — with the class histogram of everything it scored.
 
@@ -8,13 +9,13 @@ picture of what the generator has learned. Fed by the training session, an opene
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -41,36 +42,19 @@ from gendisc.gui.widgets.judge_view import (
     hardest_captions,
     judge_figures,
 )
+from gendisc.gui.widgets.sample_history import GENERATORS, SampleTrack
 
 __all__ = ["ENLARGE", "GalleryPanel"]
 
 MAX_HISTORY = 500  # 500 × 64 MNIST samples is about 25 MB; RGB 32×32 samples about 100 MB
 PLACEHOLDER = "Train the GAN to see its samples here"
+PLACEHOLDERS = {"gan": PLACEHOLDER, "flow": "Train the flow model to see its samples here"}
 SAMPLES_VIEW, HARDEST_VIEW = 0, 1
 
 
-def _as_batch(images: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Normalise samples to uint8 ``N×H×W×C`` (C = 1 or 3); returns ``(array, tiled)``.
-
-    A 4-D array is a batch. A 2-D array, or a 3-D one whose last axis is 3, is one already-tiled grid (as saved in
-    a run folder's ``samples/``), kept as a batch of one. Any other 3-D array is a batch of gray images.
-    """
-    arr = np.asarray(images)
-    if arr.dtype != np.uint8:
-        raise TypeError(f"expected uint8 samples, got dtype {arr.dtype}")
-    if arr.ndim == 4 and arr.shape[3] in (1, 3):
-        return arr.copy(), False
-    if arr.ndim == 2:
-        return arr[None, :, :, None].copy(), True
-    if arr.ndim == 3 and arr.shape[2] == 3:
-        return arr[None].copy(), True
-    if arr.ndim == 3:
-        return arr[..., None].copy(), False
-    raise ValueError(f"expected N×H×W×C samples (C = 1 or 3) or one H×W(×3) grid, got shape {arr.shape}")
-
-
 class GalleryPanel(QWidget):
-    """Sample grids from the GAN's fixed noise, one per epoch, with a slider through the history.
+    """Sample grids from a generator's fixed noise, one per epoch, with a slider through the history; the GAN's
+    and the flow model's histories are kept apart, and ``model_choice`` picks the one shown.
 
     With the slider at its right end the panel follows new epochs live; moved back, it stays on the epoch chosen.
     """
@@ -78,14 +62,9 @@ class GalleryPanel(QWidget):
     def __init__(self, training: TrainingSession, runs: RunsModel, follow: FollowedRun,
                  parent: QWidget | None = None, max_history: int = MAX_HISTORY) -> None:
         super().__init__(parent)
-        self._history: deque[tuple[int, np.ndarray, bool]] = deque(maxlen=max_history)  # (epoch, N×H×W×C, tiled)
-        self._verdicts: dict[int, tuple[JudgeReport, dict[str, float]]] = {}   # epoch → the judge's verdict
-        # A saved or followed run: its judge's figures per epoch (metrics.jsonl keeps no verdict), its judge's name,
-        # and whether it had a judge at all (None: not a saved run).
-        self._run_figures: dict[int, dict[str, float]] = {}
-        self._run_judge: str | None = None
-        self._run_judged: bool | None = None
-        self._shown: int | None = None
+        self._tracks = {kind: SampleTrack(max_history) for kind in GENERATORS}
+        self._kind = "gan"   # the generator shown
+        self._followed = "gan"   # the generator of the run followed
         self.enlarged_dialog: EnlargedImageDialog | None = None
 
         self.grid = ImageGrid()
@@ -118,6 +97,12 @@ class GalleryPanel(QWidget):
         self.stack.addWidget(self.grid)
         self.stack.addWidget(self.judge_view)
         self.views.currentChanged.connect(self.stack.setCurrentIndex)
+        self.model_choice = QComboBox()
+        self.model_choice.setToolTip("Whose samples to show: the GAN's or the flow model's (each keeps its own "
+                                     "history)")
+        for kind, title in GENERATORS.items():
+            self.model_choice.addItem(title, kind)
+        self.model_choice.currentIndexChanged.connect(lambda i: self.show_model(self.model_choice.itemData(i)))
 
         bar = QHBoxLayout()
         bar.addWidget(self.slider, 1)
@@ -126,7 +111,10 @@ class GalleryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
-        layout.addWidget(self.views)
+        top = QHBoxLayout()
+        top.addWidget(self.views, 1)
+        top.addWidget(self.model_choice)
+        layout.addLayout(top)
         layout.addWidget(self.stack, 1)
         layout.addLayout(bar)
         self._sync_controls()
@@ -134,103 +122,140 @@ class GalleryPanel(QWidget):
         training.started.connect(self._on_started)
         training.epoch.connect(self.add_epoch)
         runs.opened.connect(self.show_run)
-        follow.started.connect(lambda kind, _folder: kind == "gan" and self.reset())
-        follow.records.connect(lambda kind, records: kind == "gan" and self.add_run_records(records))
-        follow.samples.connect(self.add_samples)
+        follow.started.connect(self._on_follow_started)
+        follow.records.connect(lambda kind, records: kind in GENERATORS and self.add_run_records(records, kind))
+        follow.samples.connect(lambda epoch, images: self.add_samples(epoch, images, self._followed))
+        self._training = training
 
     def _on_started(self, job: TrainingJob) -> None:
-        if job.kind == "gan" and not job.resume:   # a continued run's history is already shown
-            self.reset()
+        if job.kind not in GENERATORS:
+            return
+        if not job.resume:   # a continued run's history is already shown
+            self.reset(job.kind)
+        other = next(k for k in GENERATORS if k != job.kind)
+        if not self._training.is_running(other):   # alone: show it; beside the other, the choice stays
+            self.show_model(job.kind)
+
+    def _on_follow_started(self, kind: str, _folder: str) -> None:
+        if kind in GENERATORS:
+            self._followed = kind
+            self.reset(kind)
+            self.show_model(kind)
 
     def show_run(self, run: OpenedRun) -> None:
-        """A saved GAN run opened: its samples of every epoch and its judge's figures (a CNN run leaves the
-        gallery as it is)."""
-        if run.kind != "gan":
+        """A saved generator's run opened (GAN or flow): its samples of every epoch and its judge's figures, shown
+        (a CNN run leaves the gallery as it is)."""
+        if run.kind not in GENERATORS:
             return
-        self.load_history(run.history)
-        self._run_judge = run.judge_name
-        self._run_judged = getattr(run.cfg, "judge", "off").strip() != "off" or run.judge_name is not None
-        self.add_run_records(run.records)
+        self.load_history(run.history, run.kind)
+        track = self._tracks[run.kind]
+        track.run_judge = run.judge_name
+        track.run_judged = getattr(run.cfg, "judge", "off").strip() != "off" or run.judge_name is not None
+        self.add_run_records(run.records, run.kind)
+        self.show_model(run.kind)
 
-    def add_run_records(self, records: list[dict]) -> None:
+    def add_run_records(self, records: list[dict], kind: str = "gan") -> None:
         """Take a saved or followed run's epoch records (metrics.jsonl lines): the judge's figures of each epoch."""
+        track = self._tracks[kind]
         figures = judge_figures(records)
-        self._run_figures.update(figures)
+        track.run_figures.update(figures)
         if figures:
-            self._run_judged = True
-        if self._shown is not None:
-            self._show(self._shown)
+            track.run_judged = True
+        if kind == self._kind and track.shown is not None:
+            self._show(track.shown)
+
+    # ----------------------------------------------------------------- which generator
+    def model(self) -> str:
+        """The generator shown: ``"gan"`` or ``"flow"``."""
+        return self._kind
+
+    def show_model(self, kind: str) -> None:
+        """Show the history of ``kind`` ("gan" or "flow"), at the epoch it was left on."""
+        if kind not in GENERATORS:
+            return
+        self._kind = kind
+        self.model_choice.blockSignals(True)
+        self.model_choice.setCurrentIndex(self.model_choice.findData(kind))
+        self.model_choice.blockSignals(False)
+        self.grid.set_placeholder(PLACEHOLDERS[kind])
+        self.views.setTabToolTip(SAMPLES_VIEW, f"The {'GAN' if kind == 'gan' else 'flow model'}'s samples from its "
+                                               "fixed noise batch")
+        track = self._tracks[kind]
+        if track.shown is None:
+            self.grid.clear()
+            self.judge_view.show_verdict(None)
+            self._sync_controls()
+        else:
+            self._show(track.shown)
+
+    @property
+    def _track(self) -> SampleTrack:
+        return self._tracks[self._kind]
 
     # ----------------------------------------------------------------- public API
-    def add_samples(self, epoch: int, images: np.ndarray) -> None:
-        """Add one epoch's samples: uint8 ``N×H×W×C`` (or ``N×H×W``), or one pre-tiled ``H×W(×3)`` grid.
+    def add_samples(self, epoch: int, images: np.ndarray, kind: str = "gan") -> None:
+        """Add one epoch's samples of ``kind``: uint8 ``N×H×W×C`` (or ``N×H×W``), or one pre-tiled ``H×W(×3)``
+        grid.
 
         An epoch at or before the latest one replaces the history from there on (a resumed run repeats epochs).
         """
-        batch, tiled = _as_batch(images)
-        follow = self._shown is None or self._shown == len(self._history) - 1
-        shown_epoch = None if follow else self._history[self._shown][0]
-        while self._history and self._history[-1][0] >= epoch:
-            self._history.pop()
-        for old in [e for e in self._verdicts if e > epoch]:
-            del self._verdicts[old]
-        self._history.append((int(epoch), batch, tiled))
-        if follow:
-            self._show(len(self._history) - 1)
+        track = self._tracks.get(kind)
+        if track is None:
+            return
+        index = track.add(epoch, images)
+        if kind == self._kind:
+            self._show(index)
         else:
-            # Keep the epoch the user chose, wherever it now sits (the oldest entry may have been dropped).
-            epochs = [e for e, _b, _t in self._history]
-            self._show(epochs.index(shown_epoch) if shown_epoch in epochs else len(self._history) - 1)
-
+            track.shown = index
     def add_epoch(self, report: EpochReport) -> None:
         """Add an epoch report's samples (and the judge's verdict on them); reports without samples (the CNN's)
         are ignored."""
-        if report.samples is None:
+        if report.samples is None or report.kind not in GENERATORS:
             return
+        verdicts = self._tracks[report.kind].verdicts
         verdict = getattr(report, "judge", None)
         if verdict is not None:
-            self._verdicts[int(report.epoch)] = (verdict, dict(report.metrics))
+            verdicts[int(report.epoch)] = (verdict, dict(report.metrics))
         else:
-            self._verdicts.pop(int(report.epoch), None)
-        self.add_samples(report.epoch, report.samples)
+            verdicts.pop(int(report.epoch), None)
+        self.add_samples(report.epoch, report.samples, report.kind)
 
     def verdict(self, epoch: int | None = None) -> JudgeReport | None:
-        """The judge's verdict on ``epoch`` (default: the epoch shown), or None."""
+        """The judge's verdict on ``epoch`` of the generator shown (default: the epoch shown), or None."""
         epoch = self.current_epoch() if epoch is None else epoch
-        entry = self._verdicts.get(epoch) if epoch is not None else None
+        entry = self._track.verdicts.get(epoch) if epoch is not None else None
         return entry[0] if entry else None
 
     def show_view(self, index: int) -> None:
         """``SAMPLES_VIEW`` (0) or ``HARDEST_VIEW`` (1), as clicking the tabs does."""
         self.views.setCurrentIndex(index)
 
-    def load_history(self, entries: list[tuple[int, np.ndarray]]) -> None:
-        """Replace the history with saved ``(epoch, samples)`` pairs and show the latest."""
-        self.reset()
+    def load_history(self, entries: list[tuple[int, np.ndarray]], kind: str = "gan") -> None:
+        """Replace the history of ``kind`` with saved ``(epoch, samples)`` pairs and show the latest."""
+        self.reset(kind)
         for epoch, images in sorted(entries, key=lambda entry: entry[0]):
-            self.add_samples(epoch, images)
+            self.add_samples(epoch, images, kind)
 
-    def reset(self) -> None:
-        """Forget every epoch and show the placeholder."""
-        self._history.clear()
-        self._verdicts.clear()
-        self._run_figures.clear()
-        self._run_judge = self._run_judged = None
-        self._shown = None
-        self.grid.clear()
-        self.judge_view.show_verdict(None)
-        self._sync_controls()
+    def reset(self, kind: str | None = None) -> None:
+        """Forget every epoch of ``kind`` (default: the generator shown); its placeholder shows."""
+        kind = kind or self._kind
+        self._tracks[kind].clear()
+        if kind == self._kind:
+            self.grid.clear()
+            self.judge_view.show_verdict(None)
+            self._sync_controls()
 
     def history_length(self) -> int:
-        return len(self._history)
+        return len(self._track.history)
 
     def current_epoch(self) -> int | None:
         """Epoch of the samples shown, or ``None`` while empty."""
-        return None if self._shown is None else self._history[self._shown][0]
+        return self._track.current_epoch()
 
     def shown_images(self) -> np.ndarray | None:
         """The samples shown as uint8 ``N×H×W×C`` (``1×H×W×C`` for a pre-tiled grid), or ``None`` while empty."""
-        return None if self._shown is None else self._history[self._shown][1]
+        track = self._track
+        return None if track.shown is None else track.history[track.shown][1]
 
     def show_epoch_index(self, index: int) -> None:
         """Show history entry ``index`` (0 = oldest kept), as moving the slider does."""
@@ -239,9 +264,10 @@ class GalleryPanel(QWidget):
     def save_png(self, path: str | Path) -> None:
         """Write the grid shown as a PNG (2-pixel black gaps between samples, as in the run folder's samples);
         in the hardest-samples view, those samples."""
-        if self._shown is None:
+        track = self._track
+        if track.shown is None:
             raise ValueError("no samples to save yet")
-        _epoch, batch, tiled = self._history[self._shown]
+        _epoch, batch, tiled = track.history[track.shown]
         image = batch[0] if tiled else make_grid(batch)
         if self.views.currentIndex() == HARDEST_VIEW:
             verdict = self.verdict()
@@ -252,9 +278,10 @@ class GalleryPanel(QWidget):
 
     def enlarge(self, index: int) -> None:
         """Open (or update) the enlarged view of sample ``index`` of the epoch shown."""
-        if self._shown is None:
+        track = self._track
+        if track.shown is None:
             return
-        epoch, batch, tiled = self._history[self._shown]
+        epoch, batch, tiled = track.history[track.shown]
         if tiled or not 0 <= index < len(batch):
             return
         self._dialog().present(for_display(batch)[index], epoch, index, len(batch))
@@ -266,18 +293,19 @@ class GalleryPanel(QWidget):
 
     # ----------------------------------------------------------------- internals
     def _show(self, index: int) -> None:
-        self._shown = index
-        epoch, batch, tiled = self._history[index]
+        track = self._track
+        track.shown = index
+        epoch, batch, tiled = track.history[index]
         if tiled:
             self.grid.set_grid(for_display(batch)[0])
         else:
             self.grid.set_images(for_display(batch))
-        entry = self._verdicts.get(epoch)
+        entry = track.verdicts.get(epoch)
         if entry is not None:
             self.judge_view.show_verdict(entry[0], entry[1], epoch)
-        elif epoch in self._run_figures:
-            self.judge_view.show_figures(self._run_figures[epoch], epoch, self._run_judge)
-        elif self._run_judged is False:
+        elif epoch in track.run_figures:
+            self.judge_view.show_figures(track.run_figures[epoch], epoch, track.run_judge)
+        elif track.run_judged is False:
             self.judge_view.show_verdict(None, placeholder=JUDGE_OFF_PLACEHOLDER)
         else:
             self.judge_view.show_verdict(None)
@@ -292,21 +320,22 @@ class GalleryPanel(QWidget):
                                f"Epoch {epoch} · hardest sample {index + 1}: {hardest_captions(verdict)[index]}")
 
     def _on_slider_moved(self, value: int) -> None:
-        if self._history and value != self._shown:
+        if self._track.history and value != self._track.shown:
             self._show(value)
 
     def _sync_controls(self) -> None:
-        n = len(self._history)
+        track = self._track
+        n = len(track.history)
         self.slider.blockSignals(True)  # the range and value follow the history; only the user's moves are events
         self.slider.setRange(0, max(0, n - 1))
-        self.slider.setValue(self._shown or 0)
+        self.slider.setValue(track.shown or 0)
         self.slider.blockSignals(False)
         self.slider.setEnabled(n > 1)
         self.save_button.setEnabled(n > 0)
-        if self._shown is None:
+        if track.shown is None:
             self.epoch_label.setText("No epochs yet")
         else:
-            self.epoch_label.setText(f"Epoch {self._history[self._shown][0]} / {self._history[-1][0]}")
+            self.epoch_label.setText(f"Epoch {track.history[track.shown][0]} / {track.history[-1][0]}")
 
     def _ask_save_png(self) -> None:
         epoch = self.current_epoch()

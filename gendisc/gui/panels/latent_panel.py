@@ -1,6 +1,7 @@
-"""Latent exploration: walk the generator's noise space and, for a conditional GAN, its classes.
+"""Latent exploration: walk a generator's noise space and, for a conditional one, its classes.
 
-Four views of one generator (the GAN in training — its weights arrive about once a second — or a loaded run):
+Four views of one generator — the GAN's or the flow model's (its noise is image-shaped, and its sampler is
+deterministic, so walks are smooth), in training (weights arrive about once a second) or loaded from a run:
 
 * **Interpolate** between two samples, linearly or along the sphere the noise lives near;
 * **Grid walk** along two random orthogonal directions around a sample;
@@ -9,7 +10,8 @@ Four views of one generator (the GAN in training — its weights arrive about on
 
 The grid shown exports as a PNG, the walk as an animated PNG (pure Python, see
 :func:`gendisc.engine.imageio.encode_apng`).
-Images are rendered on the GUI thread with one CPU thread (a few milliseconds for a grid of MNIST digits).
+A GAN's images are rendered on the GUI thread with one CPU thread (a few milliseconds for a grid of MNIST digits);
+a flow model integrates an ODE per image, so its grids render in a background job.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from gendisc.engine.imageio import encode_apng, encode_png, make_grid, upscale
+from gendisc.gui.session.latent_jobs import BackgroundRenderer
 from gendisc.gui.session.live_models import LiveModels
 from gendisc.gui.threads.torch_threads import for_helpers
 from gendisc.gui.widgets.file_dialogs import pick_folder, pick_save_file
@@ -40,7 +44,9 @@ __all__ = ["LatentPanel"]
 
 EXPORT_SCALE = 4         # exported PNGs and animations: each pixel a 4×4 square
 ANIMATION_DELAY_MS = 80
-PLACEHOLDER = "Train a GAN (its weights arrive here as it learns) or load a GAN run to explore its latent space"
+PLACEHOLDER = ("Train a GAN or a flow model (its weights arrive here as it learns) or load a run to explore its "
+               "latent space")
+ROLE_OF = {"gan": "generator", "flow": "flow"}   # the generator chosen → its live model's role
 
 
 class LatentPanel(QWidget):
@@ -49,9 +55,20 @@ class LatentPanel(QWidget):
     rendered = Signal()
     generator_changed = Signal()
 
-    def __init__(self, live: LiveModels, parent: QWidget | None = None) -> None:
+    def __init__(self, live: LiveModels, parent: QWidget | None = None,
+                 background: BackgroundRenderer | None = None) -> None:
         super().__init__(parent)
         self.live = live
+        self._kind = "gan"   # whose generator: "gan" or "flow"
+        self._request = 0    # the flow model's latest background render
+        self.background = background or BackgroundRenderer(self)
+        self.background.rendered.connect(self._on_background_rendered)
+        self.model_choice = QComboBox()
+        self.model_choice.addItem("GAN", "gan")
+        self.model_choice.addItem("Flow", "flow")
+        self.model_choice.setToolTip("Explore the GAN's generator or the flow model's sampler (its noise is an "
+                                     "image-sized vector, and the same noise always gives the same image)")
+        self.model_choice.currentIndexChanged.connect(lambda i: self.show_model(self.model_choice.itemData(i)))
         self._renderer: Any = None   # LatentRenderer of the live generator (torch loads after the window)
         self._generator: Any = None  # the live model it renders
         self.error_box: QMessageBox | None = None
@@ -61,8 +78,8 @@ class LatentPanel(QWidget):
 
         self.source = QLabel("No generator yet.")
         self.source.setWordWrap(True)
-        load = QPushButton("Load GAN…")
-        load.setToolTip("Explore the generator of a saved GAN run folder")
+        load = QPushButton("Load run…")
+        load.setToolTip("Explore the generator of a saved GAN or flow run folder")
         load.clicked.connect(self._ask_load)
         new = QPushButton("New samples")
         new.setToolTip("Draw new noise (the next seed)")
@@ -84,7 +101,8 @@ class LatentPanel(QWidget):
         self.export_anim_button.clicked.connect(self._ask_export_animation)
 
         top = QHBoxLayout()
-        top.addWidget(self.source, 1)
+        top.addWidget(self.model_choice)
+        top.addStretch(1)
         top.addWidget(QLabel("Seed"))
         top.addWidget(self.seed)
         top.addWidget(new)
@@ -96,12 +114,14 @@ class LatentPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        layout.addWidget(self.source)
         layout.addWidget(self.controls)
         layout.addWidget(self.view, 1)
         layout.addLayout(bottom)
         self._sync_enabled()
         live.changed.connect(self._on_model_changed)
         self._on_model_changed("generator")
+        self._on_model_changed("flow")
 
     # -- pages ----------------------------------------------------------------------------------------------------
     # -- the generator --------------------------------------------------------------------------------------------
@@ -114,32 +134,70 @@ class LatentPanel(QWidget):
     def class_names(self) -> tuple[str, ...]:
         return self._generator.class_names if self._generator is not None else ()
 
+    def model(self) -> str:
+        """Whose generator is explored: ``"gan"`` or ``"flow"``."""
+        return self._kind
+
+    def show_model(self, kind: str) -> None:
+        """Explore the GAN's generator (``"gan"``) or the flow model's sampler (``"flow"``)."""
+        if kind not in ROLE_OF or kind == self._kind:
+            return
+        self._kind = kind
+        self.model_choice.blockSignals(True)
+        self.model_choice.setCurrentIndex(self.model_choice.findData(kind))
+        self.model_choice.blockSignals(False)
+        self._generator = self._renderer = None
+        if self.live.get(ROLE_OF[kind]) is None:
+            self.source.setText("No flow model yet." if kind == "flow" else "No generator yet.")
+            self._sync_enabled()
+            self.render()
+        else:
+            self._on_model_changed(ROLE_OF[kind])
+
     def _on_model_changed(self, role: str) -> None:
         """A new generator, or new weights of the one in training: redrawn now, or when the panel is shown."""
-        if role != "generator":
+        if role not in ROLE_OF.values():
             return
-        from gendisc.engine.inference.latent import LatentRenderer
-
-        model = self.live.generator()
+        model = self.live.get(role)
         if model is None:
             return
+        kind = "flow" if role == "flow" else "gan"
+        if kind != self._kind:
+            if self.live.get(ROLE_OF[self._kind]) is None:   # nothing to show of the other: this one, then
+                self.show_model(kind)
+            return
+        from gendisc.engine.inference.flow_loading import FlowLatentGenerator
+        from gendisc.engine.inference.latent import LatentRenderer
+
         fresh = self._generator is None or self._generator.module is not model.module
         self._generator = model
         if fresh:
-            self._set_renderer(LatentRenderer(model.module))
-        self.source.setText(f"{model.describe('Generator of the GAN')}.")
+            generator = FlowLatentGenerator(model.module) if kind == "flow" else model.module
+            self._set_renderer(LatentRenderer(generator))
+        what = "Sampler of the flow model" if kind == "flow" else "Generator of the GAN"
+        self.source.setText(f"{model.describe(what)}.")
         if self.isVisible():
             self.render()
         else:   # tabbed away: no work on the GUI thread once a second; drawn when shown
             self._stale = True
 
     def load_run(self, run_dir: str | Path) -> bool:
-        """Explore the generator saved in a GAN run folder; a bad folder gets a dialog and changes nothing."""
-        problem = self.live.load_run(str(run_dir), "gan")
+        """Explore the generator saved in a GAN or flow run folder; a bad folder gets a dialog and changes
+        nothing."""
+        from gendisc.engine.config import FlowConfig
+        from gendisc.engine.errors import GenDiscError
+        from gendisc.engine.runs.folder import RunFolder
+
+        try:
+            kind = "flow" if isinstance(RunFolder(run_dir).config(), FlowConfig) else "gan"
+        except GenDiscError:
+            kind = "gan"   # the GAN's loader says what is wrong with the folder
+        problem = self.live.load_run(str(run_dir), kind)
         if problem is not None:
-            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load GAN", problem, parent=self)
+            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot load the generator", problem, parent=self)
             self.error_box.open()
             return False
+        self.show_model(kind)
         return True
 
     def _set_renderer(self, renderer: Any) -> None:
@@ -175,15 +233,26 @@ class LatentPanel(QWidget):
 
     # -- drawing and exporting ----------------------------------------------------------------------------------------
     def render(self) -> np.ndarray | None:
-        """Redraw the current view; returns its images (uint8 N×H×W×C), or None without a generator."""
+        """Redraw the current view; returns its images (uint8 N×H×W×C), or None without a generator or while a
+        flow model's are rendered in the background (``rendered`` follows)."""
         if self._renderer is None:
             self.view.clear()
             self.last_images = self.last_grid = None
             return None
         self._stale = False
         z, labels, cols = self.view_latents()
+        if self._kind == "flow":   # an ODE per image: tenths of a second, in the background
+            self._request += 1
+            self.background.request(self._renderer, z, labels, (self._request, cols))
+            return None
         for_helpers()   # the GUI thread runs torch on one core (see gendisc.gui.threads.torch_threads)
-        images = self._renderer.render(z, labels)
+        return self._show_images(self._renderer.render(z, labels), cols)
+
+    def _on_background_rendered(self, images: np.ndarray, token: tuple[int, int]) -> None:
+        if token[0] == self._request and self._kind == "flow":   # an older request's images are dropped
+            self._show_images(images, token[1])
+
+    def _show_images(self, images: np.ndarray, cols: int) -> np.ndarray:
         grid = make_grid(images, cols=cols)
         self.last_images, self.last_grid = images, grid
         self.view.set_grid(grid)

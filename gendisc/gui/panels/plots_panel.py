@@ -1,5 +1,6 @@
-"""Live training curves: GAN losses and discriminator outputs, the judge CNN's verdict on the GAN's samples
-(confident share, class entropy, Fréchet classifier distance), CNN losses and validation accuracy.
+"""Live training curves: GAN losses and discriminator outputs, the judge CNN's verdict on the GAN's and the flow
+model's samples on the same axes (confident share, class entropy, Fréchet classifier distance), the flow-matching
+loss, CNN losses and validation accuracy.
 
 Reports append to bounded per-series buffers and mark the series dirty; a single-shot 100 ms timer redraws the
 dirty curves, so the plots repaint at most about ten times a second however fast reports arrive, and not at all
@@ -51,14 +52,16 @@ CPU_TRAINING_REDRAW_MS = 1000   # while a model trains on the CPU (see PlotsPane
 
 
 class PlotsPanel(QWidget):
-    """Six live plots in a 3×2 grid: the GAN's losses and its judge's verdict on the top two rows, the CNN
-    below; a model's plots share their step axis.
+    """Seven live plots in a 4×2 grid: the GAN's losses, the judge's verdict on both generators, the flow
+    model's loss, the CNN; a model's plots share their step axis.
 
     Series names (for :meth:`series` and the CSV): ``loss_d``, ``loss_g``, ``d_real``, ``d_fake`` (GAN step
     reports), ``epoch_loss_d`` … ``epoch_d_fake`` (GAN epoch means, drawn as dots), ``judge_confident``,
     ``judge_entropy`` and ``judge_fcd`` (the judge CNN's verdict in GAN epoch reports; the first two stored as
     0..1 fractions, drawn as percentages), ``train_loss`` (CNN step reports), ``val_loss`` and ``val_acc`` (CNN
-    epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage). A saved or
+    epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage), ``flow_loss`` and
+    ``epoch_flow_loss`` (flow step and epoch reports), ``flow_judge_confident``, ``flow_judge_entropy`` and
+    ``flow_judge_fcd`` (the judge's verdict on the flow model, drawn on the GAN's judge plots). A saved or
     followed run fills the same series from its folder: step series from ``steps.jsonl``, epoch series from
     ``metrics.jsonl`` (their records hold the values under the reports' keys).
     """
@@ -126,14 +129,14 @@ class PlotsPanel(QWidget):
     def _on_started(self, job: TrainingJob) -> None:
         if not job.resume:   # a continued run's history is already shown
             self.reset(job.kind)
-        if job.kind == "gan":
+        if job.kind in ("gan", "flow"):
             self.graphics.set_judge_setting(getattr(job.cfg, "judge", ""))
 
     def show_run(self, run: OpenedRun) -> None:
         """A saved run opened: its step curves and epoch points replace the model's (its plots fitted to them
         afresh), with its judge named. A run continued in the window is opened first: its new steps extend these."""
         self.load_history(run.kind, run.steps, run.records)
-        if run.kind == "gan":
+        if run.kind in ("gan", "flow"):
             self.graphics.set_judge_setting("")
         if run.judge_name:
             self.set_judge_name(run.judge_name)
@@ -173,11 +176,11 @@ class PlotsPanel(QWidget):
         return self.graphics.judge_name()
 
     def reset(self, kind: str) -> None:
-        """Clear the curves of one model (``"gan"`` or ``"cnn"``), e.g. when a new run starts."""
+        """Clear the curves of one model (``"gan"``, ``"flow"`` or ``"cnn"``), e.g. when a new run starts."""
         for spec in self._specs_of(kind):
             self._series[spec.name].clear()
             self._mark_dirty(spec.name)
-        if kind == "gan":
+        if kind in ("gan", "flow"):
             self.set_judge_name("")
         self.graphics.enable_following(kind)
 
@@ -202,7 +205,8 @@ class PlotsPanel(QWidget):
         return self.graphics.curves[name]
 
     def plot_item(self, key: str) -> pg.PlotItem:
-        """One of ``"gan_loss"``, ``"gan_prob"``, ``"gan_judge"``, ``"gan_fcd"``, ``"cnn_loss"``, ``"cnn_acc"``."""
+        """One of ``"gan_loss"``, ``"gan_prob"``, ``"gan_judge"``, ``"gan_fcd"``, ``"flow_loss"``, ``"cnn_loss"``,
+        ``"cnn_acc"``."""
         return self.graphics.plots[key]
 
     def export_csv(self, path: str | Path) -> None:

@@ -28,8 +28,9 @@ from gendisc.gui.widgets.run_compare import CompareDialog
 
 # what tells runs apart first (name, kind, best figure), then where and when: a narrow dock scrolls to the rest
 COLUMNS = ("Run", "Model", "Best", "Epochs", "Dataset", "Date")
-HEADER_TIPS = ("The run folder's name (hover a row for its details)", "CNN: a classifier; GAN: an image generator",
-               "A CNN's best validation accuracy; a GAN's lowest FCD, or its last generator loss",
+HEADER_TIPS = ("The run folder's name (hover a row for its details)",
+               "CNN: a classifier; GAN and FLOW: image generators",
+               "A CNN's best validation accuracy; a generator's lowest FCD, or its last loss",
                "Epochs completed", "The dataset the run was trained on", "When the run was created")
 NAME_MIN_WIDTH = 150   # the name column never shrinks below this: the other columns scroll instead
 COMPARE_TIP = "Overlay the curves of the selected runs (two or more of one kind)"
@@ -52,6 +53,8 @@ def best_cell(run: RunSummary) -> str:
         return f"{100 * run.best['val_acc']:.2f}% acc"
     if "judge_fcd" in run.best:
         return f"FCD {run.best['judge_fcd']:.1f}"
+    if "loss" in run.last:   # an unjudged flow model: its last flow-matching loss
+        return f"loss {run.last['loss']:.3f}"
     return run.best_text()
 
 

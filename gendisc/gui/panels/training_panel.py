@@ -6,8 +6,6 @@ A view of the session's :class:`~gendisc.gui.session.settings.TrainingSettings` 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -26,33 +24,14 @@ from PySide6.QtWidgets import (
 
 from gendisc.engine.config import GAN_PRESET_TITLES, GAN_PRESETS, ConfigError
 from gendisc.engine.durations import EtaEstimator, format_duration
-from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeTrainingReport, StepReport
+from gendisc.engine.train.reports import EpochReport, JudgeTrainingReport, StepReport
 from gendisc.gui.session.settings import TrainingSettings
 from gendisc.gui.session.training import TrainingJob, TrainingSession
 from gendisc.gui.widgets.config_form import ConfigForm
-from gendisc.gui.widgets.training_fields import CNN_FIELDS, GAN_FIELDS, RUN_FIELDS
+from gendisc.gui.widgets.training_fields import CNN_FIELDS, FLOW_FIELDS, GAN_FIELDS, RUN_FIELDS
+from gendisc.gui.widgets.training_texts import MODEL_NAMES, PAUSED_SUFFIX, finished_text, judge_note_text
 
-FINISHED = {"completed": "done", "stopped": "stopped", "early-stopped": "stopped early",
-            "time-budget": "time limit reached", "step-budget": "step limit reached"}
-
-
-PAUSED_SUFFIX = "  ·  paused"
-
-
-def finished_text(r: FinishedReport) -> str:
-    """How a run ended, with its headline figures: "done · validation accuracy 99.1%"."""
-    text = FINISHED.get(r.reason, r.reason)
-    if r.reason != "completed" and r.epochs_done > 0:   # how far a run cut short got: "0.15 of an epoch"
-        text += f" after {r.epochs_text}"
-    if "val_acc" in r.metrics:
-        text += f"  ·  validation accuracy {100 * r.metrics['val_acc']:.1f}%"
-    if "test_acc" in r.metrics:
-        text += f"  ·  test {100 * r.metrics['test_acc']:.1f}%"
-    if "judge_confident" in r.metrics:
-        text += f"  ·  judge recognises {100 * r.metrics['judge_confident']:.0f}% of samples"
-    if "judge_fcd" in r.metrics:
-        text += f"  ·  FCD {r.metrics['judge_fcd']:.1f}"
-    return text
+__all__ = ["TrainingPanel", "finished_text"]
 
 
 class TrainingPanel(QWidget):
@@ -70,7 +49,12 @@ class TrainingPanel(QWidget):
         self.train_cnn.setToolTip("Train the classifier, which the draw panel uses to recognise your digits.")
         self.train_gan = QCheckBox("GAN (generate)")
         self.train_gan.setToolTip("Train the generator and discriminator; the gallery shows what it draws.")
-        for box in (self.train_cnn, self.train_gan):
+        self.train_flow = QCheckBox("Flow (generate)")
+        self.train_flow.setToolTip("Train a flow-matching model (the simpler cousin of diffusion models): it learns "
+                                   "to carry noise to images along straight paths. The gallery shows what it draws, "
+                                   "the Trajectory view how it gets there; the same CNN judges it and the GAN.")
+        self._boxes = {"cnn": self.train_cnn, "gan": self.train_gan, "flow": self.train_flow}
+        for box in self._boxes.values():
             box.toggled.connect(self._on_kinds_toggled)
 
         self.start_action = QAction("Start", self, shortcut=QKeySequence("F5"), toolTip="Start training (F5)")
@@ -91,9 +75,11 @@ class TrainingPanel(QWidget):
 
         self.cnn_form = ConfigForm(CNN_FIELDS, settings.cnn())
         self.gan_form = ConfigForm(GAN_FIELDS, settings.gan())
+        self.flow_form = ConfigForm(FLOW_FIELDS, settings.flow())
         self.run_form = ConfigForm(RUN_FIELDS, settings.run())
         self.cnn_form.edited.connect(lambda: self._edited("cnn", self.cnn_form, settings.set_cnn))
         self.gan_form.edited.connect(lambda: self._edited("gan", self.gan_form, settings.set_gan))
+        self.flow_form.edited.connect(lambda: self._edited("flow", self.flow_form, settings.set_flow))
         self.run_form.edited.connect(lambda: self._edited("run", self.run_form, settings.set_run))
         self.problem = QLabel()
         self.problem.setWordWrap(True)
@@ -110,8 +96,10 @@ class TrainingPanel(QWidget):
         self.gan_preset.setMinimumContentsLength(8)
         self.gan_preset.activated.connect(self._on_preset_chosen)
         self.judge_note = QLabel()
-        self.judge_note.setWordWrap(True)
-        self.judge_note.setEnabled(False)   # muted: a note, not a control
+        self.flow_judge_note = QLabel()
+        for note in (self.judge_note, self.flow_judge_note):
+            note.setWordWrap(True)
+            note.setEnabled(False)   # muted: a note, not a control
         gan_page = QWidget()
         gan_layout = QVBoxLayout(gan_page)
         gan_layout.setContentsMargins(0, 0, 0, 0)
@@ -122,9 +110,16 @@ class TrainingPanel(QWidget):
         gan_layout.addWidget(self.gan_form)
         gan_layout.addWidget(self.judge_note)
         gan_layout.addStretch(1)
+        flow_page = QWidget()
+        flow_layout = QVBoxLayout(flow_page)
+        flow_layout.setContentsMargins(0, 0, 0, 0)
+        flow_layout.addWidget(self.flow_form)
+        flow_layout.addWidget(self.flow_judge_note)
+        flow_layout.addStretch(1)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for title, page in (("CNN", self.cnn_form), ("GAN", gan_page), ("Run", self.run_form)):
+        for title, page in (("CNN", self.cnn_form), ("GAN", gan_page), ("Flow", flow_page),
+                            ("Run", self.run_form)):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -136,22 +131,23 @@ class TrainingPanel(QWidget):
         self.advice.setStyleSheet("color: #d97706;")   # amber: readable on light and dark
         self.advice.hide()
         self.progress: dict[str, QProgressBar] = {}
-        self._eta = {kind: EtaEstimator() for kind in ("cnn", "gan")}   # from the recent rate, not the average
+        self._eta = {kind: EtaEstimator() for kind in MODEL_NAMES}   # from the recent rate, not the average
         grid = QGridLayout()
-        for row, kind in enumerate(("cnn", "gan")):
+        for row, kind in enumerate(MODEL_NAMES):
             bar = QProgressBar()
             bar.setRange(0, 1000)
             bar.setValue(0)
-            bar.setFormat(f"{kind.upper()}: idle")
+            bar.setFormat(f"{MODEL_NAMES[kind]}: idle")
             bar.setTextVisible(True)
             self.progress[kind] = bar
             grid.addWidget(bar, row, 0)
 
-        models = QHBoxLayout()
-        models.addWidget(QLabel("Train:"))
-        models.addWidget(self.train_cnn)
-        models.addWidget(self.train_gan)
-        models.addStretch(1)
+        models = QGridLayout()   # two a row: three side by side would widen the dock
+        models.addWidget(QLabel("Train:"), 0, 0)
+        models.addWidget(self.train_cnn, 0, 1)
+        models.addWidget(self.train_gan, 0, 2)
+        models.addWidget(self.train_flow, 1, 1)
+        models.setColumnStretch(3, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(models)
         layout.addLayout(buttons)
@@ -195,8 +191,7 @@ class TrainingPanel(QWidget):
 
     def _on_kinds_toggled(self) -> None:
         if not self._syncing:
-            self.settings.set_kinds([k for k, box in (("cnn", self.train_cnn), ("gan", self.train_gan))
-                                     if box.isChecked()])
+            self.settings.set_kinds([k for k, box in self._boxes.items() if box.isChecked()])
         self._update_actions()
 
     def _show_settings(self) -> None:
@@ -206,9 +201,10 @@ class TrainingPanel(QWidget):
         try:
             self.cnn_form.set_config(self.settings.cnn())
             self.gan_form.set_config(self.settings.gan())
+            self.flow_form.set_config(self.settings.flow())
             self.run_form.set_config(self.settings.run())
-            self.train_cnn.setChecked("cnn" in self.settings.kinds())
-            self.train_gan.setChecked("gan" in self.settings.kinds())
+            for kind, box in self._boxes.items():
+                box.setChecked(kind in self.settings.kinds())
         finally:
             self._syncing = False
         self._sync_preset()
@@ -238,17 +234,8 @@ class TrainingPanel(QWidget):
 
     def _sync_judge_note(self) -> None:
         runs = self.training.cnn_runs()
-        if self.settings.gan().judge == "off":
-            text = "No judge: the GAN trains without a CNN scoring its samples."
-        elif runs:
-            names = ", ".join(f"{Path(run).name} ({ds})" for ds, run in runs.items())
-            text = (f"Judge: your CNN of this session on the same dataset ({names}); on other datasets, the "
-                    "automatic one.")
-        else:
-            text = ("Judge: the automatic CNN of this dataset, cached beside your runs once trained. Until it is: "
-                    "your CNN when both train together (from the GAN's first epoch end after the CNN is done), or "
-                    "else the default CNN, trained before the GAN starts (at most a minute).")
-        self.judge_note.setText(text)
+        self.judge_note.setText(judge_note_text("GAN", self.settings.gan().judge, runs))
+        self.flow_judge_note.setText(judge_note_text("flow model", self.settings.flow().judge, runs))
 
     # -- state and progress ---------------------------------------------------------------------------------------
     def toggle_pause(self) -> None:
@@ -260,7 +247,7 @@ class TrainingPanel(QWidget):
     def _show_state(self) -> None:
         """Disable what cannot change mid-run; Pause becomes Resume while paused."""
         running = self.training.is_running()
-        for w in (self.cnn_form, self.gan_form, self.run_form, self.train_cnn, self.train_gan, self.gan_preset):
+        for w in (self.cnn_form, self.gan_form, self.flow_form, self.run_form, *self._boxes.values(), self.gan_preset):
             w.setEnabled(not running)
         self.pause_action.setText("Resume" if self.training.paused else "Pause")
         for kind, bar in self.progress.items():
@@ -290,12 +277,12 @@ class TrainingPanel(QWidget):
         """The GAN's automatic judge CNN is training first."""
         bar = self.progress[r.kind]
         bar.setValue(round(1000 * r.progress))
-        bar.setFormat(f"{r.kind.upper()}: training its judge CNN first… {100 * r.progress:.0f}%")
+        bar.setFormat(f"{MODEL_NAMES[r.kind]}: training its judge CNN first… {100 * r.progress:.0f}%")
 
     def show_epoch(self, r: EpochReport) -> None:
         """An epoch's advice (a CNN stuck at chance accuracy) stays in sight until that model trains again."""
         if r.warning:
-            self.advice.setText(f"{r.kind.upper()}: {r.warning}")
+            self.advice.setText(f"{MODEL_NAMES[r.kind]}: {r.warning}")
             self.advice.setProperty("kind", r.kind)
             self.advice.show()
 
@@ -303,7 +290,7 @@ class TrainingPanel(QWidget):
         bar = self.progress[r.kind]
         bar.setValue(round(1000 * r.progress))
         eta = self._eta[r.kind].update(r.progress, r.elapsed_s)
-        bar.setFormat(f"{r.kind.upper()}: {100 * r.progress:.0f}%  ·  epoch {r.epoch}  ·  "
+        bar.setFormat(f"{MODEL_NAMES[r.kind]}: {100 * r.progress:.0f}%  ·  epoch {r.epoch}  ·  "
                       f"{format_duration(r.elapsed_s)}" + ("" if eta is None else f"  ·  ETA {format_duration(eta)}"))
         self._show_paused(bar, self.training.paused)   # a report queued before Pause arrives after it
 
@@ -311,4 +298,4 @@ class TrainingPanel(QWidget):
         bar = self.progress[kind]
         if value is not None:
             bar.setValue(value)
-        bar.setFormat(f"{kind.upper()}: {text}")
+        bar.setFormat(f"{MODEL_NAMES[kind]}: {text}")

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gendisc.engine.errors import GenDiscError
+from gendisc.engine.inference.spec_check import checked_image_shape
 
 POLL_MS = 1000
 
@@ -85,7 +86,7 @@ class FollowedRun(QObject):
         records = self._tail.read_new()
         if records:
             self.records.emit(self.kind, records)
-        if self.kind == "gan":
+        if self.kind in ("gan", "flow"):   # the generators' sample grids
             self._read_samples()
 
     def _read_samples(self) -> None:
@@ -104,7 +105,7 @@ class FollowedRun(QObject):
     def _image_shape(self) -> tuple[int, int, int]:
         if self._shape is None:
             try:   # the checkpoint's header only, once: the poll runs on the GUI thread every second
-                self._shape = tuple(self.run.read_meta()["image_shape"])
+                self._shape = checked_image_shape(self.run.checkpoint_file, self.run.read_meta().get("image_shape"))
             except (GenDiscError, OSError, KeyError, TypeError, ValueError):   # no checkpoint yet: 28×28 gray
                 return (1, 28, 28)
         return self._shape

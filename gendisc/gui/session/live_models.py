@@ -1,5 +1,6 @@
 """The models the window shows and uses: a classifier (the Draw and Inspect panels), a GAN's discriminator (how
-real a drawing looks) and its generator (the Latent panel). Each is the model in training — rebuilt here, in one
+real a drawing looks) and its generator (the Latent panel), and a flow model's sampler (the Trajectory view and
+the Latent panel). Each is the model in training — rebuilt here, in one
 place, from the weights its trainer publishes about once a second — or one loaded from a run folder.
 
 Every model is a CPU copy in eval mode, used on the GUI thread; a panel that needs it elsewhere (a background
@@ -16,18 +17,20 @@ from PySide6.QtCore import QObject, Signal
 from gendisc.gui.threads.torch_threads import for_helpers
 
 if TYPE_CHECKING:
+    from gendisc.engine.inference.flow_loading import LoadedFlow
     from gendisc.engine.inference.loading import LoadedClassifier, LoadedGan
     from gendisc.engine.models.build import ModelSpec
     from gendisc.engine.train.reports import WeightsReport
 
-ROLES = ("classifier", "discriminator", "generator")
+ROLES = ("classifier", "discriminator", "generator", "flow")
+ROLES_OF = {"cnn": ("classifier",), "gan": ("discriminator", "generator"), "flow": ("flow",)}
 
 
 @dataclass(frozen=True)
 class LiveModel:
     """One model in use: the module, what it was built from, where it comes from and how far it had trained."""
 
-    module: Any                  # torch.nn.Module on the CPU, eval mode
+    module: Any                  # torch.nn.Module on the CPU, eval mode (a flow model's: a FlowSampler)
     spec: ModelSpec
     run: str | None              # the run folder's name when loaded from one, else None (the model in training)
     step: int
@@ -74,6 +77,10 @@ class LiveModels(QObject):
     def generator(self) -> LiveModel | None:
         return self._models["generator"]
 
+    def flow(self) -> LiveModel | None:
+        """The flow model's sampler (:class:`~gendisc.engine.models.flow_sampler.FlowSampler`), or None."""
+        return self._models["flow"]
+
     # -- models in training -------------------------------------------------------------------------------------
     def expect(self, spec: ModelSpec) -> None:
         """A training job started: the weights it publishes are of models of ``spec``."""
@@ -81,8 +88,7 @@ class LiveModels(QObject):
 
     def training_ended(self, kind: str) -> None:
         """The job of ``kind`` ended: its models stay, marked as no longer changing."""
-        roles = ("classifier",) if kind == "cnn" else ("discriminator", "generator")
-        for role in roles:
+        for role in ROLES_OF.get(kind, ()):
             model = self._models[role]
             if model is not None and model.training:
                 self._set(role, replace(model, training=False))
@@ -95,6 +101,8 @@ class LiveModels(QObject):
         for_helpers()   # the GUI thread runs torch on one core (see gendisc.gui.threads.torch_threads)
         if report.kind == "cnn":
             self._load("classifier", spec, report, "")
+        elif report.kind == "flow":
+            self._load("flow", spec, report, "F")
         else:
             if any(k.startswith("D.") for k in report.state):
                 self._load("discriminator", spec, report, "D")
@@ -109,7 +117,7 @@ class LiveModels(QObject):
         try:
             if module is None:
                 module = self._build(role, spec)
-            load_state(module, report.state, prefix)
+            load_state(module.net if role == "flow" else module, report.state, prefix)
         except (RuntimeError, KeyError, ValueError) as exc:   # weights of another model than described
             self.problem.emit(role, str(exc).splitlines()[0])
             return
@@ -123,8 +131,16 @@ class LiveModels(QObject):
         import torch
 
         with torch.device("meta"):
-            module = spec.classifier() if role == "classifier" else spec.gan()[1 if role == "discriminator" else 0]
-        return module.to_empty(device="cpu").eval()
+            if role == "flow":
+                net = spec.flow()
+            else:
+                net = spec.classifier() if role == "classifier" else spec.gan()[1 if role == "discriminator" else 0]
+        module = net.to_empty(device="cpu").eval()
+        if role == "flow":
+            from gendisc.engine.inference.flow_loading import sampler_for
+
+            return sampler_for(spec, module)
+        return module
 
     # -- models from run folders --------------------------------------------------------------------------------
     def use_classifier(self, loaded: LoadedClassifier, run: str) -> None:
@@ -134,24 +150,33 @@ class LiveModels(QObject):
         self._set("discriminator", LiveModel(loaded.discriminator, loaded.spec, run, loaded.step))
         self._set("generator", LiveModel(loaded.generator, loaded.spec, run, loaded.step))
 
-    def use(self, loaded: LoadedClassifier | LoadedGan, run: str) -> None:
-        """A model loaded from the run folder ``run``: the classifier of a CNN run, or both halves of a GAN's."""
-        if hasattr(loaded, "generator"):
+    def use_flow(self, loaded: LoadedFlow, run: str) -> None:
+        self._set("flow", LiveModel(loaded.sampler, loaded.spec, run, loaded.step))
+
+    def use(self, loaded: LoadedClassifier | LoadedGan | LoadedFlow, run: str) -> None:
+        """A model loaded from the run folder ``run``: the classifier of a CNN run, both halves of a GAN's, or a
+        flow run's sampler."""
+        if hasattr(loaded, "sampler"):
+            self.use_flow(loaded, run)   # type: ignore[arg-type]
+        elif hasattr(loaded, "generator"):
             self.use_gan(loaded, run)   # type: ignore[arg-type]
         else:
             self.use_classifier(loaded, run)   # type: ignore[arg-type]
 
     def load_run(self, folder: str, kind: str) -> str | None:
         """Use the model saved in a run folder: a CNN run's classifier (``kind`` "cnn"), a GAN run's discriminator
-        and generator ("gan"). Returns why not (a folder that is not such a run), or None."""
+        and generator ("gan"), a flow run's sampler ("flow"). Returns why not (a folder that is not such a run), or
+        None."""
         from pathlib import Path
 
         from gendisc.engine.errors import GenDiscError
+        from gendisc.engine.inference.flow_loading import load_flow
         from gendisc.engine.inference.loading import load_classifier, load_gan
 
         for_helpers()
         try:
-            loaded = load_classifier(folder) if kind == "cnn" else load_gan(folder)
+            loaded = load_classifier(folder) if kind == "cnn" else load_flow(folder) if kind == "flow" else \
+                load_gan(folder)
         except GenDiscError as exc:
             return str(exc)
         self.use(loaded, Path(folder).name)

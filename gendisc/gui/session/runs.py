@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from gendisc.engine.config import RunConfig
+    from gendisc.engine.inference.flow_loading import LoadedFlow
     from gendisc.engine.inference.loading import LoadedClassifier, LoadedGan
 
 REFRESH_MS = 500   # the folder changes while runs train: refresh shortly after, at most twice a second
@@ -29,9 +30,10 @@ class OpenedRun:
     path: Path
     cfg: RunConfig
     records: list[dict[str, Any]]                     # metrics.jsonl, one record per epoch
-    loaded: LoadedClassifier | LoadedGan              # its CNN, or its GAN's generator and discriminator
-    history: list[tuple[int, np.ndarray]]             # a GAN's sample batches per epoch (empty for a CNN)
-    judge_name: str | None = None                     # which CNN judged a GAN's samples
+    loaded: LoadedClassifier | LoadedGan | LoadedFlow  # its CNN, its GAN's generator and discriminator, or its
+    #                                                   flow model's sampler
+    history: list[tuple[int, np.ndarray]]             # a generator's sample batches per epoch (empty for a CNN)
+    judge_name: str | None = None                     # which CNN judged a generator's samples
     steps: list[dict[str, Any]] = field(default_factory=list)   # steps.jsonl, one record per step report
 
     @property
@@ -47,7 +49,8 @@ class OpenedRun:
 
 def read_run(folder: str | os.PathLike[str]) -> OpenedRun:
     """Everything the window shows of a saved run, read once; ``GenDiscError`` for a folder that is not one."""
-    from gendisc.engine.config import CnnConfig
+    from gendisc.engine.config import CnnConfig, FlowConfig
+    from gendisc.engine.inference.flow_loading import load_flow
     from gendisc.engine.inference.loading import load_classifier, load_gan
     from gendisc.engine.runs.folder import RunFolder
     from gendisc.gui.threads.torch_threads import for_helpers
@@ -57,7 +60,7 @@ def read_run(folder: str | os.PathLike[str]) -> OpenedRun:
     cfg = run.config()
     if isinstance(cfg, CnnConfig):
         return OpenedRun(run.path, cfg, run.read_metrics(), load_classifier(folder), [], steps=run.read_steps())
-    loaded = load_gan(folder)
+    loaded = load_flow(folder) if isinstance(cfg, FlowConfig) else load_gan(folder)
     return OpenedRun(run.path, cfg, run.read_metrics(), loaded, run.sample_history(cfg.n_samples, loaded.image_shape),
                      run.judge_name(), run.read_steps())
 

@@ -23,13 +23,15 @@ from gendisc.gui.session.live_models import LiveModels
 from gendisc.gui.session.runs import RunsModel
 from gendisc.gui.session.settings import TrainingSettings
 from gendisc.gui.session.training import QUICK_TRAIN_SECONDS, TrainingJob, TrainingSession
+from gendisc.gui.session.trajectory import TrajectoryModel
 
 if TYPE_CHECKING:
     from gendisc.engine.data import DatasetInfo
 
 
 class Session(QObject):
-    """The app's state: datasets, training settings and jobs, live models, runs, the drawing, the inspection."""
+    """The app's state: datasets, training settings and jobs, live models, runs, the drawing, the inspection, the
+    flow model's trajectories."""
 
     def __init__(self, runs_root: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +45,7 @@ class Session(QObject):
         self.follow = FollowedRun(self)
         self.drawing = DrawingModel(self)
         self.inspection = InspectionScheduler(self)
+        self.trajectory = TrajectoryModel(self.live, self)
         self._wire()
 
     def _wire(self) -> None:
@@ -73,7 +76,7 @@ class Session(QObject):
             return "Dataset not ready", "The dataset is still loading; try again in a moment."
         kinds = kinds or self.settings.kinds()
         if not kinds:
-            return "Nothing to train", "Choose the CNN, the GAN or both."
+            return "Nothing to train", "Choose the CNN, the GAN, the flow model or several."
         try:
             cfgs = [self.settings.config(kind, self.datasets.data_config()) for kind in kinds]
         except ConfigError as exc:
@@ -91,7 +94,7 @@ class Session(QObject):
         """A CNN and a GAN started together: rather than first training an automatic judge (a second CNN that
         keeps every plot of the GAN empty and slows the user's CNN), the GAN starts at once and is judged by the
         user's CNN once that is done — unless a judge is at hand already (cached, or a CNN of this session)."""
-        from gendisc.engine.config import GanConfig
+        from gendisc.engine.config import FlowConfig, GanConfig
         from gendisc.engine.runs.folder import RunFolder
         from gendisc.engine.train.judge_setup import SESSION_JUDGE, auto_judge_dir
 
@@ -99,7 +102,7 @@ class Session(QObject):
             return cfgs
         out = []
         for cfg in cfgs:
-            if isinstance(cfg, GanConfig) and cfg.judge == "auto" and self.training.judge_run(
+            if isinstance(cfg, (GanConfig, FlowConfig)) and cfg.judge == "auto" and self.training.judge_run(
                     cfg.data.dataset) is None and not RunFolder(auto_judge_dir(
                         cfg.data.dataset, info.image_shape, info.class_names)).has_checkpoint():
                 cfg = dataclasses.replace(cfg, judge=SESSION_JUDGE)
@@ -135,11 +138,12 @@ class Session(QObject):
         return job
 
     def with_judge(self, cfg: RunConfig) -> RunConfig:
-        """A GAN config whose automatic judge becomes the CNN trained on its dataset in this session, if any."""
-        from gendisc.engine.config import GanConfig
+        """A generator's config (GAN or flow) whose automatic judge becomes the CNN trained on its dataset in this
+        session, if any."""
+        from gendisc.engine.config import FlowConfig, GanConfig
 
-        if isinstance(cfg, GanConfig) and cfg.judge in ("auto", "session") and (run := self.training.judge_run(
-                cfg.data.dataset)) is not None:
+        if isinstance(cfg, (GanConfig, FlowConfig)) and cfg.judge in ("auto", "session") and (
+                run := self.training.judge_run(cfg.data.dataset)) is not None:
             return dataclasses.replace(cfg, judge=run)
         return cfg
 
@@ -154,12 +158,15 @@ class Session(QObject):
         from gendisc.engine.inference.loading import spec_of_run
         from gendisc.engine.runs import metrics
         from gendisc.engine.runs.folder import RunFolder
+        from gendisc.engine.runs.lock import check_free
+        from gendisc.engine.runs.validate import checked_loop
 
         run = RunFolder(folder)
         try:
             cfg = run.config()
             spec = spec_of_run(folder)
-            loop = run.read_meta().get("loop", {})
+            loop = checked_loop(run.checkpoint_file, run.read_meta())   # counters checked before they size anything
+            check_free(folder)   # a terminal's `gendisc resume` of it, say: refused naming that process
         except GenDiscError as exc:
             return str(exc)
         if self.training.is_running(kind_of(cfg)):
@@ -168,11 +175,11 @@ class Session(QObject):
             return None   # the runs model said why
         budget = cfg.budget
         epochs_done = math.floor(metrics.epochs_done(run.read_metrics()) + 1e-9)   # a partial epoch is not done
-        step = int(loop.get("step", 0)) if isinstance(loop, dict) else 0
+        step = loop["step"]
         if epochs_done >= budget.epochs or (budget.max_steps is not None and step >= budget.max_steps):
             budget = dataclasses.replace(budget, epochs=epochs_done + (extra_epochs or budget.epochs), max_steps=None)
         if budget.max_seconds is not None:   # the clock resumes at the run's training time so far
-            budget = dataclasses.replace(budget, max_seconds=budget.max_seconds + float(loop.get("elapsed_s", 0.0)))
+            budget = dataclasses.replace(budget, max_seconds=budget.max_seconds + loop["elapsed_s"])
         spec = dataclasses.replace(spec, cfg=dataclasses.replace(spec.cfg, budget=budget))
         cfg = dataclasses.replace(cfg, budget=budget)
         if getattr(cfg, "judge", None) == "session":   # never offered its CNN: one of this session may judge it
@@ -187,3 +194,4 @@ class Session(QObject):
         self.follow.stop()
         self.runs.shutdown()
         self.inspection.shutdown()
+        self.trajectory.shutdown()

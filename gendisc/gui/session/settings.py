@@ -1,6 +1,6 @@
-"""The training settings the user edits: which models to train, the CNN's and the GAN's hyperparameters and the
-run's seed, device and time limit. The training panel's forms show and edit them; starting a run reads them here,
-and they are remembered between launches (QSettings)."""
+"""The training settings the user edits: which models to train, the CNN's, the GAN's and the flow model's
+hyperparameters and the run's seed, device and time limit. The training panel's forms show and edit them; starting
+a run reads them here, and they are remembered between launches (QSettings)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,22 @@ import dataclasses
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from gendisc.engine.config import CnnConfig, ConfigError, DataConfig, GanConfig, RunConfig, load_json, save_json
+from gendisc.engine.config import (
+    CnnConfig,
+    ConfigError,
+    DataConfig,
+    FlowConfig,
+    GanConfig,
+    RunConfig,
+    load_json,
+    save_json,
+)
 
-KINDS = ("cnn", "gan")
+KINDS = ("cnn", "gan", "flow")
 DEFAULT_GAN = dataclasses.replace(GanConfig(), judge="auto")   # in the app a CNN judges the GAN by default
-_KEYS = {"cnn": "train/cnn", "gan": "train/gan"}
+DEFAULT_FLOW = dataclasses.replace(FlowConfig(), judge="auto")   # ...and the flow model
+DEFAULT_KINDS = ("cnn", "gan")   # a first launch trains the CNN and the GAN; the flow model is one click away
+_KEYS = {"cnn": "train/cnn", "gan": "train/gan", "flow": "train/flow"}
 
 
 class TrainingSettings(QObject):
@@ -24,8 +35,9 @@ class TrainingSettings(QObject):
         super().__init__(parent)
         self._cnn = CnnConfig()
         self._gan = DEFAULT_GAN
+        self._flow = DEFAULT_FLOW
         self._run = CnnConfig()          # only seed, device and budget.max_seconds are read from it
-        self._kinds = list(KINDS)
+        self._kinds = list(DEFAULT_KINDS)
         self._problems: dict[str, str] = {}   # part ("cnn", "gan", "run") → why its form's values are refused
 
     # -- what the forms show ------------------------------------------------------------------------------------
@@ -35,11 +47,14 @@ class TrainingSettings(QObject):
     def gan(self) -> GanConfig:
         return self._gan
 
+    def flow(self) -> FlowConfig:
+        return self._flow
+
     def run(self) -> CnnConfig:
         return self._run
 
     def kinds(self) -> list[str]:
-        """The models to train, in order (``cnn``, ``gan``)."""
+        """The models to train, in order (``cnn``, ``gan``, ``flow``)."""
         return list(self._kinds)
 
     def set_cnn(self, cfg: CnnConfig) -> None:
@@ -49,6 +64,11 @@ class TrainingSettings(QObject):
         if cfg.judge not in ("auto", "off"):   # a CNN run folder chosen for an earlier run: automatic again
             cfg = dataclasses.replace(cfg, judge="auto")
         self._update("_gan", cfg)
+
+    def set_flow(self, cfg: FlowConfig) -> None:
+        if cfg.judge not in ("auto", "off"):   # as the GAN's: a folder chosen for an earlier run is automatic again
+            cfg = dataclasses.replace(cfg, judge="auto")
+        self._update("_flow", cfg)
 
     def set_run(self, cfg: CnnConfig) -> None:
         self._update("_run", cfg)
@@ -84,7 +104,7 @@ class TrainingSettings(QObject):
 
     def problem(self, kind: str | None = None) -> str | None:
         """Why the settings of ``kind`` (or of any part) cannot start a run, or None."""
-        parts = ("run", kind) if kind is not None else ("cnn", "gan", "run")
+        parts = ("run", kind) if kind is not None else (*KINDS, "run")
         return next((self._problems[p] for p in parts if p in self._problems), None)
 
     def _update(self, name: str, cfg: RunConfig) -> None:
@@ -95,7 +115,7 @@ class TrainingSettings(QObject):
     # -- what a run is started with -----------------------------------------------------------------------------
     def config(self, kind: str, data: DataConfig) -> RunConfig:
         """The config of ``kind`` on ``data`` (the dataset and split in use), with the run's seed, device and time
-        limit. The CNN keeps its own augmentation; the GAN never augments. Raises ``ConfigError`` when a form
+        limit. The CNN keeps its own augmentation; the generators never augment. Raises ``ConfigError`` when a form
         holds values the engine refuses."""
         if (problem := self.problem(kind)) is not None:
             raise ConfigError(problem)
@@ -104,7 +124,8 @@ class TrainingSettings(QObject):
             base: RunConfig = dataclasses.replace(self._cnn, data=dataclasses.replace(data,
                                                                                      augment=self._cnn.data.augment))
         else:
-            base = dataclasses.replace(self._gan, data=dataclasses.replace(data, augment=False))
+            gen = self._flow if kind == "flow" else self._gan
+            base = dataclasses.replace(gen, data=dataclasses.replace(data, augment=False))
         return dataclasses.replace(base, seed=run.seed, device=run.device,
                                    budget=dataclasses.replace(base.budget, max_seconds=run.budget.max_seconds))
 
@@ -137,6 +158,8 @@ class TrainingSettings(QObject):
                 self.set_run(cfg)
             elif kind == "gan" and isinstance(cfg, GanConfig):
                 self.set_gan(cfg)
+            elif kind == "flow" and isinstance(cfg, FlowConfig):
+                self.set_flow(cfg)
         kinds = s.value("train/kinds")
         if isinstance(kinds, str):
             self.set_kinds([k for k in kinds.split(",") if k])

@@ -63,20 +63,25 @@ class Status:
 def run_training(job: TrainingJob, control: Control, context: JobContext) -> None:
     """A training job's thread: the engine's setup, then every report of the trainer, in order."""
     from gendisc.engine.devices import describe_device, pick_device
+    from gendisc.engine.runs.lock import hold_for_writing
     from gendisc.engine.train.setup import setup_training
     from gendisc.gui.threads.torch_threads import for_training
 
     try:
-        for_training()   # every core, whatever count the GUI thread left for new threads
-        device = pick_device(job.cfg.device)
-        context.emit(DeviceChosen(device.type, describe_device(device)))
-        context.emit(Status(f"Loading {job.cfg.data.dataset}…"))
-        setup = setup_training(job.cfg, device=device)
-        if control.stopped:
-            return
-        context.emit(Status(f"Training the {job.kind.upper()} on {setup.device_name}"))
-        for report in setup.reports(control, job.run_dir, job.resume, WEIGHTS_EVERY_S, autosave_s=job.autosave_s):
-            context.emit(report)
+        # the run folder's lock first: another process writing it (a `gendisc resume` in a terminal) is refused
+        # at once, in one line naming that process, before any data is loaded
+        with hold_for_writing(job.run_dir, create=not job.resume):
+            for_training()   # every core, whatever count the GUI thread left for new threads
+            device = pick_device(job.cfg.device)
+            context.emit(DeviceChosen(device.type, describe_device(device)))
+            context.emit(Status(f"Loading {job.cfg.data.dataset}…"))
+            setup = setup_training(job.cfg, device=device)
+            if control.stopped:
+                return
+            context.emit(Status(f"Training the {job.kind.upper()} on {setup.device_name}"))
+            for report in setup.reports(control, job.run_dir, job.resume, WEIGHTS_EVERY_S,
+                                        autosave_s=job.autosave_s):
+                context.emit(report)
     finally:
         _free_gpu_memory()   # what a failed run held goes back, so the next run (or the draw panel) fits
 
@@ -253,25 +258,26 @@ class TrainingSession(QObject):
             self.status.emit(item.text)
 
     def _offer_judge(self, dataset: str, run_dir: str, report: Any) -> None:
-        """A CNN finished beside a GAN waiting for it (``judge="session"``): it judges the GAN from its next epoch
-        end, if it learnt enough to be a fair judge."""
+        """A CNN finished beside a GAN or a flow model waiting for it (``judge="session"``): it judges each from
+        its next epoch end, if it learnt enough to be a fair judge."""
         from gendisc.engine.train.judge_setup import AUTO_JUDGE_MIN_ACC, SESSION_JUDGE
 
-        entry = self._jobs.get("gan")
-        if entry is None or "gan" not in self._active:
+        waiting = [(kind, entry[2]) for kind in ("gan", "flow") if (entry := self._jobs.get(kind)) is not None
+                   and kind in self._active and getattr(entry[0].cfg, "judge", None) == SESSION_JUDGE
+                   and entry[0].cfg.data.dataset == dataset]   # the GAN and the flow model: the same judge
+        if not waiting:
             return
-        gan, _thread, control = entry
-        if getattr(gan.cfg, "judge", None) != SESSION_JUDGE or gan.cfg.data.dataset != dataset:
-            return
+        names = " and the ".join("GAN" if kind == "gan" else "flow model" for kind, _control in waiting)
         acc = report.metrics.get("val_acc", float("nan"))
         if acc >= AUTO_JUDGE_MIN_ACC:
-            control.offer_judge(run_dir)
-            self.status.emit(f"CNN done ({100 * acc:.1f}% validation accuracy): from the GAN's next epoch end on, "
-                             "it judges the GAN's samples.")
+            for _kind, control in waiting:
+                control.offer_judge(run_dir)
+            self.status.emit(f"CNN done ({100 * acc:.1f}% validation accuracy): from the {names}'s next epoch end "
+                             f"on, it judges the {names}'s samples.")
         else:
             shown = f"{100 * acc:.0f}%" if acc == acc else "an unknown accuracy"
-            self.status.emit(f"Your CNN reached {shown}, too unsure to judge the GAN fairly (it takes "
-                             f"{100 * AUTO_JUDGE_MIN_ACC:.0f}%): the GAN goes on without a judge.")
+            self.status.emit(f"Your CNN reached {shown}, too unsure to judge the {names} fairly (it takes "
+                             f"{100 * AUTO_JUDGE_MIN_ACC:.0f}%): the {names} goes on without a judge.")
 
     def _on_failed(self, job: TrainingJob, exc: BaseException, details: str) -> None:
         message = failure_message(job, exc)

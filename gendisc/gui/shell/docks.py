@@ -28,9 +28,10 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("Training", LEFT, front=True, tip="Which models, their settings, start, pause and stop"),
     DockSpec("Dataset", LEFT, tab_with="Training", tip="Datasets: bundled, downloadable, your own"),
     DockSpec("Runs", LEFT, tab_with="Dataset", tip="Past runs: open, continue, compare"),
-    DockSpec("Samples", RIGHT, front=True, tip="The GAN's samples, epoch by epoch"),
+    DockSpec("Samples", RIGHT, front=True, tip="The GAN's and the flow model's samples, epoch by epoch"),
     DockSpec("Inspect", RIGHT, tab_with="Samples", tip="Inside the classifier: confusion, mistakes, saliency"),
     DockSpec("Latent", RIGHT, tab_with="Inspect", tip="Walk the generator's latent space"),
+    DockSpec("Trajectory", RIGHT, tab_with="Latent", tip="The flow model's samples on their way from noise to image"),
     DockSpec("Draw", RIGHT, tip="Draw a digit and see it classified"),
 )
 FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         from gendisc.gui.panels.plots_panel import PlotsPanel
         from gendisc.gui.panels.runs_panel import RunsPanel
         from gendisc.gui.panels.training_panel import TrainingPanel
+        from gendisc.gui.panels.trajectory_panel import TrajectoryPanel
         from gendisc.gui.session.session import Session
         from gendisc.gui.shell.menus import build_menus
         from gendisc.gui.threads.jobs import Job
@@ -93,10 +94,12 @@ class MainWindow(QMainWindow):
         self.inspect_panel = InspectPanel(s.inspection, s.live, s.drawing)
         self.latent_panel = LatentPanel(s.live)
         self.draw_panel = DrawPanel(s.live, s.drawing, s.training)
+        self.trajectory_panel = TrajectoryPanel(s.trajectory)
         self.setCentralWidget(self.plots_panel)
         for key, panel in (("Training", self.training_panel), ("Dataset", self.dataset_panel),
                            ("Runs", self.runs_panel), ("Samples", self.gallery_panel), ("Inspect", self.inspect_panel),
-                           ("Latent", self.latent_panel), ("Draw", self.draw_panel)):
+                           ("Latent", self.latent_panel), ("Trajectory", self.trajectory_panel),
+                           ("Draw", self.draw_panel)):
             set_panel(self.docks[key], panel)
         self.docks["Inspect"].visibilityChanged.connect(self.inspect_panel.set_exposed)
         self.inspect_panel.set_exposed(not self.docks["Inspect"].visibleRegion().isEmpty())

@@ -70,6 +70,8 @@ METRICS: dict[str, MetricInfo] = {m.key: m for m in (
     _info("loss_d", "Discriminator loss (D)", "", "", "Mean loss of the discriminator over the epoch.",
           quantity="loss"),
     _info("loss_g", "Generator loss (G)", "", "", "Mean loss of the generator over the epoch.", quantity="loss"),
+    _info("loss", "Flow-matching loss", "", "lower", "Mean squared error of the predicted velocity (data − noise) "
+          "over the epoch.", quantity="loss"),
     _info("judge_entropy", "Judge: class entropy", "%", "higher", "How evenly the samples spread over the classes "
           "(100% = balanced; a falling entropy is mode collapse)."),
     _info("d_real", "D(x): D's score of real images", "", "", "Mean discriminator output on real images (1 = "
@@ -80,7 +82,8 @@ METRICS: dict[str, MetricInfo] = {m.key: m for m in (
 )}
 
 #: the main metrics of each kind, selected when the dialog opens (those the runs have)
-DEFAULTS = {"cnn": ("val_acc", "val_loss"), "gan": ("judge_confident", "judge_fcd", "loss_d", "loss_g")}
+DEFAULTS = {"cnn": ("val_acc", "val_loss"), "gan": ("judge_confident", "judge_fcd", "loss_d", "loss_g"),
+            "flow": ("judge_confident", "judge_fcd", "loss")}
 
 #: bookkeeping of a run stopped mid-epoch, never a metric to plot
 PARTIAL_EPOCH_KEYS = frozenset({"partial", "epoch_fraction"})

@@ -1,7 +1,8 @@
-"""The live plots' canvas: six pyqtgraph plots in a 3×2 grid (one column in a narrow window), their curves, the
-placeholders of empty plots, colours from the palette, and views that follow their data in round steps
-(:mod:`gendisc.gui.widgets.stepped_range`) rather than with pyqtgraph's auto-range, so the axes are re-rendered
-only when a range grows. What the curves hold, and when they are redrawn, is the plots panel's business."""
+"""The live plots' canvas: seven pyqtgraph plots in a 4×2 grid (the flow model's loss takes a row; one column in
+a narrow window), their curves, the placeholders of empty plots, colours from the palette, and views that follow
+their data in round steps (:mod:`gendisc.gui.widgets.stepped_range`) rather than with pyqtgraph's auto-range, so
+the axes are re-rendered only when a range grows. What the curves hold, and when they are redrawn, is the plots
+panel's business."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem, QWidget
 
 from gendisc.gui.widgets.plot_series import finite_bounds
 from gendisc.gui.widgets.plot_specs import (
+    COLSPAN,
     FIXED_Y,
     FOLLOW_Y,
     JUDGE_PLOTS,
@@ -29,10 +31,11 @@ from gendisc.gui.widgets.stepped_range import follow_range
 
 __all__ = ["KINDS", "ONE_COLUMN_PLOT_HEIGHT", "TWO_COLUMNS_MIN_WIDTH", "PlotGrid"]
 
-KINDS = ("gan", "cnn")
+KINDS = ("gan", "flow", "cnn")
 TWO_COLUMNS_MIN_WIDTH = 512   # a panel narrower than this (a small screen's window) stacks the plots in one column
 ONE_COLUMN_PLOT_HEIGHT = 210  # and scroll, each this tall
-JUDGE_TIP = ("The judge is a CNN trained on the same dataset (yours, or one trained for the purpose).\n"
+JUDGE_TIP = ("The judge is a CNN trained on the same dataset (yours, or one trained for the purpose); it scores\n"
+             "the GAN's samples (dots) and the flow model's (triangles) alike.\n"
              "Confident: share of the samples it classifies with probability ≥ 0.9.\n"
              "Class entropy: how evenly the samples spread over the classes (100% = balanced;\n"
              "a falling entropy is mode collapse: the GAN draws fewer and fewer kinds of images).")
@@ -55,7 +58,7 @@ class PlotGrid(pg.GraphicsLayoutWidget):
             self.ci.layout.setColumnStretchFactor(column, 1)
         self.plots: dict[str, pg.PlotItem] = {}
         for key, (row, col, _title, _ylabel) in PLOTS.items():
-            plot = self.addPlot(row=row, col=col)
+            plot = self.addPlot(row=row, col=col, colspan=COLSPAN.get(key, 1))
             shrinkable_title(plot)
             for side in ("left", "bottom"):   # an axis that did not change is drawn from a pixmap, not re-rendered
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -85,7 +88,7 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         # An empty plot says what will appear there; the text sits in the view box, so panning does not move it.
         self._placeholders: dict[str, QGraphicsSimpleTextItem] = {}
         for key, plot in self.plots.items():
-            model = "GAN" if key.startswith("gan") else "CNN"
+            model = {"gan": "GAN", "flow": "flow model"}.get(key.split("_")[0], "CNN")
             text = QGraphicsSimpleTextItem(PLACEHOLDERS.get(key, f"Train the {model}\nto see its curves"),
                                            plot.getViewBox())
             text.setZValue(10)
@@ -199,8 +202,11 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         self._columns = columns
         for plot in self.plots.values():
             self.ci.removeItem(plot)
-        for i, plot in enumerate(self.plots.values()):   # PLOTS is row-major: the same order in one column
-            self.ci.addItem(plot, row=i // columns, col=i % columns)
+        for i, (key, plot) in enumerate(self.plots.items()):   # PLOTS is row-major: the same order in one column
+            if columns == 2:
+                self.ci.addItem(plot, row=PLOTS[key][0], col=PLOTS[key][1], colspan=COLSPAN.get(key, 1))
+            else:
+                self.ci.addItem(plot, row=i, col=0)
         self.setMinimumHeight(0 if columns == 2 else len(self.plots) * ONE_COLUMN_PLOT_HEIGHT)
 
     def _on_view_resized(self) -> None:
@@ -215,7 +221,7 @@ class PlotGrid(pg.GraphicsLayoutWidget):
             return {"pen": pg.mkPen(spec.color, width=1)}
         canvas = self.palette().color(QPalette.ColorRole.Base)
         line = pg.mkPen(spec.color, width=1.4 if spec.label else 1.2, style=Qt.PenStyle.DashLine)
-        return {"pen": line, "symbol": "o", "symbolSize": 7 if spec.label else 6,
+        return {"pen": line, "symbol": spec.symbol, "symbolSize": 7 if spec.label else 6,
                 "symbolBrush": pg.mkBrush(spec.color), "symbolPen": pg.mkPen(canvas, width=1.2)}
 
     def apply_palette(self) -> None:

@@ -45,12 +45,25 @@ def shrinkable_title(plot: pg.PlotItem) -> None:
 
 def title_html(key: str, title: str, text: QColor, muted: QColor, note: str = "") -> str:
     """The plot's title with its legend inline, in the curves' colours: a legend box would cover the curves."""
-    entries = [f"<span style='color:{spec.color}'>{'●' if spec.source == 'epoch' else '━'} {spec.label}</span>"
-               for spec in SPECS if spec.plot == key and spec.label]
-    if key in ("gan_loss", "gan_prob"):
+    marks = {"o": "●", "t": "▼"}
+    specs = [spec for spec in SPECS if spec.plot == key and spec.label]
+    if key == "gan_judge":   # the GAN's and the flow model's curves of a figure share an entry: a short legend
+        gan = [spec for spec in specs if spec.kind == "gan"]
+        flow = {spec.key: spec for spec in specs if spec.kind == "flow"}
+        entries = [f"<span style='color:{g.color}'>●</span><span style='color:{flow[g.key].color}'>▼</span> "
+                   f"<span style='color:{g.color}'>{g.label}</span>" for g in gan if g.key in flow]
+        entries.append(f"<span style='color:{muted.name()}'>● GAN ▼ flow</span>")
+    else:
+        entries = [f"<span style='color:{spec.color}'>"
+                   f"{marks.get(spec.symbol, '●') if spec.source == 'epoch' else '━'} {spec.label}</span>"
+                   for spec in specs]
+    if key in ("gan_loss", "gan_prob", "flow_loss"):
         entries.append(f"<span style='color:{muted.name()}'>● epoch mean</span>")
     legend = "&nbsp;&nbsp;".join(entries) if len(entries) > 1 else ""
     head = f"<b style='color:{text.name()}'>{title}</b>"
+    note_html = f"<span style='color:{muted.name()}; font-size:9pt'>{html.escape(note)}</span>" if note else ""
     if note and not legend:   # the second line is free: the note goes there, not beside the title
-        return head + f"<br><span style='color:{muted.name()}; font-size:9pt'>{html.escape(note)}</span>"
+        return head + "<br>" + note_html
+    if note and key == "gan_fcd":   # a short legend (GAN, flow): the judge's name still fits beside it
+        return head + f"<br><span style='font-size:9pt'>{legend}</span>&nbsp;&nbsp;" + note_html
     return head + (f"<br><span style='font-size:9pt'>{legend}</span>" if legend else "")

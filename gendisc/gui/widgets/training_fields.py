@@ -1,5 +1,5 @@
-"""The training panel's form rows: every hyperparameter of the CNN, the GAN and the run, with its label, range and
-tooltip (the engine's config validation still checks every value a form builds)."""
+"""The training panel's form rows: every hyperparameter of the CNN, the GAN, the flow model and the run, with its
+label, range and tooltip (the engine's config validation still checks every value a form builds)."""
 
 from __future__ import annotations
 
@@ -80,6 +80,41 @@ GAN_FIELDS = [
           "session, otherwise the default CNN trained once for the purpose (3 epochs, at most a minute) and "
           "cached.",
           choices=(("auto", "Automatic"), ("off", "Off"))),
+]
+
+JUDGE_CHOICES = (("auto", "Automatic"), ("off", "Off"))
+
+FLOW_FIELDS = [
+    Field("conditional", "Conditional", "bool", "Class-conditional velocity network: it is told which class to "
+          "draw, so samples are class-balanced, guidance can sharpen them and the Latent panel can sweep classes."),
+    Field("width", "Width", "int", "Channels of the UNet's first stage (doubled in each of the two below; a "
+          "multiple of 8). 16 is about 0.2 M parameters: clear digits after a few minutes on a CPU.", 8, 128),
+    Field("optimizer.name", "Optimizer", "choice", "How the velocity network's weights are updated.", choices=OPT),
+    Field("optimizer.lr", "Learning rate", "log", "Step size of the optimizer (default 0.002 with Adam).",
+          1e-6, 0.1),
+    Field("schedule", "LR schedule", "choice", "How the learning rate changes over the run (see the CNN's).",
+          choices=SCHEDULE_CHOICES),
+    Field("batch_size", "Batch size", "int", "Images per step, each at a random time t between noise and image.",
+          1, 4096),
+    Field("budget.epochs", "Epochs", "int", "Passes over the training set; samples are drawn after each.", 1, 1000),
+    Field("class_dropout", "Class dropout", "float", "Share of the training labels replaced by \"no class\": the "
+          "same network then also predicts without a class, which classifier-free guidance needs. 0 = no "
+          "guidance possible.", 0.0, 0.9, 2, 0.05),
+    Field("ema", "EMA of weights", "float", "Decay of the exponential moving average of the weights every sample "
+          "is drawn from (smoother, cleaner images). 0 = off.", 0.0, 0.9999, 4, 0.001),
+    Field("sampler", "Sampler", "choice", "How the ODE from noise (t = 0) to image (t = 1) is integrated. Heun: "
+          "two network evaluations a step, much more accurate for the same steps. Euler: one.",
+          choices=(("heun", "Heun (2nd order)"), ("euler", "Euler"))),
+    Field("sampler_steps", "Sampler steps", "int", "Integration steps from noise to image for the epoch samples "
+          "and the judge's (the Trajectory view can try others without retraining).", 1, 1000),
+    Field("guidance", "Guidance scale", "float", "Classifier-free guidance w: v = v_uncond + w·(v_cond − "
+          "v_uncond). 1 = the plain conditional prediction, 0 = unconditional, 2–3 = sharper, more typical "
+          "digits at some cost in variety.", 0.0, 20.0, 2, 0.25),
+    Field("l2", "L2 penalty", "float", "Weight decay of the velocity network.", 0.0, 0.1, 5, 1e-4),
+    Field("judge", "Judge CNN", "choice", "A CNN trained on the same images scores every epoch's samples, as for "
+          "the GAN (the same CNN judges both when they train together, so their curves compare): confident share, "
+          "class entropy and Fréchet classifier distance. Automatic: your CNN of this session on this dataset, "
+          "otherwise the default CNN trained once for the purpose and cached.", choices=JUDGE_CHOICES),
 ]
 
 RUN_FIELDS = [

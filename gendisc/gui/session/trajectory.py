@@ -1,0 +1,175 @@
+"""The flow model's trajectories: a few fixed noises carried to images by the live flow model, with the sampler
+steps and guidance scale the user sets (no retraining: the network is the same, only its integration changes).
+
+Sampling takes from tens of milliseconds to seconds, so it runs in a background job on a copy of the model, only
+while someone shows the result; new weights or settings during a pass start another once it is done (the latest
+wins, none queue up). New weights of a model in training are sampled at most every ``MIN_INTERVAL_S`` (and never
+more than a fifth of the time), so the view costs the training little on a CPU; a change of settings at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gendisc.gui.session.live_models import LiveModel, LiveModels
+from gendisc.gui.threads.jobs import Job
+
+__all__ = ["Trajectory", "TrajectoryModel"]
+
+SAMPLES = 8     # noises shown, one class each (in turn) for a conditional model
+POINTS = 9      # times kept from t = 0 to t = 1: 0, 1/8, …, 1
+NOISE_SEED = 7
+MIN_INTERVAL_S = 2.0
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """``frames[i]`` are the samples at ``times[i]`` (uint8 ``N×H×W×C``): t = 0 the noise, t = 1 the images."""
+
+    times: tuple[float, ...]
+    frames: np.ndarray            # uint8 K×N×H×W×C
+    captions: tuple[str, ...]     # the class each sample is drawn as ("" for an unconditional model)
+    steps: int
+    guidance: float
+    source: str                   # where the model comes from, in words
+    seconds: float
+
+
+def compute(sampler: Any, noise: np.ndarray, labels: np.ndarray | None, steps: int, guidance: float, method: str,
+            captions: tuple[str, ...], source: str) -> Trajectory:
+    """A background job's work: integrate every noise and keep the path."""
+    import time
+
+    from gendisc.engine.inference.flow_loading import flow_trajectory
+    from gendisc.engine.models.flow_sampler import SamplerSettings
+
+    start = time.perf_counter()
+    times, frames = flow_trajectory(sampler, noise, labels, SamplerSettings(steps, guidance, method), POINTS)
+    return Trajectory(times, frames, captions, steps, guidance, source, time.perf_counter() - start)
+
+
+class TrajectoryModel(QObject):
+    """``computed`` carries each new :class:`Trajectory`; ``problem`` says why none can be drawn."""
+
+    computed = Signal(object)     # Trajectory
+    problem = Signal(str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, live: LiveModels, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.live = live
+        self.result: Trajectory | None = None
+        self._steps: int | None = None      # None: the model's own setting
+        self._guidance: float | None = None
+        self._active = False
+        self._stale = True
+        self._job: Job | None = None
+        self._urgent = False
+        self._last_start = -1e9
+        self._last_seconds = 0.0
+        self._timer = QTimer(self)
+        self._timer.setObjectName("TrajectoryThrottle")
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._schedule)
+        live.changed.connect(self._on_model_changed)
+
+    # -- settings -----------------------------------------------------------------------------------------------
+    def model(self) -> LiveModel | None:
+        return self.live.flow()
+
+    def steps(self) -> int:
+        model = self.model()
+        return self._steps or (model.module.settings.steps if model is not None else 16)
+
+    def guidance(self) -> float:
+        model = self.model()
+        if self._guidance is not None:
+            return self._guidance
+        return model.module.settings.guidance if model is not None else 2.0
+
+    def set_sampling(self, steps: int, guidance: float) -> None:
+        """Integrate with ``steps`` steps and guidance scale ``guidance`` from now on, and sample again."""
+        if (steps, guidance) != (self.steps(), self.guidance()):
+            self._steps, self._guidance = int(steps), float(guidance)
+            self._urgent = True
+            self.refresh()
+
+    def set_active(self, active: bool) -> None:
+        """Whether someone shows the trajectories: nothing is computed for nobody."""
+        self._active = active
+        if active:
+            self._urgent = True   # shown: at once
+            self._schedule()
+        else:
+            self._timer.stop()
+
+    def refresh(self) -> None:
+        self._stale = True
+        self._schedule()
+
+    def is_busy(self) -> bool:
+        return self._job is not None
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        if self._job is not None:
+            self._job.wait(timeout)
+
+    def shutdown(self) -> None:
+        self._active = False
+        self._timer.stop()
+        self.wait_idle()
+
+    # -- the pass -----------------------------------------------------------------------------------------------
+    def _on_model_changed(self, role: str) -> None:
+        if role == "flow":
+            self.refresh()
+
+    def _schedule(self) -> None:
+        if not self._stale or not self._active or self._job is not None:
+            return
+        if not self._urgent:
+            wait = self._last_start + max(MIN_INTERVAL_S, 5 * self._last_seconds) - time.monotonic()
+            if wait > 0:
+                if not self._timer.isActive():
+                    self._timer.start(int(wait * 1000) + 1)
+                return
+        self._timer.stop()
+        self._urgent = False
+        model = self.model()
+        if model is None:
+            self.problem.emit("No flow model yet: train one (Training → Flow) or open a flow run.")
+            return
+        self._stale = False
+        sampler = copy.deepcopy(model.module).cpu().eval()   # the live one gets new weights meanwhile
+        n_classes = sampler.n_classes
+        labels = np.arange(SAMPLES) % n_classes if n_classes else None
+        captions = tuple(model.class_names[i] for i in labels) if labels is not None else ("",) * SAMPLES
+        from gendisc.engine.inference.flow_loading import trajectory_noise
+
+        noise = trajectory_noise(model.image_shape, SAMPLES, NOISE_SEED)
+        steps, guidance, method = self.steps(), self.guidance(), sampler.settings.method
+        source = model.describe("the flow model")
+        job = Job(lambda _ctx: compute(sampler, noise, labels, steps, guidance, method, captions, source),
+                  "trajectory", self)
+        job.done.connect(self._on_done)
+        job.failed.connect(lambda exc, _details: self.problem.emit(f"Could not sample the flow model: {exc}"))
+        job.finished.connect(self._on_finished)
+        self._last_start = time.monotonic()
+        self._job = job.start()
+        self.busy_changed.emit(True)
+
+    def _on_done(self, result: Trajectory) -> None:
+        self._last_seconds = result.seconds
+        self.result = result
+        self.computed.emit(result)
+
+    def _on_finished(self) -> None:
+        self._job = None
+        self.busy_changed.emit(False)
+        self._schedule()
