@@ -183,6 +183,45 @@ def test_auto_judge_trains_once_and_is_cached(sample: TensorData, tmp_path: Path
     assert not RunFolder(auto_judge_dir("elsewhere", sample.image_shape, sample.class_names)).has_checkpoint()
 
 
+def test_a_gan_and_a_flow_model_training_their_automatic_judge_at_once_both_get_one(
+        sample: TensorData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from gendisc.engine.config import FlowConfig
+
+    monkeypatch.setenv("GENDISC_JUDGES_DIR", str(tmp_path / "judges"))
+    real_config = judge_mod.auto_judge_config
+    monkeypatch.setattr(judge_mod, "auto_judge_config", lambda cfg: dataclasses.replace(
+        real_config(cfg), arch="classic", budget=dataclasses.replace(real_config(cfg).budget, epochs=2),
+        log_every=2))
+    results: dict[str, object] = {}
+    kinds: dict[str, set[str]] = {}
+    start = threading.Barrier(2)
+
+    def prepare(name: str, cfg: GanConfig | FlowConfig) -> None:
+        start.wait()   # the window's two jobs, in two threads of one process
+        gen = prepare_judge(cfg, sample, Control(), torch.device("cpu"))
+        try:
+            while True:
+                kinds.setdefault(name, set()).add(next(gen).kind)
+        except StopIteration as stop:
+            results[name] = stop.value
+        except Exception as exc:   # the assertion below reports it
+            results[name] = exc
+
+    threads = [threading.Thread(target=prepare, args=("gan", GanConfig(judge="auto", device="cpu"))),
+               threading.Thread(target=prepare, args=("flow", FlowConfig(judge="auto", device="cpu")))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert all(isinstance(results.get(k), Judge) for k in ("gan", "flow")), results
+    assert kinds == {"gan": {"gan"}, "flow": {"flow"}}   # each job's progress reaches its own row
+    folder = auto_judge_dir("mnist-sample", sample.image_shape, sample.class_names)
+    assert RunFolder(folder).has_checkpoint()
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]   # one cached judge, no temporary left
+
+
 def test_an_auto_judge_cut_short_and_inaccurate_is_used_once_not_cached(sample: TensorData, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GENDISC_JUDGES_DIR", str(tmp_path / "judges"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def _train_auto_judge(cfg: GeneratorConfig, data: TensorData, control: Control,
     folder and a note saying it is not cached; ``None`` when training was stopped (nothing is kept)."""
     from gendisc.engine.train.cnn_trainer import train_cnn
 
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    # per process and thread: the window's GAN and flow jobs may both train one at once (the first renamed wins)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     finished: FinishedReport | None = None
     for r in train_cnn(auto_judge_config(cfg), data, control, tmp, autosave_s=None):

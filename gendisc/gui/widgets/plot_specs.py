@@ -76,6 +76,6 @@ PLACEHOLDERS = {"gan_judge": "A CNN judges the generators'\nsamples every epoch"
                  "gan_fcd": "Distance to real images,\nin the judge's features",
                  "flow_loss": "Train the flow model\nto see its loss"}
 # ...and while the GAN's judge setting (GanConfig.judge) means no verdict can come yet
-JUDGE_WAITING = {"session": ("Your CNN judges the GAN's\nsamples once it has trained",
+JUDGE_WAITING = {"session": ("Your CNN judges the samples\nonce it has trained",
                              "Your CNN measures this\nonce it has trained"),
-                 "off": ("Judge CNN is Off\n(Training → GAN)", "Judge CNN is Off\n(Training → GAN)")}
+                 "off": ("Judge CNN is Off\n(the GAN and Flow tabs)", "Judge CNN is Off\n(the GAN and Flow tabs)")}
