@@ -288,6 +288,15 @@ KINDS: dict[str, type] = {"cnn": CnnConfig, "gan": GanConfig, "flow": FlowConfig
 C = TypeVar("C")
 
 
+MODEL_NAMES = {"cnn": "CNN", "gan": "GAN", "flow": "flow model"}
+
+
+def model_name(kind: str, *, capital: bool = False) -> str:
+    """A run kind in words: ``CNN``, ``GAN``, ``flow model`` (``Flow model`` at the start of a sentence)."""
+    name = MODEL_NAMES.get(kind, kind.upper())
+    return name[:1].upper() + name[1:] if capital else name
+
+
 def kind_of(cfg: RunConfig) -> str:
     """``"cnn"``, ``"gan"`` or ``"flow"``."""
     return "cnn" if isinstance(cfg, CnnConfig) else "flow" if isinstance(cfg, FlowConfig) else "gan"

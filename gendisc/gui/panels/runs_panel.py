@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gendisc.engine.config import model_name
 from gendisc.engine.runs.summary import RunSummary, format_time
 from gendisc.gui.session.runs import RunsModel
 from gendisc.gui.widgets.compare_metrics import incomparable_reason
@@ -60,7 +61,7 @@ def best_cell(run: RunSummary) -> str:
 
 def details(run: RunSummary) -> str:
     """Everything the row says, in full: the tooltip of each of its cells."""
-    lines = [run.name, f"{run.kind.upper()} on {run.dataset}", f"created {format_time(run.created)}",
+    lines = [run.name, f"{model_name(run.kind, capital=True)} on {run.dataset}", f"created {format_time(run.created)}",
              f"{run.epochs} epoch(s), {run.steps} steps" + ("" if run.has_checkpoint else ", no checkpoint"),
              f"best: {best_cell(run)}", str(run.path)]
     return "\n".join(lines)

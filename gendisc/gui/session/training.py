@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from gendisc.engine.config import RunConfig, kind_of
+from gendisc.engine.config import RunConfig, kind_of, model_name
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.runs.layout import CHECKPOINT_FILE
 from gendisc.engine.train.control import Control
@@ -78,7 +78,7 @@ def run_training(job: TrainingJob, control: Control, context: JobContext) -> Non
             setup = setup_training(job.cfg, device=device)
             if control.stopped:
                 return
-            context.emit(Status(f"Training the {job.kind.upper()} on {setup.device_name}"))
+            context.emit(Status(f"Training the {model_name(job.kind)} on {setup.device_name}"))
             for report in setup.reports(control, job.run_dir, job.resume, WEIGHTS_EVERY_S,
                                         autosave_s=job.autosave_s):
                 context.emit(report)

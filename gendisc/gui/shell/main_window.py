@@ -13,6 +13,7 @@ from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer, Sign
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
+from gendisc.engine.config import model_name
 from gendisc.engine.durations import format_duration
 from gendisc.gui.shell.docks import make_docks, place_docks, placeholder, set_panel
 from gendisc.gui.shell.theme import apply_theme
@@ -131,11 +132,11 @@ class MainWindow(QMainWindow):
         t.device.connect(lambda _type, name: self.device_label.setText(f"Device: {name}"))
         t.status.connect(lambda text: self.statusBar().showMessage(text))
         t.step.connect(self._on_step)
-        t.epoch.connect(lambda r: self.statusBar().showMessage(f"{r.kind.upper()}: {r.warning}", 30_000)
-                        if r.warning else None)
+        t.epoch.connect(lambda r: self.statusBar().showMessage(
+            f"{model_name(r.kind, capital=True)}: {r.warning}", 30_000) if r.warning else None)
         t.finished.connect(self._on_finished)
-        t.failed.connect(lambda kind, message, details: self.warn(f"{kind.upper()} training stopped", message,
-                                                                  details, QMessageBox.Icon.Critical))
+        t.failed.connect(lambda kind, message, details: self.warn(
+            f"{model_name(kind, capital=True)} training stopped", message, details, QMessageBox.Icon.Critical))
         t.stopped.connect(self._on_stopped)
         s.runs.opened.connect(self._on_opened)
         s.follow.started.connect(lambda _kind, folder: self.statusBar().showMessage(
@@ -205,11 +206,12 @@ class MainWindow(QMainWindow):
     def _on_finished(self, r: FinishedReport) -> None:
         from gendisc.gui.panels.training_panel import finished_text
 
-        self.statusBar().showMessage(f"{r.kind.upper()} {finished_text(r)}. Saved in {r.run_dir}", 15000)
+        self.statusBar().showMessage(f"{model_name(r.kind, capital=True)} {finished_text(r)}. Saved in {r.run_dir}",
+                                     15000)
 
     def _on_opened(self, run: OpenedRun) -> None:
         self.show_dock("Draw" if run.kind == "cnn" else "Samples")
-        self.statusBar().showMessage(f"Opened {run.kind.upper()} run {run.name}: {len(run.records)} epochs", 8000)
+        self.statusBar().showMessage(f"Opened {model_name(run.kind)} run {run.name}: {len(run.records)} epochs", 8000)
 
     def _update_state(self) -> None:
         paused = self.session.training.paused
