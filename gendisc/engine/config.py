@@ -88,6 +88,8 @@ class DataConfig:
     shift: float = 0.1          # largest translation, as a fraction of the image size
     rotate_deg: float = 12.0    # largest rotation, in degrees
     scale: float = 0.12         # largest zoom in or out, as a fraction
+    labels_per_class: int = 0   # few labels: train on this many labelled images of each class (0 = all of them)
+    labels_seed: int = 0        # which ones: drawn with this seed from the training split
 
     def __post_init__(self) -> None:
         _check(isinstance(self.dataset, str) and self.dataset.strip() != "", "dataset must be named")
@@ -96,6 +98,8 @@ class DataConfig:
         _in_range("augmentation shift", self.shift, 0.0, 0.5)
         _in_range("augmentation rotation", self.rotate_deg, 0.0, 180.0)
         _in_range("augmentation scale", self.scale, 0.0, 0.5)
+        _int_at_least("labelled images per class", self.labels_per_class, 0, hi=1_000_000)
+        _int_at_least("labels seed", self.labels_seed, 0, hi=MAX_SEED)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,10 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--val-fraction", type=float, help="share of the training set held out for validation")
     g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random shifts, rotations and zooms of each batch")
+    g.add_argument("--labels-per-class", type=int,
+                   help="few labels: train on this many labelled images of each class, drawn from the training split "
+                        "(0 or absent: all); validation and test stay fully labelled")
+    g.add_argument("--labels-seed", type=int, help="which labelled images --labels-per-class draws (default 0)")
     g = p.add_argument_group("CNN only")
     g.add_argument("--arch", choices=CNN_ARCHS, help="bn: batch-norm network (default); classic: conv32-conv64")
     g.add_argument("--early-stopping", type=int, metavar="EPOCHS",
@@ -150,7 +154,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.model == "flow":
         return _flow_config(args)
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
-    data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment"))
+    data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment", "labels_per_class",
+                                                                "labels_seed"))
     if args.augment is None and args.model == "cnn":
         from gendisc.engine.data.catalog import recommended_augment
 
@@ -177,7 +182,8 @@ def _flow_config(args: argparse.Namespace) -> FlowConfig:
     if unused:
         raise ConfigError(f"the flow model has no {', '.join(unused)} option (see gendisc train --help)")
     base = FlowConfig()
-    data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment"))
+    data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment", "labels_per_class",
+                                                                "labels_seed"))
     budget = replace(base.budget, **given(args, "epochs", "max_steps", "max_seconds"))
     opt = {k: v for k, v in (("name", args.optimizer), ("lr", args.lr), ("momentum", args.momentum)) if v is not None}
     return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),

@@ -49,6 +49,8 @@ class TensorData:
     test_y: torch.Tensor | None
     class_names: tuple[str, ...]
     val_from_test: bool = False   # no validation split was asked for: val_* are the test split's tensors
+    labelled: np.ndarray | None = None   # few labels: the training images kept, as indices into the dataset's own
+    #                                      training images (None: every training image is used)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -82,6 +84,9 @@ def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu"
     """Split ``raw`` as ``cfg`` says and hold it as normalised tensors on ``device`` (or CPU if it won't fit)."""
     device = torch.device(device)
     train_idx, val_idx = split_indices(len(raw.train_labels), cfg.val_fraction, cfg.split_seed)
+    labelled = None
+    if cfg.labels_per_class > 0:
+        train_idx = labelled = few_labels(raw.train_labels, train_idx, cfg.labels_per_class, cfg.labels_seed)
     total = raw.train_images.nbytes * 4 + (0 if raw.test_images is None else raw.test_images.nbytes * 4)
     target = device if _fits(total, device) else torch.device("cpu")
 
@@ -95,8 +100,17 @@ def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu"
         test_x, test_y = put(raw.test_images, raw.test_labels)
     if len(val_idx) == 0 and test_x is not None and test_y is not None:
         # no validation split asked for (val_fraction 0): epochs are measured on the test split, not on nothing
-        return TensorData(raw.name, train_x, train_y, test_x, test_y, test_x, test_y, raw.class_names, True)
-    return TensorData(raw.name, train_x, train_y, val_x, val_y, test_x, test_y, raw.class_names)
+        return TensorData(raw.name, train_x, train_y, test_x, test_y, test_x, test_y, raw.class_names, True,
+                          labelled)
+    return TensorData(raw.name, train_x, train_y, val_x, val_y, test_x, test_y, raw.class_names, False, labelled)
+
+
+def few_labels(labels: np.ndarray, train_idx: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """``per_class`` training images of each class (all of a class that has fewer), drawn with ``seed`` from the
+    training split ``train_idx``: sorted indices into the dataset's training images."""
+    order = train_idx[np.random.default_rng(seed).permutation(len(train_idx))]
+    chosen = [order[labels[order] == k][:per_class] for k in np.unique(labels[train_idx])]
+    return np.sort(np.concatenate(chosen)) if chosen else train_idx[:0]
 
 
 MIN_PER_CLASS = 10   # training images per class below which a classifier learns next to nothing

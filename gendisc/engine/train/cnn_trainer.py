@@ -16,6 +16,7 @@ from gendisc.engine.devices import pick_device
 from gendisc.engine.evaluate.classify import Evaluation, evaluate_classifier
 from gendisc.engine.models.build import build_classifier
 from gendisc.engine.runs.folder import RunFolder, open_for_training
+from gendisc.engine.runs.labels import write_label_subset
 from gendisc.engine.runs.metrics import epoch_record, is_partial
 from gendisc.engine.runs.state import (
     numpy_state,
@@ -103,6 +104,8 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     state = LoopState()
     main = dist is None or dist.is_main
     run = open_for_training(run_dir, cfg, resume) if main else None
+    if run is not None and not resume and data.labelled is not None:
+        write_label_subset(run.path, cfg.data, data.labelled, data.train_y.cpu().numpy())
     if resume:
         folder = run or RunFolder(run_dir)
         tensors, meta = folder.load_checkpoint()
