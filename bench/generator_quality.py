@@ -30,32 +30,23 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's engine, not an installed one
 
-from gendisc.engine.config import CnnConfig, DataConfig, FlowConfig, GanConfig, TrainBudget
+from gan_quality import train_judge  # the same independent judge as the GAN benchmark's
+
+from gendisc.engine.config import DataConfig, FlowConfig, GanConfig, TrainBudget
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.catalog import dataset_info
 from gendisc.engine.data.tensors import TensorData, prepare
-from gendisc.engine.evaluate.judge import Judge, JudgeScores
+from gendisc.engine.evaluate.judge import JudgeScores
 from gendisc.engine.inference.flow_loading import flow_from_state
 from gendisc.engine.inference.loading import gan_from_state
 from gendisc.engine.inference.predict import generate_tensor
 from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.models.gan import balanced_labels
-from gendisc.engine.train.cnn_trainer import train_cnn
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.reports import FinishedReport, WeightsReport
 from gendisc.engine.train.setup import trainer_for
 
 TARGET_CONFIDENT, TARGET_ENTROPY, TARGET_FCD_RATIO, TARGET_MS = 0.95, 0.99, 1.5, 20.0
-
-
-def train_judge(data: TensorData, epochs: int, folder: Path) -> Judge:
-    cfg = CnnConfig(data=DataConfig(val_fraction=0.1, augment=True), budget=TrainBudget(epochs=epochs), device="cpu",
-                    seed=1234)
-    for _ in train_cnn(cfg, data, Control(), folder, autosave_s=None):
-        pass
-    judge = Judge.from_run(folder, "cpu", name="bench judge: the default CNN")
-    judge.fit_real(data.train_x, max_images=min(len(data.train_x), 10_000))
-    return judge
 
 
 def train(cfg: GanConfig | FlowConfig, data: TensorData) -> tuple[torch.nn.Module, int]:

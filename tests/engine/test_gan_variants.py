@@ -23,16 +23,14 @@ from gendisc.engine.train.control import Control
 from gendisc.engine.train.gan_parts import ema_decay, ema_update
 from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import FinishedReport, StepReport, WeightsReport
+from tests.helpers.data import subset
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def sample() -> TensorData:
-    data = prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu")
-    ti = torch.randperm(len(data.train_x), generator=torch.Generator().manual_seed(0))[:128]
-    return TensorData(data.name, data.train_x[ti], data.train_y[ti], data.val_x[:32], data.val_y[:32], None, None,
-                      data.class_names)
+    return subset(prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu"), 128, 32)
 
 
 def tiny(**kw: object) -> GanConfig:

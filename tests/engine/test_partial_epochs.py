@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
 from gendisc.engine.data.catalog import load_dataset
@@ -24,6 +23,7 @@ from gendisc.engine.train.cnn_trainer import train_cnn
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report
+from tests.helpers.data import subset
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -31,15 +31,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def sample() -> TensorData:
     return prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu")
-
-
-def subset(data: TensorData, n_train: int, n_val: int) -> TensorData:
-    g = torch.Generator().manual_seed(0)
-    ti = torch.randperm(len(data.train_x), generator=g)[:n_train]
-    vi = torch.randperm(len(data.val_x), generator=g)[:n_val]
-    return TensorData(data.name, data.train_x[ti], data.train_y[ti], data.val_x[vi], data.val_y[vi], None, None,
-                      data.class_names)
-
 
 def gan(**kw: object) -> GanConfig:
     base = {"device": "cpu", "batch_size": 32, "latent_dim": 16, "g_width": 8, "d_width": 8, "n_samples": 16}

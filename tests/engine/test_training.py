@@ -25,6 +25,7 @@ from gendisc.engine.train.control import Control
 from gendisc.engine.train.gan_parts import LOSS_NAMES
 from gendisc.engine.train.gan_trainer import train_gan
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, StepReport, WeightsReport
+from tests.helpers.data import subset
 
 Trainer = Callable[..., Iterator[Report]]
 
@@ -36,16 +37,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def sample() -> TensorData:
     """The bundled 5,000 digits: 4,500 to train on, 500 to validate with."""
     return prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu")
-
-
-def subset(data: TensorData, n_train: int, n_val: int | None = None) -> TensorData:
-    """A seeded random subset (the sample is sorted by class, so a plain slice would hold one or two digits)."""
-    g = torch.Generator().manual_seed(0)
-    ti = torch.randperm(len(data.train_x), generator=g)[:n_train]
-    vi = torch.randperm(len(data.val_x), generator=g)[:n_val]
-    return TensorData(data.name, data.train_x[ti], data.train_y[ti], data.val_x[vi], data.val_y[vi], None, None,
-                      data.class_names)
-
 
 def cnn(**kw: object) -> CnnConfig:
     return CnnConfig(**{"device": "cpu", "batch_size": 64, **kw})   # type: ignore[arg-type]

@@ -117,7 +117,7 @@ def test_the_trajectory_view_goes_from_the_noise_to_the_sample(qtbot: QtBot, ses
     for p in net.parameters():   # a network that draws something else than its input
         p.data.normal_(0.0, 0.05)
     sampler = sampler_for(spec, net)
-    session.live.use_flow(LoadedFlow(spec, 7, sampler), "flow-run")
+    session.live.use_flow(LoadedFlow(spec, 7, sampler=sampler), "flow-run")
     panel = TrajectoryPanel(session.trajectory)
     qtbot.addWidget(panel)
     with qtbot.waitSignal(session.trajectory.computed, timeout=30_000):

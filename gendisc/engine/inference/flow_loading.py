@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -12,6 +12,7 @@ import torch
 from gendisc.engine.config import FlowConfig, kind_of
 from gendisc.engine.data.tensors import to_uint8
 from gendisc.engine.errors import CheckpointError
+from gendisc.engine.inference.loading import LoadedRun
 from gendisc.engine.inference.spec_check import check_model_size, checked_spec
 from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.models.flow_sampler import FlowSampler, SamplerSettings, integrate
@@ -24,25 +25,15 @@ __all__ = ["FlowLatentGenerator", "LoadedFlow", "flow_from_state", "flow_traject
 
 
 @dataclass(frozen=True)
-class LoadedFlow:
+class LoadedFlow(LoadedRun):
     """A flow run's network (the moving average of its weights when the run kept one) as a sampler."""
 
-    spec: ModelSpec
-    step: int
-    sampler: FlowSampler
+    sampler: FlowSampler = field(kw_only=True)
 
     @property
     def cfg(self) -> FlowConfig:
         assert isinstance(self.spec.cfg, FlowConfig)
         return self.spec.cfg
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return self.spec.image_shape
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        return self.spec.class_names
 
     @property
     def conditional(self) -> bool:
@@ -70,7 +61,7 @@ def load_flow(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu
     check_model_size(spec, tensors, source)
     net = spec.flow()
     unpack_module("F_ema" if cfg.ema > 0 else "F", net, tensors, source)
-    return LoadedFlow(spec, step, sampler_for(spec, net.to(device)))
+    return LoadedFlow(spec, step, sampler=sampler_for(spec, net.to(device)))
 
 
 def flow_from_state(spec: ModelSpec, state: dict[str, np.ndarray]) -> FlowSampler:

@@ -22,7 +22,7 @@ from gendisc.engine.runs.validate import checked_loop
 
 
 @dataclass(frozen=True)
-class _Loaded:
+class LoadedRun:
     """A model loaded from a run folder: what it was built from, and how far it had trained."""
 
     spec: ModelSpec
@@ -38,7 +38,7 @@ class _Loaded:
 
 
 @dataclass(frozen=True)
-class LoadedClassifier(_Loaded):
+class LoadedClassifier(LoadedRun):
     model: nn.Module = field(kw_only=True)
 
     @property
@@ -48,7 +48,7 @@ class LoadedClassifier(_Loaded):
 
 
 @dataclass(frozen=True)
-class LoadedGan(_Loaded):
+class LoadedGan(LoadedRun):
     generator: Generator = field(kw_only=True)
     discriminator: Discriminator = field(kw_only=True)
 

@@ -9,6 +9,7 @@ noise space are smooth.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -21,6 +22,7 @@ METHODS = ("euler", "heun")
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
+@functools.cache   # asked at every sampling call (the trajectory view re-samples live): ask the CPU once
 def bf16_fast_here() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX): there the network runs about twice as
     fast in it; elsewhere bfloat16 is emulated and slower."""

@@ -17,19 +17,16 @@ from gendisc.engine.config import FlowConfig
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
 from gendisc.engine.evaluate.judge import Judge
-from gendisc.engine.imageio import make_grid
 from gendisc.engine.runs.folder import RunFolder, open_for_training
-from gendisc.engine.runs.metrics import epoch_record
 from gendisc.engine.runs.validate import checked_epoch_partial
 from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.checkpoint_meta import resume_meta
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.flow_parts import LOSS_NAMES, FlowModels, flow_noise
-from gendisc.engine.train.gan_parts import judge_samples
 from gendisc.engine.train.judge_setup import prepare_judge
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
-from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
-from gendisc.engine.train.session_judge import judge_figures, take_session_judge
+from gendisc.engine.train.reports import FinishedReport, Report, WeightsReport
+from gendisc.engine.train.session_judge import generator_epoch_report, judge_figures, take_session_judge
 
 if TYPE_CHECKING:
     from gendisc.engine.train.distributed import Dist
@@ -122,7 +119,8 @@ def _train(cfg: FlowConfig, data: TensorData, control: Control, device: torch.de
         if loop.at_epoch_end:
             log.check(lr, "flow-matching loss")   # samples and the checkpoint below come from finite weights
             judge = judge or take_session_judge(cfg, control, run, data, device, dist)
-            report = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
+            report = generator_epoch_report(
+                "flow", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
             epoch_sums, epoch_steps = torch.zeros(len(LOSS_NAMES), device=device), 0
             if run is not None:
                 models.save(run, state, data, (epoch_sums, epoch_steps))
@@ -133,7 +131,8 @@ def _train(cfg: FlowConfig, data: TensorData, control: Control, device: torch.de
     partial = None
     if loop.mid_epoch:
         judge = judge or take_session_judge(cfg, control, run, data, device, dist)
-        partial = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
+        partial = generator_epoch_report(
+            "flow", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
         last_verdict = judge_figures(partial) or last_verdict
     if run is not None:
         models.save(run, state, data, (epoch_sums, epoch_steps))
@@ -142,24 +141,4 @@ def _train(cfg: FlowConfig, data: TensorData, control: Control, device: torch.de
     yield WeightsReport("flow", state.step, models.published())
     yield FinishedReport("flow", loop.epoch - loop.at_epoch_end, state.step, reason, {**log.last, **last_verdict},
                          loop.elapsed(), str(run.path) if run else None, loop.epochs_done)
-
-
-def _epoch_report(run: RunFolder | None, loop: Loop, models: FlowModels, running: tuple[torch.Tensor, int],
-                  z_fixed: torch.Tensor, judge: Judge | None, z_judge: torch.Tensor) -> EpochReport:
-    """The epoch just ended (or its part done): the mean loss, the fixed-noise samples and the judge's verdict,
-    recorded in the run folder (metrics line and sample grid) and reported."""
-    epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
-    sums, steps = running
-    metrics = dict(zip(LOSS_NAMES, (sums / max(steps, 1)).tolist(), strict=True))
-    samples = models.samples(z_fixed)
-    verdict = None
-    if judge is not None:
-        verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
-        metrics.update(judge_metrics)
-    elapsed = loop.elapsed()
-    if run is not None:
-        run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))
-        run.save_samples(epoch, make_grid(samples))
-    return EpochReport("flow", epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
-                       epoch_fraction=fraction)
 

@@ -17,19 +17,17 @@ from gendisc.engine.config import GanConfig
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
 from gendisc.engine.evaluate.judge import Judge
-from gendisc.engine.imageio import make_grid
 from gendisc.engine.models.build import variant_from_checkpoint
 from gendisc.engine.runs.folder import RunFolder, open_for_training
-from gendisc.engine.runs.metrics import epoch_record
 from gendisc.engine.runs.validate import checked_epoch_partial
 from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.checkpoint_meta import resume_meta
 from gendisc.engine.train.control import Control
-from gendisc.engine.train.gan_parts import LOSS_NAMES, GanModels, fixed_noise, judge_samples
+from gendisc.engine.train.gan_parts import LOSS_NAMES, GanModels, fixed_noise
 from gendisc.engine.train.judge_setup import prepare_judge
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
-from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
-from gendisc.engine.train.session_judge import judge_figures, take_session_judge
+from gendisc.engine.train.reports import FinishedReport, Report, WeightsReport
+from gendisc.engine.train.session_judge import generator_epoch_report, judge_figures, take_session_judge
 
 if TYPE_CHECKING:
     from gendisc.engine.train.distributed import Dist
@@ -136,7 +134,8 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
             models.save(run, state, data, (epoch_sums, epoch_steps))
         if loop.at_epoch_end:
             judge = judge or take_session_judge(cfg, control, run, data, device, dist)
-            report = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
+            report = generator_epoch_report(
+                "gan", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
             epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
             if run is not None:
                 models.save(run, state, data, (epoch_sums, epoch_steps))
@@ -147,7 +146,8 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
     partial = None
     if loop.mid_epoch:   # ended by a stop or a budget: the partial epoch gets its samples and figures too
         judge = judge or take_session_judge(cfg, control, run, data, device, dist)
-        partial = _epoch_report(run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
+        partial = generator_epoch_report(
+            "gan", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge)
         last_verdict = judge_figures(partial) or last_verdict
     if run is not None:   # the running means stay in the checkpoint: a resume completes the epoch's figures
         models.save(run, state, data, (epoch_sums, epoch_steps))
@@ -156,24 +156,4 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
     yield WeightsReport("gan", state.step, models.published())
     yield FinishedReport("gan", loop.epoch - loop.at_epoch_end, state.step, reason, {**log.last, **last_verdict},
                          loop.elapsed(), str(run.path) if run else None, loop.epochs_done)
-
-
-def _epoch_report(run: RunFolder | None, loop: Loop, models: GanModels, running: tuple[torch.Tensor, int],
-                  z_fixed: torch.Tensor, judge: Judge | None, z_judge: torch.Tensor) -> EpochReport:
-    """The epoch just ended (or, mid-epoch, its part done): mean losses, the fixed-noise samples and the judge's
-    verdict, recorded in the run folder (metrics line and sample grid) and reported."""
-    epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
-    sums, steps = running
-    metrics = dict(zip(LOSS_NAMES, (sums / max(steps, 1)).tolist(), strict=True))
-    samples = models.samples(z_fixed)
-    verdict = None
-    if judge is not None:
-        verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
-        metrics.update(judge_metrics)
-    elapsed = loop.elapsed()
-    if run is not None:
-        run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))
-        run.save_samples(epoch, make_grid(samples))
-    return EpochReport("gan", epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
-                       epoch_fraction=fraction)
 

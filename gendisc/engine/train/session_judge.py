@@ -1,11 +1,12 @@
-"""What the generators' trainers share about their judge once training runs: the CNN the window offers as judge
-(``judge="session"``), taken at an epoch end, and the judge's summary figures for the finished report."""
+"""What the generative trainers (GAN and flow) share at an epoch end: the epoch report with its samples and the
+judge's verdict, the CNN the window offers as judge (``judge="session"``), and the judge's summary figures for the
+finished report."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -13,10 +14,14 @@ from gendisc.engine.config import GeneratorConfig
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.evaluate.judge import Judge
+from gendisc.engine.imageio import make_grid
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.runs.layout import CONFIG_FILE
+from gendisc.engine.runs.metrics import epoch_record
 from gendisc.engine.train.control import Control
+from gendisc.engine.train.gan_parts import judge_samples
 from gendisc.engine.train.judge_setup import SESSION_JUDGE, load_judge
+from gendisc.engine.train.loop import Loop
 from gendisc.engine.train.reports import EpochReport
 
 if TYPE_CHECKING:
@@ -49,3 +54,25 @@ def judge_figures(report: EpochReport) -> dict[str, float]:
     if report.judge is None:
         return {}
     return {k: v for k, v in report.metrics.items() if k.startswith("judge_") and k != "judge_s"}
+
+
+def generator_epoch_report(kind: str, loss_names: tuple[str, ...], run: RunFolder | None, loop: Loop, models: Any,
+                           running: tuple[torch.Tensor, int], z_fixed: torch.Tensor, judge: Judge | None,
+                           z_judge: torch.Tensor) -> EpochReport:
+    """The epoch just ended (or, mid-epoch, its part done): the mean losses, the fixed-noise samples and the
+    judge's verdict, recorded in the run folder (metrics line and sample grid) and reported. ``models`` is a
+    GanModels or FlowModels: ``samples(z)``, its ``sampler`` and ``n_classes``."""
+    epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
+    sums, steps = running
+    metrics = dict(zip(loss_names, (sums / max(steps, 1)).tolist(), strict=True))
+    samples = models.samples(z_fixed)
+    verdict = None
+    if judge is not None:
+        verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
+        metrics.update(judge_metrics)
+    elapsed = loop.elapsed()
+    if run is not None:
+        run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))
+        run.save_samples(epoch, make_grid(samples))
+    return EpochReport(kind, epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
+                       epoch_fraction=fraction)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from gendisc.engine.config import DataConfig
-from gendisc.gui.threads.jobs import Job
+from gendisc.gui.session.throttled import ThrottledPass
 
 if TYPE_CHECKING:
     from gendisc.engine.data import RawDataset
@@ -54,7 +54,7 @@ def inspect_set(model: Any, images: np.ndarray, labels: np.ndarray, class_names:
                      model)
 
 
-class InspectionScheduler(QObject):
+class InspectionScheduler(ThrottledPass):
     """Fed with :meth:`set_classifier`, :meth:`set_dataset` and :meth:`set_active`; ``started`` (a pass began),
     then ``inspected(SetResult)`` or ``problem(text)``."""
 
@@ -63,24 +63,13 @@ class InspectionScheduler(QObject):
     problem = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.min_interval_s = 5.0
+        super().__init__("InspectThrottle", min_interval_s=5.0, cost_factor=4.0, parent=parent)
         self._model: LiveModel | None = None
         self._raw: RawDataset | None = None
         self._data_cfg: DataConfig | None = None
         self._set = "val"
         self.result: SetResult | None = None
         self.passes = 0                  # set-level passes started (the throttle's test reads it)
-        self._stale = True
-        self._urgent = False
-        self._active = False             # someone shows the results
-        self._job: Job | None = None
-        self._last_start = -1e9
-        self._last_seconds = 0.0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setObjectName("InspectThrottle")
-        self._timer.timeout.connect(self._schedule)
 
     # -- inputs ---------------------------------------------------------------------------------------------------
     def classifier(self) -> LiveModel | None:
@@ -89,8 +78,7 @@ class InspectionScheduler(QObject):
     def set_classifier(self, model: LiveModel | None) -> None:
         """A new classifier, or new weights of the one in training (measured again, throttled)."""
         self._model = model
-        self._stale = True
-        self._schedule()
+        self._mark_stale()
 
     def set_dataset(self, raw: RawDataset | None, data_config: DataConfig) -> None:
         """The dataset and split whose held-out images are measured."""
@@ -116,45 +104,9 @@ class InspectionScheduler(QObject):
     def which(self) -> str:
         return self._set
 
-    def set_active(self, active: bool) -> None:
-        """Whether someone shows the results: nothing is computed for nobody."""
-        self._active = active
-        if active:
-            self._schedule()
-        else:
-            self._timer.stop()
-
     def refresh(self) -> None:
         """Measure again as soon as possible (not throttled)."""
-        self._stale = self._urgent = True
-        self._schedule()
-
-    def is_busy(self) -> bool:
-        return self._job is not None
-
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        """Block until a running pass has finished (closing the window; tests)."""
-        if self._job is not None:
-            self._job.wait(timeout)
-
-    def shutdown(self) -> None:
-        """No more passes; a running one is waited for."""
-        self._active = False
-        self._timer.stop()
-        self.wait_idle()
-
-    # -- the pass ---------------------------------------------------------------------------------------------------
-    def _schedule(self) -> None:
-        if not self._stale or not self._active or self._job is not None:
-            return   # nobody looks, or a running pass re-schedules when it is done
-        if not self._urgent:
-            wait = self._last_start + max(self.min_interval_s, 4 * self._last_seconds) - time.monotonic()
-            if wait > 0:
-                if not self._timer.isActive():
-                    self._timer.start(int(wait * 1000) + 1)
-                return
-        self._timer.stop()
-        self._start()
+        self._mark_stale(urgent=True)
 
     def problem_text(self) -> str | None:
         """Why nothing can be measured now, or None."""
@@ -183,8 +135,8 @@ class InspectionScheduler(QObject):
         _, val_idx = split_indices(len(raw.train_labels), cfg.val_fraction, cfg.split_seed)
         return raw.train_images[val_idx], raw.train_labels[val_idx], f"Validation set of {raw.name}"
 
+    # -- the pass ---------------------------------------------------------------------------------------------------
     def _start(self) -> None:
-        self._stale = self._urgent = False
         problem = self.problem_text()
         if problem is not None:
             self.result = None
@@ -198,24 +150,14 @@ class InspectionScheduler(QObject):
         assert self._model is not None
         snapshot = copy.deepcopy(self._model.module).cpu().eval()
         names = self._model.class_names
-        self._last_start = time.monotonic()
         self.passes += 1
-        job = Job(lambda _ctx: inspect_set(snapshot, images, labels, names, title), "inspection", self)
-        job.done.connect(self._on_done)
-        job.failed.connect(lambda exc, _details: self._on_failed(exc))
-        job.finished.connect(self._on_finished)
-        self._job = job.start()
+        self._launch(lambda: inspect_set(snapshot, images, labels, names, title), "inspection")
         self.started.emit()
 
-    def _on_done(self, result: SetResult) -> None:
-        self._last_seconds = result.seconds
+    def _done(self, result: SetResult) -> None:
         self.result = result
         self.inspected.emit(result)
 
-    def _on_failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException) -> None:
         self.result = None
         self.problem.emit(f"Could not measure the classifier: {exc}")
-
-    def _on_finished(self) -> None:
-        self._job = None
-        self._schedule()

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from gendisc.gui.session.live_models import LiveModel, LiveModels
-from gendisc.gui.threads.jobs import Job
+from gendisc.gui.session.throttled import ThrottledPass
 
 __all__ = ["Trajectory", "TrajectoryModel"]
 
@@ -44,7 +44,6 @@ class Trajectory:
 def compute(sampler: Any, noise: np.ndarray, labels: np.ndarray | None, steps: int, guidance: float, method: str,
             captions: tuple[str, ...], source: str) -> Trajectory:
     """A background job's work: integrate every noise and keep the path."""
-    import time
 
     from gendisc.engine.inference.flow_loading import flow_trajectory
     from gendisc.engine.models.flow_sampler import SamplerSettings
@@ -54,7 +53,7 @@ def compute(sampler: Any, noise: np.ndarray, labels: np.ndarray | None, steps: i
     return Trajectory(times, frames, captions, steps, guidance, source, time.perf_counter() - start)
 
 
-class TrajectoryModel(QObject):
+class TrajectoryModel(ThrottledPass):
     """``computed`` carries each new :class:`Trajectory`; ``problem`` says why none can be drawn."""
 
     computed = Signal(object)     # Trajectory
@@ -62,21 +61,12 @@ class TrajectoryModel(QObject):
     busy_changed = Signal(bool)
 
     def __init__(self, live: LiveModels, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("TrajectoryThrottle", MIN_INTERVAL_S, cost_factor=5.0, urgent_when_shown=True,
+                         parent=parent)
         self.live = live
         self.result: Trajectory | None = None
         self._steps: int | None = None      # None: the model's own setting
         self._guidance: float | None = None
-        self._active = False
-        self._stale = True
-        self._job: Job | None = None
-        self._urgent = False
-        self._last_start = -1e9
-        self._last_seconds = 0.0
-        self._timer = QTimer(self)
-        self._timer.setObjectName("TrajectoryThrottle")
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._schedule)
         live.changed.connect(self._on_model_changed)
 
     # -- settings -----------------------------------------------------------------------------------------------
@@ -97,55 +87,22 @@ class TrajectoryModel(QObject):
         """Integrate with ``steps`` steps and guidance scale ``guidance`` from now on, and sample again."""
         if (steps, guidance) != (self.steps(), self.guidance()):
             self._steps, self._guidance = int(steps), float(guidance)
-            self._urgent = True
-            self.refresh()
-
-    def set_active(self, active: bool) -> None:
-        """Whether someone shows the trajectories: nothing is computed for nobody."""
-        self._active = active
-        if active:
-            self._urgent = True   # shown: at once
-            self._schedule()
-        else:
-            self._timer.stop()
+            self._mark_stale(urgent=True)
 
     def refresh(self) -> None:
-        self._stale = True
-        self._schedule()
-
-    def is_busy(self) -> bool:
-        return self._job is not None
-
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        if self._job is not None:
-            self._job.wait(timeout)
-
-    def shutdown(self) -> None:
-        self._active = False
-        self._timer.stop()
-        self.wait_idle()
+        """Sample again (new weights: when the throttle allows)."""
+        self._mark_stale()
 
     # -- the pass -----------------------------------------------------------------------------------------------
     def _on_model_changed(self, role: str) -> None:
         if role == "flow":
             self.refresh()
 
-    def _schedule(self) -> None:
-        if not self._stale or not self._active or self._job is not None:
-            return
-        if not self._urgent:
-            wait = self._last_start + max(MIN_INTERVAL_S, 5 * self._last_seconds) - time.monotonic()
-            if wait > 0:
-                if not self._timer.isActive():
-                    self._timer.start(int(wait * 1000) + 1)
-                return
-        self._timer.stop()
-        self._urgent = False
+    def _start(self) -> None:
         model = self.model()
         if model is None:
             self.problem.emit("No flow model yet: train one (Training → Flow) or open a flow run.")
             return
-        self._stale = False
         sampler = copy.deepcopy(model.module).cpu().eval()   # the live one gets new weights meanwhile
         n_classes = sampler.n_classes
         labels = np.arange(SAMPLES) % n_classes if n_classes else None
@@ -155,21 +112,15 @@ class TrajectoryModel(QObject):
         noise = trajectory_noise(model.image_shape, SAMPLES, NOISE_SEED)
         steps, guidance, method = self.steps(), self.guidance(), sampler.settings.method
         source = model.describe("the flow model")
-        job = Job(lambda _ctx: compute(sampler, noise, labels, steps, guidance, method, captions, source),
-                  "trajectory", self)
-        job.done.connect(self._on_done)
-        job.failed.connect(lambda exc, _details: self.problem.emit(f"Could not sample the flow model: {exc}"))
-        job.finished.connect(self._on_finished)
-        self._last_start = time.monotonic()
-        self._job = job.start()
+        self._launch(lambda: compute(sampler, noise, labels, steps, guidance, method, captions, source), "trajectory")
         self.busy_changed.emit(True)
 
-    def _on_done(self, result: Trajectory) -> None:
-        self._last_seconds = result.seconds
+    def _done(self, result: Trajectory) -> None:
         self.result = result
         self.computed.emit(result)
 
-    def _on_finished(self) -> None:
-        self._job = None
+    def _failed(self, exc: BaseException) -> None:
+        self.problem.emit(f"Could not sample the flow model: {exc}")
+
+    def _after_pass(self) -> None:
         self.busy_changed.emit(False)
-        self._schedule()
