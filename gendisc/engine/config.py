@@ -293,6 +293,7 @@ C = TypeVar("C")
 
 
 MODEL_NAMES = {"cnn": "CNN", "gan": "GAN", "flow": "flow model"}
+GENERATIVE_KINDS = ("gan", "flow")   # the kinds whose runs draw samples, are judged and fill the gallery
 
 
 def model_name(kind: str, *, capital: bool = False) -> str:

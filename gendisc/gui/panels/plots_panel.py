@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gendisc.engine.config import GENERATIVE_KINDS
 from gendisc.engine.train.reports import EpochReport, StepReport
 from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
@@ -129,14 +130,14 @@ class PlotsPanel(QWidget):
     def _on_started(self, job: TrainingJob) -> None:
         if not job.resume:   # a continued run's history is already shown
             self.reset(job.kind)
-        if job.kind in ("gan", "flow"):
+        if job.kind in GENERATIVE_KINDS:
             self.graphics.set_judge_setting(getattr(job.cfg, "judge", ""))
 
     def show_run(self, run: OpenedRun) -> None:
         """A saved run opened: its step curves and epoch points replace the model's (its plots fitted to them
         afresh), with its judge named. A run continued in the window is opened first: its new steps extend these."""
         self.load_history(run.kind, run.steps, run.records)
-        if run.kind in ("gan", "flow"):
+        if run.kind in GENERATIVE_KINDS:
             self.graphics.set_judge_setting("")
         if run.judge_name:
             self.set_judge_name(run.judge_name)
@@ -180,7 +181,7 @@ class PlotsPanel(QWidget):
         for spec in self._specs_of(kind):
             self._series[spec.name].clear()
             self._mark_dirty(spec.name)
-        if kind in ("gan", "flow"):
+        if kind in GENERATIVE_KINDS:
             self.set_judge_name("")
         self.graphics.enable_following(kind)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from gendisc.engine.config import GENERATIVE_KINDS
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.inference.spec_check import checked_image_shape
 
@@ -86,7 +87,7 @@ class FollowedRun(QObject):
         records = self._tail.read_new()
         if records:
             self.records.emit(self.kind, records)
-        if self.kind in ("gan", "flow"):   # the generators' sample grids
+        if self.kind in GENERATIVE_KINDS:   # the generators' sample grids
             self._read_samples()
 
     def _read_samples(self) -> None:

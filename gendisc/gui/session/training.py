@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from gendisc.engine.config import RunConfig, kind_of, model_name
+from gendisc.engine.config import GENERATIVE_KINDS, RunConfig, kind_of, model_name
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.runs.layout import CHECKPOINT_FILE
 from gendisc.engine.train.control import Control
@@ -262,7 +262,7 @@ class TrainingSession(QObject):
         its next epoch end, if it learnt enough to be a fair judge."""
         from gendisc.engine.train.judge_setup import AUTO_JUDGE_MIN_ACC, SESSION_JUDGE
 
-        waiting = [(kind, entry[2]) for kind in ("gan", "flow") if (entry := self._jobs.get(kind)) is not None
+        waiting = [(kind, entry[2]) for kind in GENERATIVE_KINDS if (entry := self._jobs.get(kind)) is not None
                    and kind in self._active and getattr(entry[0].cfg, "judge", None) == SESSION_JUDGE
                    and entry[0].cfg.data.dataset == dataset]   # the GAN and the flow model: the same judge
         if not waiting:
