@@ -43,7 +43,7 @@ def test_train_cnn_with_few_labels_records_them_in_the_run(tmp_path: Path) -> No
     proc = cli("train", "cnn", "--labels-per-class", "3", "--labels-seed", "7", "--max-steps", "4", "--out", str(run),
                "--json", "--quiet")
     assert proc.returncode == 0, proc.stderr
-    assert "30 training" in proc.stdout + proc.stderr and 0 <= last_json(proc.stdout)["val_acc"] <= 1
+    assert "30 labelled training" in proc.stdout + proc.stderr and 0 <= last_json(proc.stdout)["val_acc"] <= 1
     record = json.loads((run / "labels.json").read_text())
     assert record["labels_per_class"] == 3 and record["labels_seed"] == 7 and record["per_class_counts"] == [3] * 10
     raw = load_dataset("mnist-sample")

@@ -51,6 +51,8 @@ class TensorData:
     val_from_test: bool = False   # no validation split was asked for: val_* are the test split's tensors
     labelled: np.ndarray | None = None   # few labels: the training images kept, as indices into the dataset's own
     #                                      training images (None: every training image is used)
+    unlabelled_x: torch.Tensor | None = None   # every image of the training split, labelled or not, for a trainer
+    #                                            that learns from unlabelled images too (asked of prepare)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -80,13 +82,18 @@ def _fits(nbytes: int, device: torch.device) -> bool:
     return nbytes * 2 < free  # leave room for the models and activations
 
 
-def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu") -> TensorData:
-    """Split ``raw`` as ``cfg`` says and hold it as normalised tensors on ``device`` (or CPU if it won't fit)."""
+def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu",
+            unlabelled: bool = False) -> TensorData:
+    """Split ``raw`` as ``cfg`` says and hold it as normalised tensors on ``device`` (or CPU if it won't fit).
+
+    ``unlabelled``: also hold every image of the training split as ``unlabelled_x`` (the same tensor as
+    ``train_x`` when every label is used), for the semi-supervised GAN.
+    """
     device = torch.device(device)
-    train_idx, val_idx = split_indices(len(raw.train_labels), cfg.val_fraction, cfg.split_seed)
-    labelled = None
+    split_idx, val_idx = split_indices(len(raw.train_labels), cfg.val_fraction, cfg.split_seed)
+    train_idx, labelled = split_idx, None
     if cfg.labels_per_class > 0:
-        train_idx = labelled = few_labels(raw.train_labels, train_idx, cfg.labels_per_class, cfg.labels_seed)
+        train_idx = labelled = few_labels(raw.train_labels, split_idx, cfg.labels_per_class, cfg.labels_seed)
     total = raw.train_images.nbytes * 4 + (0 if raw.test_images is None else raw.test_images.nbytes * 4)
     target = device if _fits(total, device) else torch.device("cpu")
 
@@ -98,11 +105,15 @@ def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu"
     test_x = test_y = None
     if raw.test_images is not None and raw.test_labels is not None:
         test_x, test_y = put(raw.test_images, raw.test_labels)
+    pool = None
+    if unlabelled:
+        pool = train_x if labelled is None else normalize(raw.train_images[split_idx]).to(target)
     if len(val_idx) == 0 and test_x is not None and test_y is not None:
         # no validation split asked for (val_fraction 0): epochs are measured on the test split, not on nothing
         return TensorData(raw.name, train_x, train_y, test_x, test_y, test_x, test_y, raw.class_names, True,
-                          labelled)
-    return TensorData(raw.name, train_x, train_y, val_x, val_y, test_x, test_y, raw.class_names, False, labelled)
+                          labelled, pool)
+    return TensorData(raw.name, train_x, train_y, val_x, val_y, test_x, test_y, raw.class_names, False, labelled,
+                      pool)
 
 
 def few_labels(labels: np.ndarray, train_idx: np.ndarray, per_class: int, seed: int) -> np.ndarray:

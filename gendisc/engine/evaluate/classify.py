@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gendisc.engine.data.tensors import TensorData
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -47,3 +49,16 @@ def evaluate_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_cl
     acc = float((pred == y).float().mean())
     cm = confusion_matrix(y.cpu().numpy(), pred.cpu().numpy(), n_classes)
     return Evaluation(loss, acc, cm)
+
+
+def final_metrics(model: nn.Module, data: TensorData, val: Evaluation | None = None) -> dict[str, float]:
+    """A classifier's figures at the end of its run: validation (``val``: already measured on these weights) and,
+    when the data has one, test."""
+    device = next(model.parameters()).device
+    ev = val if val is not None else evaluate_classifier(model, data.val_x.to(device), data.val_y.to(device),
+                                                         data.n_classes)
+    metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
+    if data.test_x is not None and data.test_y is not None:
+        test = evaluate_classifier(model, data.test_x.to(device), data.test_y.to(device), data.n_classes)
+        metrics.update(test_loss=test.loss, test_acc=test.accuracy)
+    return metrics

@@ -1,5 +1,5 @@
-"""Measuring a saved run: a CNN on its validation and test sets; a GAN by its discriminator's view and, like a flow
-model, by the judge CNN's verdict on its samples."""
+"""Measuring a saved run: a CNN (a semi-supervised GAN's discriminator) on its validation and test sets; a GAN by
+its discriminator's view and, like a flow model, by the judge CNN's verdict on its samples."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, kind_of
+from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, SsganConfig, kind_of
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.tensors import normalize, prepare
 from gendisc.engine.evaluate.classify import evaluate_classifier, predict_logits
@@ -21,10 +21,10 @@ from gendisc.engine.runs.folder import RunFolder
 def evaluate_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Plain numbers describing how good the run's model is, with the split it was trained with."""
     cfg = RunFolder(run_dir).config()
-    if isinstance(cfg, CnnConfig):
+    if isinstance(cfg, (CnnConfig, SsganConfig)):   # a semi-supervised GAN is measured by its discriminator
         loaded = load_classifier(run_dir)
         data = prepare(load_dataset(cfg.data.dataset), cfg.data)
-        out: dict[str, Any] = {"kind": "cnn", "dataset": data.name, "step": loaded.step}
+        out: dict[str, Any] = {"kind": kind_of(cfg), "dataset": data.name, "step": loaded.step}
         for split, x, y in (("val", data.val_x, data.val_y), ("test", data.test_x, data.test_y)):
             if x is not None and len(x):
                 ev = evaluate_classifier(loaded.model, x, y, data.n_classes)

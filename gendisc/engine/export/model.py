@@ -1,9 +1,10 @@
 """Exporting a trained run's models: ONNX (checked with onnxruntime when it is installed) and TorchScript.
 
-The CNN takes images ``N×C×H×W`` in [-1, 1] (``x / 127.5 - 1`` of the uint8 pixels) and returns class logits;
-the generator takes noise ``N×latent_dim`` and returns images in [-1, 1]; a flow model's velocity network takes
-``x_t`` (``N×C×H×W``), the time ``t`` (``N``, 0 = noise, 1 = image) and class labels (int64 ``N``; the class count
-means "no class", for guidance) and returns the velocity ``N×C×H×W`` (a sampler integrates it from t = 0 to 1).
+The CNN (and a semi-supervised GAN's discriminator) takes images ``N×C×H×W`` in [-1, 1] (``x / 127.5 - 1`` of the
+uint8 pixels) and returns class logits; the generator takes noise ``N×latent_dim`` and returns images in [-1, 1]; a
+flow model's velocity network takes ``x_t`` (``N×C×H×W``), the time ``t`` (``N``, 0 = noise, 1 = image) and class
+labels (int64 ``N``; the class count means "no class", for guidance) and returns the velocity ``N×C×H×W`` (a
+sampler integrates it from t = 0 to 1).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 from torch import nn
 
 from gendisc.engine.atomic import atomic_write_bytes
-from gendisc.engine.config import CnnConfig, FlowConfig
+from gendisc.engine.config import CnnConfig, FlowConfig, SsganConfig
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.inference.flow_loading import load_flow
 from gendisc.engine.inference.loading import load_classifier, load_gan
@@ -62,7 +63,7 @@ def _model_and_input(run_dir: str | os.PathLike[str]) -> tuple[nn.Module, tuple[
                                                               tuple[tuple[str, ...], str]]:
     cfg = RunFolder(run_dir).config()
     g = torch.Generator().manual_seed(0)
-    if isinstance(cfg, CnnConfig):
+    if isinstance(cfg, (CnnConfig, SsganConfig)):   # a semi-supervised GAN exports its classifying discriminator
         loaded = load_classifier(run_dir)
         x = torch.rand(4, *loaded.image_shape, generator=g) * 2 - 1
         return _ImagesOnly(loaded.model).eval(), (x,), "classifier", (("images",), "logits")

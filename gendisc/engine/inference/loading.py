@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gendisc.engine.config import CnnConfig, GanConfig, RunConfig, kind_of
+from gendisc.engine.config import CLASSIFIER_KINDS, CnnConfig, GanConfig, RunConfig, SsganConfig, kind_of, model_name
 from gendisc.engine.errors import CheckpointError
 from gendisc.engine.inference.spec_check import Weights, check_model_size, checked_spec
 from gendisc.engine.models.build import ModelSpec
@@ -39,11 +39,13 @@ class LoadedRun:
 
 @dataclass(frozen=True)
 class LoadedClassifier(LoadedRun):
+    """A CNN run's CNN, or a semi-supervised GAN run's discriminator: images in, class logits out."""
+
     model: nn.Module = field(kw_only=True)
 
     @property
-    def cfg(self) -> CnnConfig:
-        assert isinstance(self.spec.cfg, CnnConfig)
+    def cfg(self) -> CnnConfig | SsganConfig:
+        assert isinstance(self.spec.cfg, (CnnConfig, SsganConfig))
         return self.spec.cfg
 
 
@@ -62,12 +64,17 @@ class LoadedGan(LoadedRun):
         return self.generator.n_classes > 0
 
 
-def _open(run_dir: str | os.PathLike[str], kind: str) -> tuple[RunConfig, dict[str, torch.Tensor], dict[str, Any],
-                                                             Path]:
+# the checkpoint prefix of each classifying kind's classifier
+CLASSIFIER_PREFIX = {"cnn": "model", "ssgan": "D"}
+
+
+def _open(run_dir: str | os.PathLike[str], *kinds: str) -> tuple[RunConfig, dict[str, torch.Tensor],
+                                                                dict[str, Any], Path]:
     run = RunFolder(run_dir)
     cfg = run.config()
-    if kind_of(cfg) != kind:
-        raise CheckpointError(f"{run.path} is a {kind_of(cfg).upper()} run, not a {kind.upper()} run")
+    if kind_of(cfg) not in kinds:
+        wanted = " or ".join(model_name(k) for k in kinds)
+        raise CheckpointError(f"{run.path} is a {model_name(kind_of(cfg))} run, not a {wanted} run")
     tensors, meta = run.load_checkpoint()
     return cfg, tensors, meta, run.checkpoint_file
 
@@ -82,12 +89,13 @@ def _checked(cfg: RunConfig, meta: dict[str, Any], weights: Weights, source: Pat
 
 
 def load_classifier(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedClassifier:
-    """The trained CNN of a run folder, in eval mode on ``device``; :class:`CheckpointError` for a checkpoint
-    whose metadata or weights are damaged (each is checked before use)."""
-    cfg, tensors, meta, source = _open(run_dir, "cnn")
+    """The trained classifier of a run folder (a CNN run's CNN, a semi-supervised GAN's discriminator), in eval
+    mode on ``device``; :class:`CheckpointError` for a checkpoint whose metadata or weights are damaged (each is
+    checked before use)."""
+    cfg, tensors, meta, source = _open(run_dir, *CLASSIFIER_KINDS)
     spec, step = _checked(cfg, meta, tensors, source)
     model = spec.classifier()
-    unpack_module("model", model, tensors, source)
+    unpack_module(CLASSIFIER_PREFIX[spec.kind], model, tensors, source)
     return LoadedClassifier(spec, step, model=model.to(device).eval())
 
 
@@ -124,9 +132,9 @@ def load_state(module: nn.Module, state: dict[str, np.ndarray], prefix: str = ""
 
 
 def classifier_from_state(spec: ModelSpec, state: dict[str, np.ndarray]) -> nn.Module:
-    """A CPU classifier in eval mode built from a CNN's published weights."""
+    """A CPU classifier in eval mode built from a CNN's published weights (a semi-supervised GAN's ``D.*``)."""
     model = spec.classifier()
-    load_state(model, state)
+    load_state(model, state, "D" if spec.kind == "ssgan" else "")
     return model.eval()
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
-from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, RunConfig
+from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, RunConfig, SsganConfig
 from gendisc.engine.data.dataset import MAX_CLASSES, MAX_SIDE, MIN_SIDE
 from gendisc.engine.errors import CheckpointError
 from gendisc.engine.models.build import ModelSpec, variant_from_checkpoint
@@ -67,9 +67,12 @@ def checked_spec(cfg: RunConfig, meta: Mapping[str, Any], weights: Weights, sour
     if isinstance(cfg, GanConfig):
         cfg = variant_from_checkpoint(cfg, weights, len(names))
         problem = check_gan_shape(shape)
-    elif isinstance(cfg, FlowConfig):   # the flow model takes the images a GAN takes
+    elif isinstance(cfg, (FlowConfig, SsganConfig)):   # these take the images a GAN takes
         problem = check_gan_shape(shape)
-        problem = problem and problem.replace("the GAN", "the flow model")
+        problem = problem and problem.replace("the GAN", "the flow model" if isinstance(cfg, FlowConfig) else
+                                              "the semi-supervised GAN")
+        if not problem and isinstance(cfg, SsganConfig) and len(names) < 2:
+            problem = f"the semi-supervised GAN needs at least 2 classes; it has {len(names)}"
     else:
         assert isinstance(cfg, CnnConfig)
         problem = check_cnn_shape(shape, len(names), cfg.arch)
@@ -104,6 +107,10 @@ def model_elements(spec: ModelSpec) -> dict[str, int]:
             return {"model": sum(_numel(t.shape) for t in spec.classifier().state_dict().values())}
         if isinstance(spec.cfg, FlowConfig):
             return {"F": sum(_numel(t.shape) for t in spec.flow().state_dict().values())}
+        if isinstance(spec.cfg, SsganConfig):
+            g, d = spec.ssgan()
+            return {"G": sum(_numel(t.shape) for t in g.state_dict().values()),
+                    "D": sum(_numel(t.shape) for t in d.state_dict().values())}
         plain = ModelSpec(dataclasses.replace(spec.cfg, spectral_norm=False), spec.image_shape, spec.class_names)
         g, d = plain.gan()
     return {"G": sum(_numel(t.shape) for t in g.state_dict().values()),

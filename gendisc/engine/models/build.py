@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, RunConfig, kind_of
+from gendisc.engine.config import CnnConfig, FlowConfig, GanConfig, RunConfig, SsganConfig, kind_of
 from gendisc.engine.errors import ConfigError
 from gendisc.engine.models.cnn import build_cnn
 from gendisc.engine.models.flow import FlowUNet
 from gendisc.engine.models.gan import Discriminator, Generator
 from gendisc.engine.models.shapes import check_cnn_shape, check_gan_shape
+from gendisc.engine.models.ssgan import SsganDiscriminator
 
 
 def build_classifier(cfg: CnnConfig, image_shape: tuple[int, int, int], n_classes: int) -> nn.Module:
@@ -44,6 +45,18 @@ def build_flow(cfg: FlowConfig, image_shape: tuple[int, int, int], n_classes: in
     if problem := check_gan_shape(image_shape):
         raise ConfigError(problem.replace("the GAN", "the flow model"))
     return FlowUNet(image_shape, n_classes if cfg.conditional else 0, cfg.width)
+
+
+def build_ssgan(cfg: SsganConfig, image_shape: tuple[int, int, int], n_classes: int) -> tuple[Generator,
+                                                                                          SsganDiscriminator]:
+    """The semi-supervised GAN's unconditional generator and its classifying discriminator."""
+    if problem := check_gan_shape(image_shape):
+        raise ConfigError(problem.replace("the GAN", "the semi-supervised GAN"))
+    if n_classes < 2:
+        raise ConfigError(f"the semi-supervised GAN needs at least 2 classes to tell apart; this dataset has "
+                          f"{n_classes}")
+    return (Generator(cfg.latent_dim, image_shape, cfg.g_width, 0),
+            SsganDiscriminator(image_shape, n_classes, cfg.d_width, cfg.dropout, cfg.head == "explicit"))
 
 
 def variant_from_checkpoint(cfg: GanConfig, tensors: Mapping[str, torch.Tensor | tuple[int, ...]],
@@ -84,10 +97,18 @@ class ModelSpec:
         return len(self.class_names)
 
     def classifier(self) -> nn.Module:
-        """A new CNN of this spec (a CNN run's)."""
+        """A new classifier of this spec: a CNN run's CNN, a semi-supervised GAN's discriminator."""
+        if isinstance(self.cfg, SsganConfig):
+            return self.ssgan()[1]
         if not isinstance(self.cfg, CnnConfig):
             raise TypeError(f"a {self.kind.upper()} spec has no classifier")
         return build_classifier(self.cfg, self.image_shape, self.n_classes)
+
+    def ssgan(self) -> tuple[Generator, SsganDiscriminator]:
+        """A new generator and classifying discriminator of this spec (a semi-supervised GAN run's)."""
+        if not isinstance(self.cfg, SsganConfig):
+            raise TypeError(f"a {self.kind.upper()} spec has no semi-supervised GAN")
+        return build_ssgan(self.cfg, self.image_shape, self.n_classes)
 
     def flow(self) -> FlowUNet:
         """A new velocity network of this spec (a flow run's)."""

@@ -29,14 +29,16 @@ class RunSummary:
     thumbnail: Path | None = None        # the latest sample grid of a GAN run
     has_checkpoint: bool = False
     epochs_done: float = 0.0             # epochs trained, with the share of a partial last one: 2.15
+    generated_share: float = 0.0         # a CNN's share of generated training images (1: the CAS experiment)
 
     @property
     def name(self) -> str:
         return self.path.name
 
     def best_text(self) -> str:
-        if "val_acc" in self.best:
-            return f"val acc {100 * self.best['val_acc']:.2f}%"
+        if "val_acc" in self.best:   # a CNN trained on generated images only: its Classification Accuracy Score
+            label = "CAS" if self.generated_share >= 1 else "val acc"
+            return f"{label} {100 * self.best['val_acc']:.2f}%"
         if "judge_fcd" in self.best:   # a judged GAN: its best distance to real images
             return f"FCD {self.best['judge_fcd']:.2f}"
         if "loss_g" in self.last:
@@ -64,7 +66,8 @@ def summarize(path: str | os.PathLike[str]) -> RunSummary:
         path=run.path, kind=kind, dataset=cfg.data.dataset, created=run.created(),
         epochs=math.floor(done + 1e-9), steps=int(last.get("step", 0)), best=best,
         last={k: float(v) for k, v in last.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
-        thumbnail=samples[-1].path if samples else None, has_checkpoint=run.has_checkpoint(), epochs_done=done)
+        thumbnail=samples[-1].path if samples else None, has_checkpoint=run.has_checkpoint(), epochs_done=done,
+        generated_share=float(getattr(cfg, "generated_share", 0.0)))
 
 
 def list_runs(root: str | os.PathLike[str]) -> list[RunSummary]:

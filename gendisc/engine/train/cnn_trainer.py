@@ -13,7 +13,7 @@ from gendisc.engine.config import CnnConfig
 from gendisc.engine.data.augment import augment_batch
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
-from gendisc.engine.evaluate.classify import Evaluation, evaluate_classifier
+from gendisc.engine.evaluate.classify import Evaluation, evaluate_classifier, final_metrics
 from gendisc.engine.models.build import build_classifier
 from gendisc.engine.runs.folder import RunFolder, open_for_training
 from gendisc.engine.runs.labels import write_label_subset
@@ -31,6 +31,7 @@ from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.chance import chance_warning
 from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta, resume_meta
 from gendisc.engine.train.control import Control
+from gendisc.engine.train.generated import GeneratedImages, MixedBatches
 from gendisc.engine.train.loop import (
     Every,
     Loop,
@@ -100,7 +101,10 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     fmt = torch.channels_last if device.type == "cpu" and cfg.arch == "bn" else torch.contiguous_format
     model = build_classifier(cfg, data.image_shape, data.n_classes).to(device, memory_format=fmt)
     opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.l2)
+    # loaded (and checked against the data) before the run folder is written
+    generated = GeneratedImages.from_run(cfg.generated_from, data, device) if cfg.generated_share > 0 else None
     batch = min(cfg.batch_size, len(x_train))
+    batches = MixedBatches.plan(x_train, y_train, batch, generated, cfg.generated_share)
     state = LoopState()
     main = dist is None or dist.is_main
     run = open_for_training(run_dir, cfg, resume) if main else None
@@ -129,22 +133,22 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     lr = cfg.optimizer.lr
     model.train()
     while (reason := loop.before_step()) is None:
-        if order is None or loop.step_in_epoch == 0:
+        if batches.n_real and (order is None or loop.step_in_epoch == 0):
             order = epoch_order(len(x_train), cfg.seed, loop.epoch, device)
         lr = cfg.optimizer.lr * lr_factor(cfg.schedule, loop.progress())
         set_lr(opt, lr)
-        idx = order[loop.step_in_epoch * batch:(loop.step_in_epoch + 1) * batch]
-        xb = augment_batch(x_train[idx], cfg.data, gen)
+        xb, yb = batches.take(order, loop.step_in_epoch, gen)   # real, generated, or some of both
+        xb = augment_batch(xb, cfg.data, gen)
         xb = xb.contiguous(memory_format=fmt)
         logits = net(xb)
-        loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
+        loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
         if cfg.l1 > 0:
             loss = loss + cfg.l1 * sum(p.abs().sum() for n, p in model.named_parameters() if "weight" in n)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         state.step += 1
-        log.add(loss, len(idx))
+        log.add(loss, len(yb))
         if log.due():
             yield log.report(lr)   # raises on a NaN loss or weight
         if publish.due():
@@ -185,7 +189,7 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     yield WeightsReport("cnn", state.step, numpy_state(model))
     elapsed = loop.elapsed()   # training time: the final evaluation below is not part of it
     yield FinishedReport("cnn", loop.epoch - loop.at_epoch_end, state.step, reason,
-                         _final_metrics(model, data, partial_ev), elapsed, str(run.path) if run else None,
+                         final_metrics(model, data, partial_ev), elapsed, str(run.path) if run else None,
                          loop.epochs_done)
 
 
@@ -205,15 +209,3 @@ def _save(run: RunFolder, model: torch.nn.Module, opt: torch.optim.Optimizer, ge
     tensors = {**pack_module("model", model), **optim_tensors, **pack_rng(gen)}
     run.save_checkpoint(tensors, {"kind": "cnn", "loop": loop_meta(state), "optim": optim_meta,
                                   **data_meta(data)})
-
-
-def _final_metrics(model: torch.nn.Module, data: TensorData, val: Evaluation | None = None) -> dict[str, float]:
-    """Validation (``val``: already measured on these weights) and, if the data has one, test figures."""
-    device = next(model.parameters()).device
-    ev = val if val is not None else evaluate_classifier(model, data.val_x.to(device), data.val_y.to(device),
-                                                         data.n_classes)
-    metrics = {"val_loss": ev.loss, "val_acc": ev.accuracy}
-    if data.test_x is not None and data.test_y is not None:
-        test = evaluate_classifier(model, data.test_x.to(device), data.test_y.to(device), data.n_classes)
-        metrics.update(test_loss=test.loss, test_acc=test.accuracy)
-    return metrics

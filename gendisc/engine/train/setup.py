@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from gendisc.engine.config import CnnConfig, FlowConfig, RunConfig, kind_of
+from gendisc.engine.config import CnnConfig, FlowConfig, RunConfig, SsganConfig, kind_of, model_name
 from gendisc.engine.data import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.devices import describe_device, pick_device
@@ -43,8 +43,13 @@ class TrainingSetup:
         """One line on what trains on what: model, dataset and its splits."""
         d = self.data
         test = "" if d.test_x is None else f" / {len(d.test_x):,} test"
-        return (f"{self.kind.upper()} on {d.name}: {len(d.train_x):,} training / {len(d.val_x):,} validation{test} "
-                f"images")
+        train = f"{len(d.train_x):,} training"
+        if d.labelled is not None:
+            train = f"{len(d.train_x):,} labelled training"
+            if d.unlabelled_x is not None:
+                train += f" (of {len(d.unlabelled_x):,} used without labels)"
+        name = self.kind.upper() if self.kind != "ssgan" else model_name(self.kind, capital=True)
+        return f"{name} on {d.name}: {train} / {len(d.val_x):,} validation{test} images"
 
     def reports(self, control: Control, run_dir: str | os.PathLike[str] | None, resume: bool = False,
                 publish_weights_s: float | None = None, autosave_s: float | None = 300.0) -> Iterator[Report]:
@@ -55,7 +60,8 @@ class TrainingSetup:
 
 
 def trainer_for(cfg: RunConfig) -> Callable[..., Iterator[Report]]:
-    """:func:`train_cnn` for a CNN config, :func:`train_gan` for a GAN's, :func:`train_flow` for a flow model's."""
+    """:func:`train_cnn` for a CNN config, :func:`train_gan` for a GAN's, :func:`train_flow` for a flow model's,
+    :func:`train_ssgan` for a semi-supervised GAN's."""
     if isinstance(cfg, CnnConfig):
         from gendisc.engine.train.cnn_trainer import train_cnn
 
@@ -64,6 +70,10 @@ def trainer_for(cfg: RunConfig) -> Callable[..., Iterator[Report]]:
         from gendisc.engine.train.flow_trainer import train_flow
 
         return train_flow
+    if isinstance(cfg, SsganConfig):
+        from gendisc.engine.train.ssgan_trainer import train_ssgan
+
+        return train_ssgan
     from gendisc.engine.train.gan_trainer import train_gan
 
     return train_gan
@@ -73,5 +83,5 @@ def setup_training(cfg: RunConfig, dist: Dist | None = None, device: torch.devic
     """Device (this rank's under ``torchrun``), then the dataset: loaded (a catalog dataset must be downloaded
     already), split as ``cfg.data`` says and held on the device when it fits."""
     device = device or (dist.device if dist is not None else pick_device(cfg.device))
-    data = prepare(load_dataset(cfg.data.dataset), cfg.data, device)
+    data = prepare(load_dataset(cfg.data.dataset), cfg.data, device, unlabelled=isinstance(cfg, SsganConfig))
     return TrainingSetup(cfg, device, data, dist)
