@@ -152,3 +152,28 @@ def test_train_ssgan_on_the_command_line(tmp_path: Path) -> None:
         summary["val_acc"], abs=1e-4)
     refused = cli("train", "ssgan", "--arch", "bn", "--out", str(tmp_path / "x"))
     assert refused.returncode == 1 and "semi-supervised GAN has no --arch option" in refused.stderr
+
+
+def test_its_generator_feeds_a_cnn_with_the_classes_its_discriminator_is_surest_of(ssgan_run: tuple[Path, list],
+                                                                                  few: TensorData) -> None:
+    from gendisc.engine.config import CnnConfig
+    from gendisc.engine.train.cnn_trainer import train_cnn
+    from gendisc.engine.train.generated import GeneratedImages
+
+    run, _reports = ssgan_run
+    source = GeneratedImages.from_run(run, few, torch.device("cpu"))
+    images, labels = source.batch(16, torch.Generator().manual_seed(0))
+    assert images.shape == (16, 1, 28, 28) and labels.shape == (16,)
+    d = load_classifier(run).model
+    with torch.no_grad():
+        probs = torch.softmax(d(images), 1)
+    assert torch.equal(probs.argmax(1), labels)   # the discriminator's classes
+    pool = source.source.draw(32, torch.Generator().manual_seed(0), None)   # the same noise the batch drew
+    with torch.no_grad():
+        all_conf = torch.softmax(d(pool), 1).max(1).values.sort(descending=True).values
+    surest = probs.max(1).values.sort(descending=True).values
+    assert torch.allclose(surest, all_conf[:16], atol=1e-5)   # the surest half of what it drew
+    cfg = CnnConfig(data=DataConfig(labels_per_class=5), budget=TrainBudget(max_steps=4), batch_size=16,
+                    generated_from=str(run), generated_share=0.5, device="cpu")
+    done = list(train_cnn(cfg, few))[-1]
+    assert isinstance(done, FinishedReport) and done.step == 4 and 0 <= done.metrics["val_acc"] <= 1

@@ -114,6 +114,25 @@ def load_gan(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
     return LoadedGan(spec, step, generator=g.to(device).eval(), discriminator=d.to(device).eval())
 
 
+@dataclass(frozen=True)
+class LoadedSsgan(LoadedRun):
+    """A semi-supervised GAN run's generator (its moving average when kept) and classifying discriminator."""
+
+    generator: Generator = field(kw_only=True)
+    classifier: nn.Module = field(kw_only=True)
+
+
+def load_ssgan(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedSsgan:
+    """A semi-supervised GAN run's two networks, in eval mode on ``device`` (damaged checkpoints refused)."""
+    cfg, tensors, meta, source = _open(run_dir, "ssgan")
+    spec, step = _checked(cfg, meta, tensors, source)
+    assert isinstance(spec.cfg, SsganConfig)
+    g, d = spec.ssgan()
+    unpack_module("G_ema" if spec.cfg.ema > 0 else "G", g, tensors, source)
+    unpack_module("D", d, tensors, source)
+    return LoadedSsgan(spec, step, generator=g.to(device).eval(), classifier=d.to(device).eval())
+
+
 def spec_of_run(run_dir: str | os.PathLike[str]) -> ModelSpec:
     """What a run's models are (config, image shape, classes), from its config and its checkpoint's header alone;
     the metadata checked as :func:`load_classifier` checks it."""
