@@ -42,17 +42,19 @@ class SsganDiscriminator(nn.Module):
         layers += [nn.Conv2d(ch_in, ch, 3, 1, 1), nn.LeakyReLU(0.2, inplace=True), nn.Flatten()]
         self.body = nn.Sequential(*layers)
         self.n_features = ch * (side // 2 ** upsampling_steps(side)) ** 2
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.n_features, n_classes + int(explicit_fake)))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.n_features, n_classes))
+        # Odena's K+1st logit as a head of its own: ``head`` stays the class logits every classifier view reads
+        self.fake_head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.n_features, 1)) if explicit_fake else None
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
 
     def all_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The K class logits and the real-vs-fake logit log Z − l_fake (l_fake = 0 for the implicit head)."""
-        out = self.head(self.body(x))
-        classes = out[:, :self.n_classes]
+        h = self.body(x)
+        classes = self.head(h)
         real = torch.logsumexp(classes, 1)
-        return classes, real - out[:, self.n_classes] if self.explicit_fake else real
+        return classes, real if self.fake_head is None else real - self.fake_head(h).squeeze(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))[:, :self.n_classes]
+        return self.head(self.body(x))

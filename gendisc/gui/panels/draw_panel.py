@@ -1,5 +1,5 @@
-"""Draw a digit, see the 28×28 image the CNN sees, and its class probabilities as you draw; and the GAN
-discriminator's opinion of it: how real does it look?
+"""Draw a digit, see the 28×28 image the CNN sees, and its class probabilities as you draw (the CNN's, or a
+semi-supervised GAN's discriminator's); and the GAN discriminator's opinion of it: how real does it look?
 
 The classifier and the discriminator are the session's live models (:mod:`gendisc.gui.session.live_models`): the
 ones in training, refreshed about once a second, or ones loaded from run folders. With no classifier yet, the
@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -37,6 +38,8 @@ from gendisc.gui.widgets.image_grid import ImageGrid
 from gendisc.gui.widgets.prob_bars import ProbabilityBars
 
 DIGIT_SHAPE = (1, 28, 28)
+CLASSIFIER_CHOICES = {"cnn": "CNN", "ssgan": "Semi-supervised GAN"}
+CLASSIFIER_NAMES = {"cnn": "the CNN", "ssgan": "the semi-supervised GAN's discriminator"}
 REALNESS_TIP = ("How real does your drawing look to the GAN's discriminator? σ(D(x)), from 0% (surely generated "
                 "or scribbled) to 100% (surely a real image). A conditional discriminator reads it as one class: the "
                 "one the CNN sees, or else the one it finds most plausible.")
@@ -111,7 +114,8 @@ class DrawPanel(QWidget):
         self.quick_progress.setRange(0, 1000)
         self.quick_progress.hide()
         load = QPushButton("CNN…")
-        load.setToolTip("Use the classifier of a saved CNN run folder.")
+        load.setToolTip("Use the classifier of a saved run folder: a CNN run, or a semi-supervised GAN run (its "
+                        "discriminator classifies).")
         load.clicked.connect(lambda: self._ask_load("cnn"))
         self.realness = QProgressBar()
         self.realness.setRange(0, 1000)
@@ -124,6 +128,16 @@ class DrawPanel(QWidget):
         load_gan = QPushButton("GAN…")
         load_gan.setToolTip("Use the discriminator of a saved GAN run folder.")
         load_gan.clicked.connect(lambda: self._ask_load("gan"))
+
+        self.classifier_choice = QComboBox()
+        for kind, text in CLASSIFIER_CHOICES.items():
+            self.classifier_choice.addItem(text, kind)
+        self.classifier_choice.setToolTip("Which model classifies your drawing: the CNN, or the semi-supervised "
+                                          "GAN's discriminator (taught by a few labels and every unlabelled image). "
+                                          "Shown when there are both.")
+        self.classifier_choice.currentIndexChanged.connect(
+            lambda _i: live.prefer_classifier(self.classifier_choice.currentData()))
+        self.classifier_choice.setVisible(False)
 
         buttons = QHBoxLayout()
         buttons.addWidget(clear)
@@ -153,6 +167,7 @@ class DrawPanel(QWidget):
         actions = QHBoxLayout()   # one row of buttons under the readings: the panel stays narrow
         actions.addWidget(self.quick_train)
         actions.addStretch(1)
+        actions.addWidget(self.classifier_choice)
         actions.addWidget(load)
         actions.addWidget(load_gan)
         layout = QVBoxLayout(self)
@@ -165,6 +180,7 @@ class DrawPanel(QWidget):
         layout.addLayout(actions)
 
         live.changed.connect(self._on_model_changed)
+        live.classifiers_changed.connect(self._show_classifier)
         live.problem.connect(self._on_problem)
         training.started.connect(self._on_started)
         training.step.connect(self._on_step)
@@ -185,12 +201,19 @@ class DrawPanel(QWidget):
             self.judge_realness()
 
     def _show_classifier(self) -> None:
+        kinds = self.live.classifier_kinds()
+        self.classifier_choice.setVisible(len(kinds) > 1)
         model = self.live.classifier()
         if model is None:
             self.source.setText("No classifier yet.")
             return
+        index = self.classifier_choice.findData(model.spec.kind)
+        if index >= 0 and index != self.classifier_choice.currentIndex():
+            self.classifier_choice.blockSignals(True)   # showing the model in use is not asking for another
+            self.classifier_choice.setCurrentIndex(index)
+            self.classifier_choice.blockSignals(False)
         self.bars.set_labels(list(model.class_names))
-        self.source.setText(f"Using {model.describe('the CNN')}.")
+        self.source.setText(f"Using {model.describe(CLASSIFIER_NAMES[model.spec.kind])}.")
 
     def _on_problem(self, role: str, text: str) -> None:
         if role == "discriminator":

@@ -1,4 +1,5 @@
-"""The models the window shows and uses: a classifier (the Draw and Inspect panels), a GAN's discriminator (how
+"""The models the window shows and uses: a classifier (the Draw and Inspect panels: a CNN, or a semi-supervised
+GAN's discriminator), a GAN's discriminator (how
 real a drawing looks) and its generator (the Latent panel), and a flow model's sampler (the Trajectory view and
 the Latent panel). Each is the model in training — rebuilt here, in one
 place, from the weights its trainer publishes about once a second — or one loaded from a run folder.
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
     from gendisc.engine.train.reports import WeightsReport
 
 ROLES = ("classifier", "discriminator", "generator", "flow")
-ROLES_OF = {"cnn": ("classifier",), "gan": ("discriminator", "generator"), "flow": ("flow",)}
+ROLES_OF = {"cnn": ("classifier",), "ssgan": ("classifier",), "gan": ("discriminator", "generator"),
+            "flow": ("flow",)}
+CLASSIFIER_PREFIX = {"cnn": "", "ssgan": "D"}   # which published weights are the classifier, by kind
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,36 @@ class LiveModels(QObject):
 
     changed = Signal(str)
     problem = Signal(str, str)    # role, why the published weights could not be used (the old model stays)
+    classifiers_changed = Signal()   # a classifier of another kind came or went: a view offering the choice updates
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._models: dict[str, LiveModel | None] = dict.fromkeys(ROLES)
         self._expected: dict[str, ModelSpec] = {}   # kind → the spec of the job whose weights will come
+        # two kinds of run classify (a CNN, a semi-supervised GAN's discriminator): each keeps its latest model, and
+        # the "classifier" role is the one the user prefers (the CNN unless asked), or the only one there is
+        self._classifiers: dict[str, LiveModel] = {}
+        self._preferred = "cnn"
 
     def get(self, role: str) -> LiveModel | None:
         return self._models[role]
 
     def classifier(self) -> LiveModel | None:
         return self._models["classifier"]
+
+    def classifier_kinds(self) -> list[str]:
+        """The kinds of run with a classifier at hand (``cnn``, ``ssgan``), in that order."""
+        return [k for k in CLASSIFIER_PREFIX if k in self._classifiers]
+
+    def preferred_classifier(self) -> str:
+        return self._preferred
+
+    def prefer_classifier(self, kind: str) -> None:
+        """Classify with the model of ``kind`` (``cnn`` or ``ssgan``) whenever there is one."""
+        if kind not in CLASSIFIER_PREFIX:
+            raise ValueError(f"no classifier of kind {kind!r}")
+        self._preferred = kind
+        self._pick_classifier()
 
     def discriminator(self) -> LiveModel | None:
         return self._models["discriminator"]
@@ -88,6 +110,11 @@ class LiveModels(QObject):
 
     def training_ended(self, kind: str) -> None:
         """The job of ``kind`` ended: its models stay, marked as no longer changing."""
+        if kind in CLASSIFIER_PREFIX:
+            model = self._classifiers.get(kind)
+            if model is not None and model.training:
+                self._set_classifier(replace(model, training=False))
+            return
         for role in ROLES_OF.get(kind, ()):
             model = self._models[role]
             if model is not None and model.training:
@@ -99,8 +126,8 @@ class LiveModels(QObject):
         if spec is None:
             return
         for_helpers()   # the GUI thread runs torch on one core (see gendisc.gui.threads.torch_threads)
-        if report.kind == "cnn":
-            self._load("classifier", spec, report, "")
+        if report.kind in CLASSIFIER_PREFIX:
+            self._load("classifier", spec, report, CLASSIFIER_PREFIX[report.kind])
         elif report.kind == "flow":
             self._load("flow", spec, report, "F")
         else:
@@ -112,7 +139,7 @@ class LiveModels(QObject):
     def _load(self, role: str, spec: ModelSpec, report: WeightsReport, prefix: str) -> None:
         from gendisc.engine.inference.loading import load_state
 
-        current = self._models[role]
+        current = self._classifiers.get(spec.kind) if role == "classifier" else self._models[role]
         module = current.module if current is not None and current.spec == spec and current.run is None else None
         try:
             if module is None:
@@ -121,7 +148,11 @@ class LiveModels(QObject):
         except (RuntimeError, KeyError, ValueError) as exc:   # weights of another model than described
             self.problem.emit(role, str(exc).splitlines()[0])
             return
-        self._set(role, LiveModel(module, spec, None, report.step, training=True))
+        model = LiveModel(module, spec, None, report.step, training=True)
+        if role == "classifier":
+            self._set_classifier(model)
+        else:
+            self._set(role, model)
 
     @staticmethod
     def _build(role: str, spec: ModelSpec) -> Any:
@@ -144,7 +175,9 @@ class LiveModels(QObject):
 
     # -- models from run folders --------------------------------------------------------------------------------
     def use_classifier(self, loaded: LoadedClassifier, run: str) -> None:
-        self._set("classifier", LiveModel(loaded.model, loaded.spec, run, loaded.step))
+        """A classifier loaded from a run folder; the user asked for it, so it is the one used from now on."""
+        self._preferred = loaded.spec.kind
+        self._set_classifier(LiveModel(loaded.model, loaded.spec, run, loaded.step))
 
     def use_gan(self, loaded: LoadedGan, run: str) -> None:
         self._set("discriminator", LiveModel(loaded.discriminator, loaded.spec, run, loaded.step))
@@ -164,9 +197,9 @@ class LiveModels(QObject):
             self.use_classifier(loaded, run)   # type: ignore[arg-type]
 
     def load_run(self, folder: str, kind: str) -> str | None:
-        """Use the model saved in a run folder: a CNN run's classifier (``kind`` "cnn"), a GAN run's discriminator
-        and generator ("gan"), a flow run's sampler ("flow"). Returns why not (a folder that is not such a run), or
-        None."""
+        """Use the model saved in a run folder: a CNN run's classifier (``kind`` "cnn", which also takes a
+        semi-supervised GAN run's discriminator), a GAN run's discriminator and generator ("gan"), a flow run's
+        sampler ("flow"). Returns why not (a folder that is not such a run), or None."""
         from pathlib import Path
 
         from gendisc.engine.errors import GenDiscError
@@ -175,12 +208,26 @@ class LiveModels(QObject):
 
         for_helpers()
         try:
-            loaded = load_classifier(folder) if kind == "cnn" else load_flow(folder) if kind == "flow" else \
-                load_gan(folder)
+            loaded = load_classifier(folder) if kind in CLASSIFIER_PREFIX else load_flow(folder) if kind == "flow" \
+                else load_gan(folder)
         except GenDiscError as exc:
             return str(exc)
         self.use(loaded, Path(folder).name)
         return None
+
+    def _set_classifier(self, model: LiveModel) -> None:
+        new_kind = model.spec.kind not in self._classifiers
+        self._classifiers[model.spec.kind] = model
+        if new_kind:
+            self.classifiers_changed.emit()
+        self._pick_classifier()
+
+    def _pick_classifier(self) -> None:
+        """The "classifier" role: the preferred kind's model, else the other's; ``changed`` only when it differs."""
+        model = self._classifiers.get(self._preferred) or next(
+            (self._classifiers[k] for k in CLASSIFIER_PREFIX if k in self._classifiers), None)
+        if model is not self._models["classifier"]:
+            self._set("classifier", model)
 
     def _set(self, role: str, model: LiveModel | None) -> None:
         self._models[role] = model

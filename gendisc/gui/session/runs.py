@@ -49,7 +49,7 @@ class OpenedRun:
 
 def read_run(folder: str | os.PathLike[str]) -> OpenedRun:
     """Everything the window shows of a saved run, read once; ``GenDiscError`` for a folder that is not one."""
-    from gendisc.engine.config import CnnConfig, FlowConfig
+    from gendisc.engine.config import CnnConfig, FlowConfig, SsganConfig
     from gendisc.engine.inference.flow_loading import load_flow
     from gendisc.engine.inference.loading import load_classifier, load_gan
     from gendisc.engine.runs.folder import RunFolder
@@ -58,7 +58,7 @@ def read_run(folder: str | os.PathLike[str]) -> OpenedRun:
     run = RunFolder(folder)
     for_helpers()   # the models are built on the calling (GUI) thread, on one core
     cfg = run.config()
-    if isinstance(cfg, CnnConfig):
+    if isinstance(cfg, (CnnConfig, SsganConfig)):   # a semi-supervised GAN is opened as the classifier it trained
         return OpenedRun(run.path, cfg, run.read_metrics(), load_classifier(folder), [], steps=run.read_steps())
     loaded = load_flow(folder) if isinstance(cfg, FlowConfig) else load_gan(folder)
     return OpenedRun(run.path, cfg, run.read_metrics(), loaded, run.sample_history(cfg.n_samples, loaded.image_shape),

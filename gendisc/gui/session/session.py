@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from gendisc.engine.config import CnnConfig, ConfigError, RunConfig, kind_of
+from gendisc.engine.config import CnnConfig, ConfigError, RunConfig, kind_of, model_name
 from gendisc.gui.session.datasets import DatasetModel
 from gendisc.gui.session.drawing import DrawingModel
 from gendisc.gui.session.follow import FollowedRun
@@ -76,7 +76,7 @@ class Session(QObject):
             return "Dataset not ready", "The dataset is still loading; try again in a moment."
         kinds = kinds or self.settings.kinds()
         if not kinds:
-            return "Nothing to train", "Choose the CNN, the GAN, the flow model or several."
+            return "Nothing to train", "Choose the CNN, the GAN, the flow model, the semi-supervised GAN or several."
         try:
             cfgs = [self.settings.config(kind, self.datasets.data_config()) for kind in kinds]
         except ConfigError as exc:
@@ -85,7 +85,8 @@ class Session(QObject):
             problem = check_cnn_shape(info.image_shape, len(info.class_names), cfg.arch) \
                 if isinstance(cfg, CnnConfig) else check_gan_shape(info.image_shape)
             if problem:
-                return f"The {kind_of(cfg).upper()} cannot train on this dataset", f"{info.title}: {problem}."
+                return (f"The {model_name(kind_of(cfg))} cannot train on this dataset",
+                        f"{info.title}: {problem.replace('the GAN', 'the ' + model_name(kind_of(cfg)))}.")
         for cfg in self._judged_beside(cfgs, info):
             self.launch(cfg, info)
         return None
@@ -170,7 +171,7 @@ class Session(QObject):
         except GenDiscError as exc:
             return str(exc)
         if self.training.is_running(kind_of(cfg)):
-            return f"A {kind_of(cfg).upper()} is training; stop it before continuing another run."
+            return f"A {model_name(kind_of(cfg))} is training; stop it before continuing another run."
         if self.runs.open(folder) is None:
             return None   # the runs model said why
         budget = cfg.budget

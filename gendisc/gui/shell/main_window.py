@@ -13,7 +13,7 @@ from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer, Sign
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
-from gendisc.engine.config import model_name
+from gendisc.engine.config import CLASSIFIER_KINDS, model_name
 from gendisc.engine.durations import format_duration
 from gendisc.gui.shell.docks import make_docks, place_docks, placeholder, set_panel
 from gendisc.gui.shell.theme import apply_theme
@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
                                      15000)
 
     def _on_opened(self, run: OpenedRun) -> None:
-        self.show_dock("Draw" if run.kind == "cnn" else "Samples")
+        self.show_dock("Draw" if run.kind in CLASSIFIER_KINDS else "Samples")
         self.statusBar().showMessage(f"Opened {model_name(run.kind)} run {run.name}: {len(run.records)} epochs", 8000)
 
     def _update_state(self) -> None:

@@ -72,6 +72,10 @@ METRICS: dict[str, MetricInfo] = {m.key: m for m in (
     _info("loss_g", "Generator loss (G)", "", "", "Mean loss of the generator over the epoch.", quantity="loss"),
     _info("loss", "Flow-matching loss", "", "lower", "Mean squared error of the predicted velocity (data − noise) "
           "over the epoch.", quantity="loss"),
+    _info("loss_sup", "Labelled cross-entropy", "", "lower", "Semi-supervised GAN: the discriminator's "
+          "cross-entropy on the few labelled images, over the epoch.", quantity="loss"),
+    _info("loss_unsup", "Real/fake loss", "", "", "Semi-supervised GAN: the discriminator's loss telling real "
+          "images (labelled or not) from generated ones.", quantity="loss"),
     _info("judge_entropy", "Judge: class entropy", "%", "higher", "How evenly the samples spread over the classes "
           "(100% = balanced; a falling entropy is mode collapse)."),
     _info("d_real", "D(x): D's score of real images", "", "", "Mean discriminator output on real images (1 = "
@@ -83,7 +87,19 @@ METRICS: dict[str, MetricInfo] = {m.key: m for m in (
 
 #: the main metrics of each kind, selected when the dialog opens (those the runs have)
 DEFAULTS = {"cnn": ("val_acc", "val_loss"), "gan": ("judge_confident", "judge_fcd", "loss_d", "loss_g"),
-            "flow": ("judge_confident", "judge_fcd", "loss")}
+            "flow": ("judge_confident", "judge_fcd", "loss"), "ssgan": ("val_acc", "val_loss"),
+            "classifier": ("val_acc", "val_loss")}
+
+
+def family(kind: str) -> str:
+    """What runs compare together: a CNN and a semi-supervised GAN both record a classifier's figures (the few-labels
+    experiment compares them); other kinds only with their own kind."""
+    return "classifier" if kind in ("cnn", "ssgan") else kind
+
+
+def family_name(kinds: set[str]) -> str:
+    """``CNN``, ``GAN``... or ``classifier`` for a mix of CNN and semi-supervised GAN runs."""
+    return next(iter(kinds)).upper() if len(kinds) == 1 else "classifier"
 
 #: bookkeeping of a run stopped mid-epoch, never a metric to plot
 PARTIAL_EPOCH_KEYS = frozenset({"partial", "epoch_fraction"})
@@ -111,11 +127,11 @@ def default_selection(kind: str, available: list[str]) -> list[str]:
 
 
 def incomparable_reason(runs: list[RunSummary]) -> str | None:
-    """Why these runs cannot be compared, or None when they can (two or more runs of one kind)."""
+    """Why these runs cannot be compared, or None when they can (two or more runs of one kind, or classifiers)."""
     if len(runs) < 2:
         return "Select two or more runs of the same kind to compare them (Ctrl- or Shift-click)."
     kinds = sorted({r.kind.upper() for r in runs})
-    if len(kinds) > 1:
+    if len({family(r.kind) for r in runs}) > 1:
         return (f"The selection mixes {' and '.join(kinds)} runs, which record different metrics: "
                 "select runs of one kind to compare them.")
     return None

@@ -30,6 +30,8 @@ from gendisc.gui.widgets.compare_metrics import (
     dataset_note,
     default_selection,
     describe,
+    family,
+    family_name,
 )
 from gendisc.gui.widgets.compare_plots import ComparePlots, Series
 from gendisc.gui.widgets.run_key import COMPARE_COLORS, KeyEntry, RunKey
@@ -43,12 +45,13 @@ SIDEBAR_WIDTH = 290
 
 
 def comparable_part(runs: list[RunSummary]) -> tuple[list[RunSummary], list[RunSummary]]:
-    """The runs of the selection's most common kind (the first run's on a tie), and those left out."""
+    """The runs of the selection's most common kind (the first run's on a tie), and those left out; CNN and
+    semi-supervised GAN runs count as one kind, classifiers."""
     if not runs:
         return [], []
-    counts = Counter(r.kind for r in runs)
-    kind = max(counts, key=lambda k: (counts[k], k == runs[0].kind))
-    return [r for r in runs if r.kind == kind], [r for r in runs if r.kind != kind]
+    counts = Counter(family(r.kind) for r in runs)
+    kind = max(counts, key=lambda k: (counts[k], k == family(runs[0].kind)))
+    return [r for r in runs if family(r.kind) == kind], [r for r in runs if family(r.kind) != kind]
 
 
 def _heading(text: str) -> QLabel:
@@ -63,8 +66,9 @@ class CompareDialog(QDialog):
     def __init__(self, runs: list[RunSummary], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runs, left_out = comparable_part(runs)
-        self.kind = self.runs[0].kind if self.runs else ""
-        self.setWindowTitle(f"Compare {len(self.runs)} {self.kind.upper()} runs")
+        kinds = {r.kind for r in self.runs}
+        self.kind = (self.runs[0].kind if len(kinds) == 1 else "classifier") if self.runs else ""
+        self.setWindowTitle(f"Compare {len(self.runs)} {family_name(kinds) if kinds else ''} runs")
         self.histories: dict[str, list[Record]] = {r.name: RunFolder(r.path).read_metrics() for r in self.runs}
         colors = {r.name: COMPARE_COLORS[i % len(COMPARE_COLORS)] for i, r in enumerate(self.runs)}
 
@@ -80,7 +84,7 @@ class CompareDialog(QDialog):
         main, every = QPushButton("Main metrics"), QPushButton("All")
         for button in (main, every):
             button.setAutoDefault(False)   # Enter in the dialog selects nothing by surprise
-        main.setToolTip(f"The main metrics of a {self.kind.upper()} run")
+        main.setToolTip(f"The main metrics of a {family_name(kinds) if kinds else ''} run")
         main.clicked.connect(lambda: self.select_metrics(default_selection(self.kind, self.available)))
         every.clicked.connect(lambda: self.select_metrics(self.available))
         self.metric_buttons = (main, every)
@@ -179,8 +183,8 @@ class CompareDialog(QDialog):
         if left_out:
             names = ", ".join(r.name for r in left_out)
             verb = "records different metrics and is" if len(left_out) == 1 else "record different metrics and are"
-            notes.append(f"Only {self.kind.upper()} runs are compared: {names} ({left_out[0].kind.upper()}) "
-                         f"{verb} left out.")
+            shown = family_name({r.kind for r in self.runs})
+            notes.append(f"Only {shown} runs are compared: {names} ({left_out[0].kind.upper()}) {verb} left out.")
         if note := dataset_note(self.runs):
             notes.append(note)
         return "\n".join(notes)
