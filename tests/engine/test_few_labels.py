@@ -48,3 +48,23 @@ def test_train_cnn_with_few_labels_records_them_in_the_run(tmp_path: Path) -> No
     assert record["labels_per_class"] == 3 and record["labels_seed"] == 7 and record["per_class_counts"] == [3] * 10
     raw = load_dataset("mnist-sample")
     assert np.bincount(raw.train_labels[record["indices"]]).tolist() == [3] * 10
+
+
+def test_a_few_label_epoch_passes_over_as_many_images_as_the_training_split() -> None:
+    import torch
+
+    from gendisc.engine.config import CnnConfig, TrainBudget
+    from gendisc.engine.train.cnn_trainer import train_cnn
+    from gendisc.engine.train.loop import epoch_order
+    from gendisc.engine.train.reports import EpochReport
+
+    data = prepare(load_dataset("mnist-sample"), DataConfig(labels_per_class=3))
+    assert len(data.train_x) == 30 and data.split_size == 4500 and data.epoch_images == 4500
+    order = epoch_order(30, 0, 1, torch.device("cpu"), length=95)
+    assert len(order) == 95 and all(np.bincount(order[:90].numpy()) == 3)   # each image again and again, shuffled
+    assert torch.equal(order, epoch_order(30, 0, 1, torch.device("cpu"), length=95))   # a pure function: resumable
+    assert torch.equal(epoch_order(30, 0, 1, torch.device("cpu")), order[:30])   # every label: today's shuffle
+    cfg = CnnConfig(data=DataConfig(labels_per_class=3), budget=TrainBudget(epochs=1), arch="classic", batch_size=64,
+                    device="cpu", log_every=50)
+    epochs = [r for r in train_cnn(cfg, data) if isinstance(r, EpochReport)]
+    assert [(r.epoch, r.step) for r in epochs] == [(1, 150)]   # 4,500 images in batches of the 30 labelled ones

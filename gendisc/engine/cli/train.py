@@ -143,8 +143,8 @@ def _notes(cfg: RunConfig, setup: Any, saved: RunConfig | None, run_dir: Path, w
     if saved is not None:
         run = RunFolder(run_dir)
         loop = checked_loop(run.checkpoint_file, run.read_meta())   # a damaged count is refused, never said
-        # an epoch passes over the training images; the semi-supervised GAN's over all of them, labelled or not
-        per_rank = len(data.train_x if data.unlabelled_x is None else data.unlabelled_x) // world
+        # an epoch passes over the training split, labelled or not (few labels: each labelled image many times)
+        per_rank = data.epoch_images // world
         spe = max(1, per_rank // max(1, min(cfg.batch_size, per_rank)))
         lines.append(resume_note(saved.budget, cfg.budget, cfg.schedule, spe, loop["step"], float(loop["elapsed_s"])))
     note = validation_note(len(data.val_x), data.val_from_test,

@@ -53,6 +53,7 @@ class TensorData:
     #                                      training images (None: every training image is used)
     unlabelled_x: torch.Tensor | None = None   # every image of the training split, labelled or not, for a trainer
     #                                            that learns from unlabelled images too (asked of prepare)
+    split_size: int = 0   # images in the training split, labelled or not (few labels: more than train_x holds)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -66,6 +67,13 @@ class TensorData:
     @property
     def device(self) -> torch.device:
         return self.train_x.device
+
+    @property
+    def epoch_images(self) -> int:
+        """Images an epoch passes over: the training split's size. With few labels that is more than the labelled
+        images, which an epoch then draws many times: epochs (a budget, a validation) mean as much as with every
+        label, and the few-label CNN and the semi-supervised GAN (whose epoch is the whole split) stay in step."""
+        return max(len(self.train_x), self.split_size) if self.labelled is not None else len(self.train_x)
 
 
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,9 +119,9 @@ def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu"
     if len(val_idx) == 0 and test_x is not None and test_y is not None:
         # no validation split asked for (val_fraction 0): epochs are measured on the test split, not on nothing
         return TensorData(raw.name, train_x, train_y, test_x, test_y, test_x, test_y, raw.class_names, True,
-                          labelled, pool)
+                          labelled, pool, len(split_idx))
     return TensorData(raw.name, train_x, train_y, val_x, val_y, test_x, test_y, raw.class_names, False, labelled,
-                      pool)
+                      pool, len(split_idx))
 
 
 def few_labels(labels: np.ndarray, train_idx: np.ndarray, per_class: int, seed: int) -> np.ndarray:

@@ -124,7 +124,9 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     accs = [float(r["val_acc"]) for r in run.read_metrics() if isinstance(r.get("val_acc"), (int, float))
             and not is_partial(r)] if run is not None and resume else []
     net = distributed.wrap(model, dist) if dist else model   # forward and backward through DDP, the rest on model
-    loop = Loop(cfg.budget, max(1, len(x_train) // batch), control, state, dist.agree if dist else None)
+    # few labels: an epoch is as many images as the training split holds (this rank's share of it)
+    epoch_images = data.epoch_images * len(x_train) // max(1, len(data.train_x))
+    loop = Loop(cfg.budget, max(1, epoch_images // batch), control, state, dist.agree if dist else None)
     order = None
     log = StepLog("cnn", ("train_loss",), loop, cfg.log_every, watch={"model": model}, run=run)
     publish = Every(publish_weights_s)
@@ -134,7 +136,7 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     model.train()
     while (reason := loop.before_step()) is None:
         if batches.n_real and (order is None or loop.step_in_epoch == 0):
-            order = epoch_order(len(x_train), cfg.seed, loop.epoch, device)
+            order = epoch_order(len(x_train), cfg.seed, loop.epoch, device, loop.steps_per_epoch * batches.n_real)
         lr = cfg.optimizer.lr * lr_factor(cfg.schedule, loop.progress())
         set_lr(opt, lr)
         xb, yb = batches.take(order, loop.step_in_epoch, gen)   # real, generated, or some of both

@@ -60,10 +60,17 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
-    """The shuffle of epoch ``epoch``: a pure function of (seed, epoch), so a resumed run sees the same order."""
+def epoch_order(n: int, seed: int, epoch: int, device: torch.device, length: int | None = None) -> torch.Tensor:
+    """The shuffle of epoch ``epoch``: a pure function of (seed, epoch), so a resumed run sees the same order.
+
+    ``length`` > ``n``: that many indices, shuffle after shuffle (a few-labels epoch draws each labelled image
+    many times).
+    """
     g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(n, generator=g).to(device)
+    order = torch.randperm(n, generator=g)
+    if length is not None and length > n:
+        order = torch.cat([order, *(torch.randperm(n, generator=g) for _ in range(-(-length // n) - 1))])[:length]
+    return order.to(device)
 
 
 def first_nonfinite(losses: list[torch.Tensor], first_step: int) -> int | None:
