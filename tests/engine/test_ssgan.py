@@ -173,6 +173,9 @@ def test_its_generator_feeds_a_cnn_with_the_classes_its_discriminator_is_surest_
         all_conf = torch.softmax(d(pool), 1).max(1).values.sort(descending=True).values
     surest = probs.max(1).values.sort(descending=True).values
     assert torch.allclose(surest, all_conf[:16], atol=1e-5)   # the surest half of what it drew
+    drawn = source.draw_pool(20, 0, chunk=8)   # a pool drawn once: the discriminator names its images too
+    assert drawn.images.shape == (20, 1, 28, 28) and drawn.labels.shape == (20,)
+    assert torch.equal(drawn.labels, source.draw_pool(20, 0, chunk=8).labels)   # seeded: the same pool again
     cfg = CnnConfig(data=DataConfig(labels_per_class=5), budget=TrainBudget(max_steps=4), batch_size=16,
                     generated_from=str(run), generated_share=0.5, device="cpu")
     done = list(train_cnn(cfg, few))[-1]

@@ -56,7 +56,7 @@ def flow_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_flow_choice_and_its_settings_are_remembered(window: MainWindow) -> None:
     panel = window.training_panel
     assert panel.train_flow.text() == "Flow (generate)" and not panel.train_flow.isChecked()
-    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == ["CNN", "GAN", "Flow", "Run"]
+    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == ["CNN", "GAN", "Flow", "SSGAN", "Run"]
     panel.train_flow.setChecked(True)
     panel.flow_form.widget("width").setValue(24)
     panel.flow_form.widget("guidance").setValue(3.5)

@@ -239,7 +239,8 @@ def test_export_csv_round_trips(panel: PlotsPanel, tmp_path: Path) -> None:
         assert [s for s, _v in got] == list(x)
         np.testing.assert_array_equal([v for _s, v in got], y)  # exact, NaN included
     assert parsed["loss_d"] == [(10.0, 1 / 3)]
-    assert len(rows) == 1 + 4 + 2 + 2
+    assert parsed["few_cnn_acc"] == [(1.0, 0.987)]   # the CNN's accuracy by training time: the epoch's elapsed_s
+    assert len(rows) == 1 + 4 + 2 + 2 + 1
 
 
 def test_while_the_cpu_trains_the_plots_redraw_once_a_second(panel: PlotsPanel, qtbot: QtBot) -> None:
@@ -422,6 +423,7 @@ def test_a_narrow_panel_stacks_the_plots_in_one_scrolling_column(panel: PlotsPan
 
 def test_placeholders_fit_inside_narrow_plots(panel: PlotsPanel, qtbot: QtBot) -> None:
     panel.resize(380, 600)   # one column, the narrowest the window makes
+    panel.graphics.set_shown(set(panel.graphics.plots))   # the semi-supervised GAN's and few-labels plots too
     panel.show()
     qtbot.waitUntil(lambda: panel.columns() == 1)
     qtbot.wait(50)

@@ -59,13 +59,13 @@ def test_the_draw_panel_classifies_with_the_cnn_or_the_ssgan_discriminator_as_as
     live.update(ss_weights)   # only a semi-supervised GAN in training: it classifies
     assert live.classifier() is not None and live.classifier().spec.kind == "ssgan"
     assert panel.source.text() == "Using the semi-supervised GAN's discriminator in training (step 7)."
-    assert not panel.classifier_choice.isVisible()   # nothing to choose between yet
+    assert not panel.choice_row.isVisible()   # nothing to choose between yet
     draw_stroke(panel.canvas, ((0.5, 0.2), (0.5, 0.8)))
     by_ssgan = session.drawing.probabilities()
     cnn_spec, cnn_weights = published(CNN, 2)
     live.expect(cnn_spec)
     live.update(cnn_weights)   # a CNN too: the CNN is the default, and the choice appears
-    assert live.classifier().spec.kind == "cnn" and panel.classifier_choice.isVisible()
+    assert live.classifier().spec.kind == "cnn" and panel.choice_row.isVisible()
     assert panel.classifier_choice.currentData() == "cnn" and panel.source.text().startswith("Using the CNN")
     by_cnn = session.drawing.probabilities()
     assert by_ssgan is not None and by_cnn is not None and not (by_ssgan == by_cnn).all()   # the drawing re-read

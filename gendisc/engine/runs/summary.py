@@ -26,7 +26,7 @@ class RunSummary:
     steps: int
     best: dict[str, float] = field(default_factory=dict)
     last: dict[str, float] = field(default_factory=dict)
-    thumbnail: Path | None = None        # the latest sample grid of a GAN run
+    thumbnail: Path | None = None        # the latest sample grid of a run that draws samples
     has_checkpoint: bool = False
     epochs_done: float = 0.0             # epochs trained, with the share of a partial last one: 2.15
     generated_share: float = 0.0         # a CNN's share of generated training images (1: the CAS experiment)

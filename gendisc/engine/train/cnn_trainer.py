@@ -31,7 +31,7 @@ from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.chance import chance_warning
 from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta, resume_meta
 from gendisc.engine.train.control import Control
-from gendisc.engine.train.generated import GeneratedImages, MixedBatches
+from gendisc.engine.train.generated import MixedBatches, generated_images
 from gendisc.engine.train.loop import (
     Every,
     Loop,
@@ -101,8 +101,9 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     fmt = torch.channels_last if device.type == "cpu" and cfg.arch == "bn" else torch.contiguous_format
     model = build_classifier(cfg, data.image_shape, data.n_classes).to(device, memory_format=fmt)
     opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.l2)
-    # loaded (and checked against the data) before the run folder is written
-    generated = GeneratedImages.from_run(cfg.generated_from, data, device) if cfg.generated_share > 0 else None
+    # loaded (and checked against the data) before the run folder is written; a pool is drawn from a seed of its
+    # own, so a resumed run rebuilds the pool it trained on
+    generated = generated_images(cfg, data, device)
     batch = min(cfg.batch_size, len(x_train))
     batches = MixedBatches.plan(x_train, y_train, batch, generated, cfg.generated_share)
     state = LoopState()

@@ -137,7 +137,6 @@ class DrawPanel(QWidget):
                                           "Shown when there are both.")
         self.classifier_choice.currentIndexChanged.connect(
             lambda _i: live.prefer_classifier(self.classifier_choice.currentData()))
-        self.classifier_choice.setVisible(False)
 
         buttons = QHBoxLayout()
         buttons.addWidget(clear)
@@ -167,12 +166,18 @@ class DrawPanel(QWidget):
         actions = QHBoxLayout()   # one row of buttons under the readings: the panel stays narrow
         actions.addWidget(self.quick_train)
         actions.addStretch(1)
-        actions.addWidget(self.classifier_choice)
         actions.addWidget(load)
         actions.addWidget(load_gan)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
         layout.addLayout(real_row)
+        self.choice_row = QWidget()   # its own row: beside the buttons it would widen the dock past its column
+        choice = QHBoxLayout(self.choice_row)
+        choice.setContentsMargins(0, 0, 0, 0)
+        choice.addWidget(QLabel("Classifier:"))
+        choice.addWidget(self.classifier_choice, 1)
+        self.choice_row.setVisible(False)
+        layout.addWidget(self.choice_row)
         layout.addWidget(self.source)
         layout.addWidget(self.realness_source)
         self.realness_source.setVisible(False)   # shown once there is a discriminator to name
@@ -202,7 +207,7 @@ class DrawPanel(QWidget):
 
     def _show_classifier(self) -> None:
         kinds = self.live.classifier_kinds()
-        self.classifier_choice.setVisible(len(kinds) > 1)
+        self.choice_row.setVisible(len(kinds) > 1)
         model = self.live.classifier()
         if model is None:
             self.source.setText("No classifier yet.")

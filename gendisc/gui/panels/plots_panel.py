@@ -1,6 +1,7 @@
 """Live training curves: GAN losses and discriminator outputs, the judge CNN's verdict on the GAN's and the flow
 model's samples on the same axes (confident share, class entropy, Fréchet classifier distance), the flow-matching
-loss, CNN losses and validation accuracy.
+loss, CNN losses and validation accuracy; when useful (the semi-supervised GAN chosen or trained, or few labels),
+the semi-supervised GAN's losses and both classifiers' validation accuracy by training time.
 
 Reports append to bounded per-series buffers and mark the series dirty; a single-shot 100 ms timer redraws the
 dirty curves, so the plots repaint at most about ten times a second however fast reports arrive, and not at all
@@ -10,7 +11,6 @@ with pyqtgraph's auto-range, so the axes are re-rendered only when a range grows
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -18,31 +18,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QHideEvent, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
-    QMessageBox,
-    QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from gendisc.engine.config import GENERATIVE_KINDS
 from gendisc.engine.train.reports import EpochReport, StepReport
 from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
+from gendisc.gui.session.settings import FEW_LABEL_KINDS, TrainingSettings
 from gendisc.gui.session.training import TrainingJob, TrainingSession
-from gendisc.gui.widgets.file_dialogs import pick_save_file
-from gendisc.gui.widgets.plot_grid import KINDS, PlotGrid
-from gendisc.gui.widgets.plot_series import SMOOTH_WEIGHT, Series
-from gendisc.gui.widgets.plot_specs import (
-    BY_NAME,
-    PLOTS,
-    SPECS,
-    SeriesSpec,
-)
+from gendisc.gui.widgets.plot_data import PlotData
+from gendisc.gui.widgets.plot_grid import GROUPS, PlotGrid
+from gendisc.gui.widgets.plot_specs import BY_NAME, OPTIONAL_PLOTS, PLOTS, SPECS
+from gendisc.gui.widgets.plot_toolbar import PlotToolbar
 
 __all__ = ["PlotsPanel"]
 
@@ -51,10 +38,10 @@ REDRAW_MS = 100
 CPU_TRAINING_REDRAW_MS = 1000   # while a model trains on the CPU (see PlotsPanel.set_cpu_training)
 
 
-
 class PlotsPanel(QWidget):
     """Seven live plots in a 4×2 grid: the GAN's losses, the judge's verdict on both generators, the flow
-    model's loss, the CNN; a model's plots share their step axis.
+    model's loss, the CNN; a model's plots share their step axis. Two more show when useful: the semi-supervised
+    GAN's losses (beside the flow model's) and, in a fifth row, the few-labels plot.
 
     Series names (for :meth:`series` and the CSV): ``loss_d``, ``loss_g``, ``d_real``, ``d_fake`` (GAN step
     reports), ``epoch_loss_d`` … ``epoch_d_fake`` (GAN epoch means, drawn as dots), ``judge_confident``,
@@ -62,51 +49,41 @@ class PlotsPanel(QWidget):
     0..1 fractions, drawn as percentages), ``train_loss`` (CNN step reports), ``val_loss`` and ``val_acc`` (CNN
     epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage), ``flow_loss`` and
     ``epoch_flow_loss`` (flow step and epoch reports), ``flow_judge_confident``, ``flow_judge_entropy`` and
-    ``flow_judge_fcd`` (the judge's verdict on the flow model, drawn on the GAN's judge plots). A saved or
-    followed run fills the same series from its folder: step series from ``steps.jsonl``, epoch series from
-    ``metrics.jsonl`` (their records hold the values under the reports' keys).
+    ``flow_judge_fcd`` (the judge's verdict on the flow model, drawn on the GAN's judge plots), ``ssgan_loss_sup``,
+    ``ssgan_loss_unsup``, ``ssgan_loss_g`` and their ``epoch_…`` means (semi-supervised GAN), ``few_cnn_acc`` and
+    ``few_ssgan_acc`` (the CNN's and the semi-supervised GAN's ``val_acc`` with the training seconds as x, not the
+    step). A saved or followed run fills the same series from its folder: step series from ``steps.jsonl``, epoch
+    series from ``metrics.jsonl`` (their records hold the values under the reports' keys, and ``elapsed_s``).
+
+    ``settings`` (optional) shows the few-labels plots as soon as the semi-supervised GAN is chosen or fewer labels
+    are; without it they show once such a run starts or is opened.
     """
 
     def __init__(self, training: TrainingSession, runs: RunsModel, follow: FollowedRun,
-                 parent: QWidget | None = None, max_points: int = MAX_POINTS) -> None:
+                 parent: QWidget | None = None, max_points: int = MAX_POINTS,
+                 settings: TrainingSettings | None = None) -> None:
         super().__init__(parent)
-        self._series = {spec.name: Series(max_points) for spec in SPECS}
-        self._dirty: set[str] = set()
+        self._data = PlotData(max_points)
+        self._settings = settings
+        self._settings_labels = settings.labels_per_class() if settings is not None else 0
+        self._few_cnn = False   # the CNN curves shown are of a run on few labels
 
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setSingleShot(True)
         self.redraw_timer.setInterval(REDRAW_MS)
         self.redraw_timer.timeout.connect(self.redraw)
 
-        self.smooth_box = QCheckBox("Smooth")
-        self.smooth_box.setToolTip(
-            f"Show an exponential moving average (weight {SMOOTH_WEIGHT}) of the per-step curves.\n"
-            "Only the display changes: the recorded values, the epoch points and the exports stay as reported."
-        )
+        self.toolbar = PlotToolbar(self.reset_zoom, self.export_png, self.export_csv)
+        self.smooth_box, self.reset_zoom_button = self.toolbar.smooth_box, self.toolbar.reset_zoom_button
+        self.export_png_button, self.export_csv_button = self.toolbar.export_png_button, self.toolbar.export_csv_button
         self.smooth_box.toggled.connect(self._on_smooth_toggled)
-        self.reset_zoom_button = QPushButton("Reset zoom")
-        self.reset_zoom_button.setToolTip("Fit every plot to its data again and follow new points.\n"
-                                          "Drag to pan, scroll to zoom, right-click for more.")
-        self.reset_zoom_button.clicked.connect(self.reset_zoom)
-        self.export_png_button = QPushButton("Export PNG…")
-        self.export_png_button.setToolTip("Save the plots as one PNG image")
-        self.export_png_button.clicked.connect(self._ask_export_png)
-        self.export_csv_button = QPushButton("Export CSV…")
-        self.export_csv_button.setToolTip("Save every recorded value as CSV (columns: series, step, value)")
-        self.export_csv_button.clicked.connect(self._ask_export_csv)
-
-        bar = QHBoxLayout()
-        bar.addWidget(self.smooth_box)
-        bar.addStretch(1)
-        for button in (self.reset_zoom_button, self.export_png_button, self.export_csv_button):
-            bar.addWidget(button)
 
         self.graphics = PlotGrid()
         self.reset_zoom()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(bar)
+        layout.addWidget(self.toolbar)
         self.scroll = QScrollArea()   # scrolls only when the plots stack in one column
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -125,6 +102,10 @@ class PlotsPanel(QWidget):
         follow.started.connect(lambda kind, _folder: self.reset(kind))
         follow.steps.connect(self.add_step_records)
         follow.records.connect(self.add_records)
+        if settings is not None:
+            settings.changed.connect(self._on_settings_changed)
+        self.graphics.set_labels_per_class(self._settings_labels)
+        self._show_optional()
 
     # ----------------------------------------------------------------- what the session says
     def _on_started(self, job: TrainingJob) -> None:
@@ -132,11 +113,41 @@ class PlotsPanel(QWidget):
             self.reset(job.kind)
         if job.kind in GENERATIVE_KINDS:
             self.graphics.set_judge_setting(getattr(job.cfg, "judge", ""))
+        if job.kind in FEW_LABEL_KINDS:
+            self._note_labels(job.kind, job.cfg.data.labels_per_class)
+
+    def _on_settings_changed(self) -> None:
+        """A new label count says so in the few-labels title, unless a run of another count is training."""
+        assert self._settings is not None
+        labels = self._settings.labels_per_class()
+        if labels != self._settings_labels:
+            self._settings_labels = labels
+            if not any(self.training.is_running(kind) for kind in FEW_LABEL_KINDS):
+                self.graphics.set_labels_per_class(labels)
+        self._show_optional()
+
+    def _note_labels(self, kind: str, labels: int) -> None:
+        """A run of ``kind`` on ``labels`` per class started or was opened: the title says its count."""
+        if kind == "cnn":
+            self._few_cnn = labels > 0
+        self.graphics.set_labels_per_class(labels)
+        self._show_optional()
+
+    def _show_optional(self) -> None:
+        """The semi-supervised GAN's losses once it is chosen, trains or has curves; the few-labels plot then too,
+        or with fewer labels chosen or shown for the CNN. A default window keeps its four rows."""
+        kinds = self._settings.kinds() if self._settings is not None else []
+        ssgan = "ssgan" in kinds or self.training.job("ssgan") is not None or self._data.has_kind("ssgan")
+        few = ssgan or self._few_cnn or self._settings_labels > 0
+        shown = {key for key in PLOTS if key not in OPTIONAL_PLOTS}
+        self.graphics.set_shown(shown | ({"ssgan_loss"} if ssgan else set()) | ({"few_acc"} if few else set()))
 
     def show_run(self, run: OpenedRun) -> None:
         """A saved run opened: its step curves and epoch points replace the model's (its plots fitted to them
         afresh), with its judge named. A run continued in the window is opened first: its new steps extend these."""
         self.load_history(run.kind, run.steps, run.records)
+        if run.kind in FEW_LABEL_KINDS:
+            self._note_labels(run.kind, run.cfg.data.labels_per_class)
         if run.kind in GENERATIVE_KINDS:
             self.graphics.set_judge_setting("")
         if run.judge_name:
@@ -150,7 +161,7 @@ class PlotsPanel(QWidget):
     def add_epoch(self, report: EpochReport) -> None:
         """Append an epoch report's metrics (validation for the CNN, epoch means and the judge's verdict for the
         GAN) at its step."""
-        self._append("epoch", report.kind, report.step, report.metrics)
+        self._append("epoch", report.kind, report.step, report.metrics, report.elapsed_s)
         judge = getattr(report, "judge", None)
         if judge is not None:
             self.set_judge_name(judge.judge)
@@ -166,7 +177,7 @@ class PlotsPanel(QWidget):
         """Append epoch records as a run folder's ``metrics.jsonl`` holds them (a followed run's new lines)."""
         for record in records:
             if "step" in record:
-                self._append("epoch", kind, record["step"], record)
+                self._append("epoch", kind, record["step"], record, record.get("elapsed_s"))
 
     def set_judge_name(self, name: str) -> None:
         """Say which CNN computed the judge's figures (in short under the FCD plot's title, in full in both judge
@@ -177,13 +188,15 @@ class PlotsPanel(QWidget):
         return self.graphics.judge_name()
 
     def reset(self, kind: str) -> None:
-        """Clear the curves of one model (``"gan"``, ``"flow"`` or ``"cnn"``), e.g. when a new run starts."""
-        for spec in self._specs_of(kind):
-            self._series[spec.name].clear()
-            self._mark_dirty(spec.name)
+        """Clear the curves of one model (``"gan"``, ``"flow"``, ``"cnn"`` or ``"ssgan"``), e.g. when a new run
+        starts."""
+        self._data.clear(kind)
+        self._schedule()
         if kind in GENERATIVE_KINDS:
             self.set_judge_name("")
         self.graphics.enable_following(kind)
+        if kind in FEW_LABEL_KINDS:   # its curve on the few-labels plot starts afresh too
+            self.graphics.enable_following("few")
 
     def load_history(self, kind: str, step_records: Iterable[Mapping], epoch_records: Iterable[Mapping]) -> None:
         """Replace one model's curves with a saved run's records (dicts with ``"step"`` and metric keys); its
@@ -193,10 +206,9 @@ class PlotsPanel(QWidget):
         self.add_records(kind, epoch_records)
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Steps and recorded (unsmoothed, unscaled) values of a named series, as float64 arrays."""
-        if name not in self._series:
-            raise KeyError(f"no series {name!r}; known: {', '.join(self._series)}")
-        return self._series[name].arrays()
+        """Steps (seconds for the few-labels series) and recorded (unsmoothed, unscaled) values of a named series,
+        as float64 arrays."""
+        return self._data.arrays(name)
 
     def series_names(self) -> list[str]:
         return [spec.name for spec in SPECS]
@@ -206,23 +218,18 @@ class PlotsPanel(QWidget):
         return self.graphics.curves[name]
 
     def plot_item(self, key: str) -> pg.PlotItem:
-        """One of ``"gan_loss"``, ``"gan_prob"``, ``"gan_judge"``, ``"gan_fcd"``, ``"flow_loss"``, ``"cnn_loss"``,
-        ``"cnn_acc"``."""
+        """One of ``"gan_loss"``, ``"gan_prob"``, ``"gan_judge"``, ``"gan_fcd"``, ``"flow_loss"``, ``"ssgan_loss"``,
+        ``"cnn_loss"``, ``"cnn_acc"``, ``"few_acc"``."""
         return self.graphics.plots[key]
 
     def export_csv(self, path: str | Path) -> None:
         """Write every recorded value in long format: a header ``series,step,value``, then one row per point.
 
         Values are the raw reported ones (no smoothing; ``val_acc`` as a 0..1 fraction), written with ``repr``
-        so they parse back exactly; a missing value is written as ``nan``.
+        so they parse back exactly; a missing value is written as ``nan``. The series plotted by training time
+        (``few_cnn_acc``, ``few_ssgan_acc``) have the seconds in the step column.
         """
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["series", "step", "value"])
-            for spec in SPECS:
-                xs, ys = self._series[spec.name].arrays()
-                rows = zip(xs.tolist(), ys.tolist(), strict=True)
-                writer.writerows((spec.name, int(x) if x.is_integer() else repr(x), repr(y)) for x, y in rows)
+        self._data.write_csv(path)
 
     def export_png(self, path: str | Path) -> None:
         """Save the plots (without the button bar) as a PNG image."""
@@ -234,12 +241,13 @@ class PlotsPanel(QWidget):
         """Push the dirty series to their curves now (the timer calls this; tests and exports may too)."""
         self.redraw_timer.stop()
         smoothed = self.smooth_box.isChecked()
-        for name in self._dirty:
+        for name in self._data.dirty:
             spec = BY_NAME[name]
-            x, y = self._series[name].arrays(smoothed and spec.source == "step")
+            x, y = self._data.arrays(name, smoothed and spec.source == "step")
             self.graphics.set_curve(name, x, y * spec.scale if spec.scale != 1.0 else y)
-        self._dirty.clear()
+        self._data.dirty.clear()
         has_data = {key: self.has_data(key) for key in PLOTS}
+        self._show_optional()   # a followed semi-supervised GAN's first curves
         self.graphics.follow(has_data)
         self.graphics.show_placeholders(has_data)
 
@@ -259,12 +267,12 @@ class PlotsPanel(QWidget):
 
     def has_data(self, plot_key: str) -> bool:
         """Whether any curve of one plot has points (its placeholder text is hidden after the next redraw)."""
-        return any(len(self._series[spec.name]) for spec in SPECS if spec.plot == plot_key)
+        return self._data.has_data(plot_key)
 
     def reset_zoom(self) -> None:
         """Fit every plot to its data and follow new points again (D outputs keep their 0..1 scale)."""
-        for kind in KINDS:
-            self.graphics.enable_following(kind)
+        for group in GROUPS:
+            self.graphics.enable_following(group)
         self.graphics.follow({key: self.has_data(key) for key in PLOTS})
 
     def following(self, key: str) -> set[str]:
@@ -276,35 +284,17 @@ class PlotsPanel(QWidget):
         self.redraw_timer.stop()
 
     # ----------------------------------------------------------------- internals
-    @staticmethod
-    def _specs_of(kind: str) -> list[SeriesSpec]:
-        if kind not in KINDS:
-            raise ValueError(f"unknown model kind {kind!r}; expected one of {KINDS}")
-        return [spec for spec in SPECS if spec.kind == kind]
+    def _append(self, source: str, kind: str, step: object, values: Mapping, elapsed: object = None) -> None:
+        if self._data.append(source, kind, step, values, elapsed):
+            self._schedule()
 
-    def _append(self, source: str, kind: str, step: object, values: Mapping) -> None:
-        specs = self._specs_of(kind)
-        try:
-            x = float(step)
-        except (TypeError, ValueError):
-            return  # a malformed record in a saved file is skipped rather than breaking the whole plot
-        for spec in specs:
-            if spec.source != source or spec.key not in values:
-                continue
-            try:
-                value = float(values[spec.key])
-            except (TypeError, ValueError):
-                continue
-            self._series[spec.name].append(x, value)
-            self._mark_dirty(spec.name)
-
-    def _mark_dirty(self, name: str) -> None:
-        self._dirty.add(name)
+    def _schedule(self) -> None:
+        """Redraw soon: once per timer period however many points arrive, and only while shown."""
         if self.isVisible() and not self.redraw_timer.isActive():
             self.redraw_timer.start()
 
     def _on_smooth_toggled(self) -> None:
-        self._dirty.update(spec.name for spec in SPECS if spec.source == "step")
+        self._data.dirty.update(spec.name for spec in SPECS if spec.source == "step")
         self.graphics.refit()   # the smoothed curve spans less: fit it, rather than keep the raw one's range
         self.redraw()
 
@@ -323,7 +313,7 @@ class PlotsPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._dirty:
+        if self._data.dirty:
             self.redraw_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
@@ -334,19 +324,3 @@ class PlotsPanel(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
-
-    def _ask_export_png(self) -> None:
-        path = pick_save_file(self, "Export plots as PNG", "export", "training-plots.png", "PNG image (*.png)")
-        if path:
-            self._export(self.export_png, path)
-
-    def _ask_export_csv(self) -> None:
-        path = pick_save_file(self, "Export plot data as CSV", "export", "training-metrics.csv", "CSV file (*.csv)")
-        if path:
-            self._export(self.export_csv, path)
-
-    def _export(self, write, path: str) -> None:
-        try:
-            write(path)
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")

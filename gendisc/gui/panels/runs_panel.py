@@ -34,6 +34,11 @@ HEADER_TIPS = ("The run folder's name (hover a row for its details)",
                "A CNN's best validation accuracy; a generator's lowest FCD, or its last loss",
                "Epochs completed", "The dataset the run was trained on", "When the run was created")
 NAME_MIN_WIDTH = 150   # the name column never shrinks below this: the other columns scroll instead
+CAS_TIP = ("Train the CNN (with the Train panel's settings) on images this generator run draws, and only those, "
+           "then measure it on real images: the Classification Accuracy Score (CAS), how good the generator is as a "
+           "source of training data. A conditional GAN's or flow model's images carry the classes asked for; a "
+           "semi-supervised GAN's, the classes its discriminator sees. A flow model draws a pool of images once "
+           "(its samples are slow), the GANs fresh ones every batch.")
 COMPARE_TIP = "Overlay the curves of the selected runs (two or more of one kind)"
 
 
@@ -72,6 +77,7 @@ class RunsPanel(QWidget):
 
     open_requested = Signal(str)
     continue_requested = Signal(str)
+    cas_requested = Signal(str)   # train a CNN on the images of this generator run
 
     def __init__(self, runs: RunsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +115,7 @@ class RunsPanel(QWidget):
                 ("Continue", "Resume training the run exactly where it stopped",
                  lambda: self._emit_selected(self.continue_requested)),
                 ("Compare", COMPARE_TIP, self.compare_selected),
+                ("CNN on it", CAS_TIP, lambda: self._emit_selected(self.cas_requested)),
                 ("Rename…", "Give the run folder a new name", self._ask_rename),
                 ("Delete…", "Delete the selected runs from disk", self._ask_delete),
                 ("Reveal", "Open the run folder in the file manager", self._reveal)):
@@ -168,6 +175,8 @@ class RunsPanel(QWidget):
         self.buttons["Compare"].setEnabled(why_not is None)
         self.buttons["Compare"].setToolTip(COMPARE_TIP if why_not is None else why_not)
         self.buttons["Delete…"].setEnabled(len(runs) >= 1)
+        self.buttons["CNN on it"].setEnabled(len(runs) == 1 and runs[0].kind in ("gan", "flow", "ssgan")
+                                                  and runs[0].has_checkpoint)
 
     # -- column widths ------------------------------------------------------------------------------------------
     def _fit_columns(self) -> None:

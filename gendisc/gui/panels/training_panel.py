@@ -10,26 +10,40 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QScrollArea,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gendisc.engine.config import GAN_PRESET_TITLES, GAN_PRESETS, ConfigError
+from gendisc.engine.config import ConfigError, model_name
 from gendisc.engine.durations import EtaEstimator, format_duration
 from gendisc.engine.train.reports import EpochReport, JudgeTrainingReport, StepReport
-from gendisc.gui.session.settings import TrainingSettings
+from gendisc.gui.session.settings import LABEL_COUNTS, TrainingSettings
 from gendisc.gui.session.training import TrainingJob, TrainingSession
 from gendisc.gui.widgets.config_form import ConfigForm
-from gendisc.gui.widgets.training_fields import CNN_FIELDS, FLOW_FIELDS, GAN_FIELDS, RUN_FIELDS
-from gendisc.gui.widgets.training_texts import MODEL_NAMES, PAUSED_SUFFIX, finished_text, judge_note_text
+from gendisc.gui.widgets.training_fields import (
+    CNN_FIELDS,
+    FLOW_FIELDS,
+    GAN_FIELDS,
+    RUN_FIELDS,
+    SSGAN_FIELDS,
+    labels_field,
+)
+from gendisc.gui.widgets.training_pages import gan_preset_combo, muted_note, page, scrolled
+from gendisc.gui.widgets.training_texts import (
+    MODEL_BOXES,
+    MODEL_NAMES,
+    PAUSED_SUFFIX,
+    TAB_NAMES,
+    finished_text,
+    judge_note_text,
+    ssgan_note_text,
+)
 
 __all__ = ["TrainingPanel", "finished_text"]
 
@@ -45,15 +59,8 @@ class TrainingPanel(QWidget):
         self.settings = settings
         self.training = training
         self._syncing = False
-        self.train_cnn = QCheckBox("CNN (recognise)")
-        self.train_cnn.setToolTip("Train the classifier, which the draw panel uses to recognise your digits.")
-        self.train_gan = QCheckBox("GAN (generate)")
-        self.train_gan.setToolTip("Train the generator and discriminator; the gallery shows what it draws.")
-        self.train_flow = QCheckBox("Flow (generate)")
-        self.train_flow.setToolTip("Train a flow-matching model (the simpler cousin of diffusion models): it learns "
-                                   "to carry noise to images along straight paths. The gallery shows what it draws, "
-                                   "the Trajectory view how it gets there; the same CNN judges it and the GAN.")
-        self._boxes = {"cnn": self.train_cnn, "gan": self.train_gan, "flow": self.train_flow}
+        self._boxes = {kind: QCheckBox(text, toolTip=tip) for kind, (text, tip) in MODEL_BOXES.items()}
+        self.train_cnn, self.train_gan, self.train_flow, self.train_ssgan = self._boxes.values()
         for box in self._boxes.values():
             box.toggled.connect(self._on_kinds_toggled)
 
@@ -76,56 +83,34 @@ class TrainingPanel(QWidget):
         self.cnn_form = ConfigForm(CNN_FIELDS, settings.cnn())
         self.gan_form = ConfigForm(GAN_FIELDS, settings.gan())
         self.flow_form = ConfigForm(FLOW_FIELDS, settings.flow())
-        self.run_form = ConfigForm(RUN_FIELDS, settings.run())
+        self.ssgan_form = ConfigForm(SSGAN_FIELDS, settings.ssgan())
+        self.run_form = ConfigForm([*RUN_FIELDS, labels_field(LABEL_COUNTS)], settings.run())
         self.cnn_form.edited.connect(lambda: self._edited("cnn", self.cnn_form, settings.set_cnn))
         self.gan_form.edited.connect(lambda: self._edited("gan", self.gan_form, settings.set_gan))
         self.flow_form.edited.connect(lambda: self._edited("flow", self.flow_form, settings.set_flow))
+        self.ssgan_form.edited.connect(lambda: self._edited("ssgan", self.ssgan_form, settings.set_ssgan))
         self.run_form.edited.connect(lambda: self._edited("run", self.run_form, settings.set_run))
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #d9534f")
         self.problem.setVisible(False)
-        self.gan_preset = QComboBox()
-        self.gan_preset.setToolTip("Set the GAN's model and optimisation settings at once:\n"
-                                   + "\n".join(f"• {GAN_PRESET_TITLES[name]}" for name in GAN_PRESETS)
-                                   + "\nEditing a setting afterwards makes it Custom.")
-        for name in GAN_PRESETS:
-            self.gan_preset.addItem(GAN_PRESET_TITLES[name], name)
-        self.gan_preset.addItem("Custom", None)
-        self.gan_preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.gan_preset.setMinimumContentsLength(8)
+        self.gan_preset = gan_preset_combo()
         self.gan_preset.activated.connect(self._on_preset_chosen)
-        self.judge_note = QLabel()
-        self.flow_judge_note = QLabel()
-        for note in (self.judge_note, self.flow_judge_note):
-            note.setWordWrap(True)
-            note.setEnabled(False)   # muted: a note, not a control
-        gan_page = QWidget()
-        gan_layout = QVBoxLayout(gan_page)
-        gan_layout.setContentsMargins(0, 0, 0, 0)
+        self.judge_note = muted_note()
+        self.flow_judge_note = muted_note()
+        self.ssgan_note = muted_note("ssganNote")   # which labels it learns from: set in the Run tab
         preset_row = QHBoxLayout()
         preset_row.addWidget(QLabel("Preset"))
         preset_row.addWidget(self.gan_preset, 1)
-        gan_layout.addLayout(preset_row)
-        gan_layout.addWidget(self.gan_form)
-        gan_layout.addWidget(self.judge_note)
-        gan_layout.addStretch(1)
-        flow_page = QWidget()
-        flow_layout = QVBoxLayout(flow_page)
-        flow_layout.setContentsMargins(0, 0, 0, 0)
-        flow_layout.addWidget(self.flow_form)
-        flow_layout.addWidget(self.flow_judge_note)
-        flow_layout.addStretch(1)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for title, page in (("CNN", self.cnn_form), ("GAN", gan_page), ("Flow", flow_page),
-                            ("Run", self.run_form)):
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setWidget(page)
-            self.tabs.addTab(scroll, title)
+        pages = {"cnn": self.cnn_form, "gan": page(preset_row, self.gan_form, self.judge_note),
+                 "flow": page(self.flow_form, self.flow_judge_note), "ssgan": page(self.ssgan_form, self.ssgan_note),
+                 "run": self.run_form}
+        for key, widget in pages.items():
+            self.tabs.addTab(scrolled(widget), TAB_NAMES[key])
+            if key == "ssgan":
+                self.tabs.setTabToolTip(self.tabs.count() - 1, "The semi-supervised GAN's settings")
 
         self.advice = QLabel(wordWrap=True, objectName="trainingAdvice")   # "stuck at chance: lower the rate"
         self.advice.setStyleSheet("color: #d97706;")   # amber: readable on light and dark
@@ -134,7 +119,7 @@ class TrainingPanel(QWidget):
         self._eta = {kind: EtaEstimator() for kind in MODEL_NAMES}   # from the recent rate, not the average
         grid = QGridLayout()
         for row, kind in enumerate(MODEL_NAMES):
-            bar = QProgressBar()
+            bar = QProgressBar(toolTip=f"How far the {model_name(kind)} has trained, and how its last run ended")
             bar.setRange(0, 1000)
             bar.setValue(0)
             bar.setFormat(f"{MODEL_NAMES[kind]}: idle")
@@ -142,11 +127,12 @@ class TrainingPanel(QWidget):
             self.progress[kind] = bar
             grid.addWidget(bar, row, 0)
 
-        models = QGridLayout()   # two a row: three side by side would widen the dock
+        models = QGridLayout()   # two a row at most: three side by side would widen the dock
         models.addWidget(QLabel("Train:"), 0, 0)
         models.addWidget(self.train_cnn, 0, 1)
         models.addWidget(self.train_gan, 0, 2)
         models.addWidget(self.train_flow, 1, 1)
+        models.addWidget(self.train_ssgan, 2, 1, 1, 2)   # its long name beside the flow's would widen the dock
         models.setColumnStretch(3, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(models)
@@ -202,6 +188,7 @@ class TrainingPanel(QWidget):
             self.cnn_form.set_config(self.settings.cnn())
             self.gan_form.set_config(self.settings.gan())
             self.flow_form.set_config(self.settings.flow())
+            self.ssgan_form.set_config(self.settings.ssgan())
             self.run_form.set_config(self.settings.run())
             for kind, box in self._boxes.items():
                 box.setChecked(kind in self.settings.kinds())
@@ -211,6 +198,7 @@ class TrainingPanel(QWidget):
         self._sync_judge_note()
         self._show_problem()
         self._update_actions()
+        self._show_bars()
 
     def _show_problem(self) -> None:
         problem = self.settings.problem()
@@ -233,6 +221,8 @@ class TrainingPanel(QWidget):
         return self.gan_preset.currentData()
 
     def _sync_judge_note(self) -> None:
+        """The notes under the generators' settings: which CNN judges them, which labels the SSGAN learns from."""
+        self.ssgan_note.setText(ssgan_note_text(self.settings.labels_per_class()))
         runs = self.training.cnn_runs()
         self.judge_note.setText(judge_note_text("GAN", self.settings.gan().judge, runs))
         self.flow_judge_note.setText(judge_note_text("flow model", self.settings.flow().judge, runs))
@@ -247,12 +237,18 @@ class TrainingPanel(QWidget):
     def _show_state(self) -> None:
         """Disable what cannot change mid-run; Pause becomes Resume while paused."""
         running = self.training.is_running()
-        for w in (self.cnn_form, self.gan_form, self.flow_form, self.run_form, *self._boxes.values(), self.gan_preset):
+        for w in (self.cnn_form, self.gan_form, self.flow_form, self.ssgan_form, self.run_form, *self._boxes.values(),
+                  self.gan_preset):
             w.setEnabled(not running)
         self.pause_action.setText("Resume" if self.training.paused else "Pause")
         for kind, bar in self.progress.items():
             self._show_paused(bar, self.training.paused and self.training.is_running(kind))
         self._update_actions()
+
+    def _show_bars(self) -> None:
+        """The semi-supervised GAN's bar only once it is chosen or has trained: three bars are enough by default."""
+        bar = self.progress["ssgan"]
+        bar.setVisible("ssgan" in self.settings.kinds() or self.training.job("ssgan") is not None)
 
     @staticmethod
     def _show_paused(bar: QProgressBar, paused: bool) -> None:
@@ -269,6 +265,7 @@ class TrainingPanel(QWidget):
 
     def _on_started(self, job: TrainingJob) -> None:
         self._eta[job.kind].reset()
+        self._show_bars()
         if self.advice.property("kind") == job.kind:   # advice about the run this one replaces
             self.advice.hide()
         self.show_message(job.kind, "resuming…" if job.resume else "starting…", 0)

@@ -188,6 +188,34 @@ class Session(QObject):
         self.training.start(TrainingJob(cfg, spec, Path(folder), resume=True))
         return None
 
+    def train_on_generated(self, folder: str | Path, share: float = 1.0) -> str | None:
+        """Train the CNN of the training settings on the images of the generator (GAN, flow, semi-supervised GAN) run in
+        ``folder``: only those with ``share`` 1, the Classification Accuracy Score (measured on the real validation
+        images of the run's dataset), else that share of every batch. Returns why not, or None."""
+        from gendisc.engine.errors import GenDiscError
+        from gendisc.engine.inference.loading import spec_of_run
+        from gendisc.engine.runs.naming import new_run_dir
+        from gendisc.engine.train.generated import check_generator_run
+
+        try:
+            source = check_generator_run(folder)
+            spec = spec_of_run(folder)
+        except GenDiscError as exc:
+            return str(exc)
+        if self.training.is_running("cnn"):
+            return "A CNN is training; stop it before training another on generated images."
+        data = dataclasses.replace(self.datasets.data_config(), dataset=source.data.dataset)
+        if share >= 1:   # no real training image is read: no labelled subset to draw
+            data = dataclasses.replace(data, labels_per_class=0)
+        try:
+            cnn = self.settings.config("cnn", data)
+        except ConfigError as exc:
+            return str(exc)
+        cfg = dataclasses.replace(cnn, generated_from=str(Path(folder).resolve()), generated_share=share)
+        self.training.start(TrainingJob(cfg, dataclasses.replace(spec, cfg=cfg),
+                                        new_run_dir(self.runs.root, "cnn", cfg.data.dataset)))
+        return None
+
     def shutdown(self, timeout_ms: int | None = None) -> None:
         """Closing: stop and save every training, cancel downloads, end the background work."""
         self.training.shutdown(timeout_ms)

@@ -1,6 +1,7 @@
-"""The training settings the user edits: which models to train, the CNN's, the GAN's and the flow model's
-hyperparameters and the run's seed, device and time limit. The training panel's forms show and edit them; starting
-a run reads them here, and they are remembered between launches (QSettings)."""
+"""The training settings the user edits: which models to train, the CNN's, the GAN's, the flow model's and the
+semi-supervised GAN's hyperparameters and the run's seed, device, time limit and labelled images. The training
+panel's forms show and edit them; starting a run reads them here, and they are remembered between launches
+(QSettings)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,18 @@ from gendisc.engine.config import (
     FlowConfig,
     GanConfig,
     RunConfig,
+    SsganConfig,
     load_json,
     save_json,
 )
 
-KINDS = ("cnn", "gan", "flow")
+KINDS = ("cnn", "gan", "flow", "ssgan")
 DEFAULT_GAN = dataclasses.replace(GanConfig(), judge="auto")   # in the app a CNN judges the GAN by default
 DEFAULT_FLOW = dataclasses.replace(FlowConfig(), judge="auto")   # ...and the flow model
 DEFAULT_KINDS = ("cnn", "gan")   # a first launch trains the CNN and the GAN; the flow model is one click away
-_KEYS = {"cnn": "train/cnn", "gan": "train/gan", "flow": "train/flow"}
+_KEYS = {"cnn": "train/cnn", "gan": "train/gan", "flow": "train/flow", "ssgan": "train/ssgan"}
+LABEL_COUNTS = (0, 1, 5, 10, 25, 100, 500)   # the "Labelled images" choices, per class (0 = all labels)
+FEW_LABEL_KINDS = ("cnn", "ssgan")   # they train on the labelled subset; the GAN and the flow keep every label
 
 
 class TrainingSettings(QObject):
@@ -36,7 +40,9 @@ class TrainingSettings(QObject):
         self._cnn = CnnConfig()
         self._gan = DEFAULT_GAN
         self._flow = DEFAULT_FLOW
-        self._run = CnnConfig()          # only seed, device and budget.max_seconds are read from it
+        self._ssgan = SsganConfig()
+        # only seed, device, budget.max_seconds and data.labels_per_class are read from it
+        self._run = CnnConfig()
         self._kinds = list(DEFAULT_KINDS)
         self._problems: dict[str, str] = {}   # part ("cnn", "gan", "run") → why its form's values are refused
 
@@ -50,11 +56,18 @@ class TrainingSettings(QObject):
     def flow(self) -> FlowConfig:
         return self._flow
 
+    def ssgan(self) -> SsganConfig:
+        return self._ssgan
+
     def run(self) -> CnnConfig:
         return self._run
 
+    def labels_per_class(self) -> int:
+        """Labelled images of each class the CNN and the semi-supervised GAN train on (0 = all)."""
+        return self._run.data.labels_per_class
+
     def kinds(self) -> list[str]:
-        """The models to train, in order (``cnn``, ``gan``, ``flow``)."""
+        """The models to train, in order (``cnn``, ``gan``, ``flow``, ``ssgan``)."""
         return list(self._kinds)
 
     def set_cnn(self, cfg: CnnConfig) -> None:
@@ -70,8 +83,18 @@ class TrainingSettings(QObject):
             cfg = dataclasses.replace(cfg, judge="auto")
         self._update("_flow", cfg)
 
+    def set_ssgan(self, cfg: SsganConfig) -> None:
+        self._update("_ssgan", cfg)
+
     def set_run(self, cfg: CnnConfig) -> None:
         self._update("_run", cfg)
+
+    def set_labels_per_class(self, n: int) -> None:
+        """``n`` labelled images of each class (0 = all), one of :data:`LABEL_COUNTS` (another count is refused:
+        the Run tab could not show it)."""
+        if n not in LABEL_COUNTS:
+            raise ValueError(f"labelled images per class must be one of {LABEL_COUNTS}, not {n}")
+        self.set_run(dataclasses.replace(self._run, data=dataclasses.replace(self._run.data, labels_per_class=n)))
 
     def set_kinds(self, kinds: list[str]) -> None:
         kinds = [k for k in KINDS if k in kinds]
@@ -80,8 +103,10 @@ class TrainingSettings(QObject):
             self.changed.emit()
 
     def set_augment(self, on: bool) -> None:
-        """The CNN's augmentation (each dataset starts from its recommended setting)."""
+        """The CNN's augmentation (each dataset starts from its recommended setting), and the semi-supervised
+        GAN's, which augments its labelled batches the same way."""
         self.set_cnn(dataclasses.replace(self._cnn, data=dataclasses.replace(self._cnn.data, augment=on)))
+        self.set_ssgan(dataclasses.replace(self._ssgan, data=dataclasses.replace(self._ssgan.data, augment=on)))
 
     def apply_gan_preset(self, name: str) -> None:
         """The GAN's model and optimisation settings of preset ``name``, keeping epochs, seed and judge."""
@@ -115,17 +140,19 @@ class TrainingSettings(QObject):
     # -- what a run is started with -----------------------------------------------------------------------------
     def config(self, kind: str, data: DataConfig) -> RunConfig:
         """The config of ``kind`` on ``data`` (the dataset and split in use), with the run's seed, device and time
-        limit. The CNN keeps its own augmentation; the generators never augment. Raises ``ConfigError`` when a form
-        holds values the engine refuses."""
+        limit, and for the CNN and the semi-supervised GAN its labelled images per class. Those two keep their own
+        augmentation; the generators never augment and keep every label (they are conditioned on the classes).
+        Raises ``ConfigError`` when a form holds values the engine refuses."""
         if (problem := self.problem(kind)) is not None:
             raise ConfigError(problem)
         run = self._run
-        if kind == "cnn":
-            base: RunConfig = dataclasses.replace(self._cnn, data=dataclasses.replace(data,
-                                                                                     augment=self._cnn.data.augment))
+        if kind in FEW_LABEL_KINDS:
+            own: RunConfig = self._cnn if kind == "cnn" else self._ssgan
+            base: RunConfig = dataclasses.replace(own, data=dataclasses.replace(
+                data, augment=own.data.augment, labels_per_class=run.data.labels_per_class))
         else:
             gen = self._flow if kind == "flow" else self._gan
-            base = dataclasses.replace(gen, data=dataclasses.replace(data, augment=False))
+            base = dataclasses.replace(gen, data=dataclasses.replace(data, augment=False, labels_per_class=0))
         return dataclasses.replace(base, seed=run.seed, device=run.device,
                                    budget=dataclasses.replace(base.budget, max_seconds=run.budget.max_seconds))
 
@@ -141,6 +168,7 @@ class TrainingSettings(QObject):
             except ConfigError:
                 continue
         s.setValue("train/kinds", ",".join(self._kinds))
+        s.setValue("train/labels_per_class", self.labels_per_class())   # also when a form's values are refused
 
     def restore(self) -> None:
         """The settings of the last launch; anything unreadable (an older version's) keeps the defaults."""
@@ -160,6 +188,13 @@ class TrainingSettings(QObject):
                 self.set_gan(cfg)
             elif kind == "flow" and isinstance(cfg, FlowConfig):
                 self.set_flow(cfg)
+            elif kind == "ssgan" and isinstance(cfg, SsganConfig):
+                self.set_ssgan(cfg)
         kinds = s.value("train/kinds")
         if isinstance(kinds, str):
             self.set_kinds([k for k in kinds.split(",") if k])
+        try:   # QSettings' INI files give back strings
+            labels = int(s.value("train/labels_per_class", self.labels_per_class()))
+        except (TypeError, ValueError):
+            return
+        self.set_labels_per_class(labels if labels in LABEL_COUNTS else 0)

@@ -1,4 +1,5 @@
-"""The training session: at most one CNN job and one GAN job at a time, started, paused and stopped together.
+"""The training session: at most one job of each kind (CNN, GAN, flow model, semi-supervised GAN) at a time, started,
+paused and stopped together.
 
 Each job runs the engine's shared setup and trainer in a :class:`~gendisc.gui.threads.jobs.Job` of its own; its
 reports come back as this session's signals, so panels connect once, not to each job. Only the engine's small
@@ -20,6 +21,7 @@ from gendisc.engine.config import GENERATIVE_KINDS, RunConfig, kind_of, model_na
 from gendisc.engine.errors import GenDiscError
 from gendisc.engine.runs.layout import CHECKPOINT_FILE
 from gendisc.engine.train.control import Control
+from gendisc.gui.session.generated_runs import final_accuracy, generated_summary, trained_on_real_labels
 from gendisc.gui.session.preferences import autosave_seconds
 from gendisc.gui.threads.jobs import Job, JobContext
 
@@ -187,7 +189,7 @@ class TrainingSession(QObject):
     def start(self, job: TrainingJob) -> None:
         """Start ``job`` in its own thread; refuses if a job of the same kind is still running."""
         if self.is_running(job.kind):
-            raise RuntimeError(f"a {job.kind.upper()} is already training")
+            raise RuntimeError(f"a {model_name(job.kind)} is already training")
         control = Control()
         thread = Job(lambda context: run_training(job, control, context), f"{job.kind}-training", self,
                      on_cancel=control.stop, daemon=False)
@@ -247,15 +249,29 @@ class TrainingSession(QObject):
             route.emit(item)
         elif isinstance(item, self._finished_type):
             job = self.job(item.kind)
-            if item.kind == "cnn" and item.run_dir and job is not None:
+            # a CNN of every real label judges generators and is the baseline; one of few labels or of generated
+            # images measures something else
+            real = job is not None and trained_on_real_labels(job.cfg)
+            if item.kind == "cnn" and item.run_dir and real:
                 self.note_cnn_run(job.cfg.data.dataset, str(item.run_dir))
             self.finished.emit(item)
-            if item.kind == "cnn" and item.run_dir and job is not None:   # after: its news follows "CNN: done"
+            if item.kind == "cnn" and item.run_dir and real:   # after: its news follows "CNN: done"
                 self._offer_judge(job.cfg.data.dataset, str(item.run_dir), item)
+            if item.kind == "cnn" and job is not None and getattr(job.cfg, "generated_share", 0) > 0:
+                self._say_generated(job, item)
         elif isinstance(item, DeviceChosen):
             self.device.emit(item.type, item.name)
         elif isinstance(item, Status):
             self.status.emit(item.text)
+
+    def _say_generated(self, job: TrainingJob, report: Any) -> None:
+        """A CNN trained on generated images finished: its accuracy on real images beside the real-data CNN's
+        (this session's, on the same dataset) — "CAS 97.1%, vs real 99.4%"."""
+        acc = report.metrics.get("val_acc", float("nan"))
+        if acc != acc:   # no validation split: nothing to say
+            return
+        real = self._cnn_runs.get(job.cfg.data.dataset)
+        self.status.emit(generated_summary(job.cfg, acc, final_accuracy(real) if real else None))
 
     def _offer_judge(self, dataset: str, run_dir: str, report: Any) -> None:
         """A CNN finished beside a GAN or a flow model waiting for it (``judge="session"``): it judges each from
@@ -282,7 +298,7 @@ class TrainingSession(QObject):
     def _on_failed(self, job: TrainingJob, exc: BaseException, details: str) -> None:
         message = failure_message(job, exc)
         if not isinstance(exc, GenDiscError) and not _out_of_memory(exc):
-            log.error("%s training failed unexpectedly\n%s", job.kind.upper(), details)
+            log.error("%s training failed unexpectedly\n%s", model_name(job.kind, capital=True), details)
         self.failed.emit(job.kind, message, "" if isinstance(exc, GenDiscError) else details)
 
     def _on_finished(self, job: TrainingJob, thread: Job) -> None:

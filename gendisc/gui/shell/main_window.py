@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel(s.settings, s.training)
         self.dataset_panel = DatasetPanel(s.datasets)
         self.runs_panel = RunsPanel(s.runs)
-        self.plots_panel = PlotsPanel(s.training, s.runs, s.follow)
+        self.plots_panel = PlotsPanel(s.training, s.runs, s.follow, settings=s.settings)
         self.gallery_panel = GalleryPanel(s.training, s.runs, s.follow)
         self.inspect_panel = InspectPanel(s.inspection, s.live, s.drawing)
         self.latent_panel = LatentPanel(s.live)
@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.draw_panel.quick_train_requested.connect(self.quick_train)
         self.runs_panel.open_requested.connect(self.open_run)
         self.runs_panel.continue_requested.connect(self.continue_run)
+        self.runs_panel.cas_requested.connect(self.train_on_generated)
         t.started.connect(self._on_started)
         t.state_changed.connect(self._update_state)
         t.device.connect(lambda _type, name: self.device_label.setText(f"Device: {name}"))
@@ -182,6 +183,13 @@ class MainWindow(QMainWindow):
         if problem is not None:
             self.warn("Cannot continue the run", problem)
         return problem is None and self.session.training.is_running()
+
+    def train_on_generated(self, folder: str | Path) -> bool:
+        """Train a CNN on the images of the generator run in ``folder`` only (its CAS, measured on real images)."""
+        problem = self.session.train_on_generated(folder)
+        if problem is not None:
+            self.warn("Cannot train a CNN on this run's images", problem)
+        return problem is None
 
     def show_dock(self, key: str) -> None:
         self.docks[key].show()

@@ -29,7 +29,7 @@ class Field:
     maximum: float = 1.0
     decimals: int = 3
     step: float = 0.05
-    choices: tuple[tuple[str, str], ...] = ()   # (value, label)
+    choices: tuple[tuple[Any, str], ...] = ()   # (value, label); values are strings, or ints for a count
 
 
 def _get(obj: Any, path: str) -> Any:

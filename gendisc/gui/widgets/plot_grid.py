@@ -1,8 +1,9 @@
 """The live plots' canvas: seven pyqtgraph plots in a 4×2 grid (the flow model's loss takes a row; one column in
-a narrow window), their curves, the placeholders of empty plots, colours from the palette, and views that follow
-their data in round steps (:mod:`gendisc.gui.widgets.stepped_range`) rather than with pyqtgraph's auto-range, so
-the axes are re-rendered only when a range grows. What the curves hold, and when they are redrawn, is the plots
-panel's business."""
+a narrow window), and two more when the plots panel asks for them (the semi-supervised GAN's losses beside the flow
+model's, the few-labels accuracy by training time in a fifth row), their curves, the placeholders of empty plots,
+colours from the palette, and views that follow their data in round steps (:mod:`gendisc.gui.widgets.stepped_range`)
+rather than with pyqtgraph's auto-range, so the axes are re-rendered only when a range grows. What the curves hold,
+and when they are redrawn, is the plots panel's business."""
 
 from __future__ import annotations
 
@@ -14,33 +15,35 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem, QWidget
 
 from gendisc.gui.widgets.plot_series import finite_bounds
 from gendisc.gui.widgets.plot_specs import (
-    COLSPAN,
+    FCD_TIP,
+    FEW_TIP,
     FIXED_Y,
     FOLLOW_Y,
     JUDGE_PLOTS,
+    JUDGE_TIP,
     JUDGE_WAITING,
+    OPTIONAL_PLOTS,
     PLACEHOLDERS,
     PLOTS,
     SPECS,
+    SSGAN_TIP,
     X_AHEAD,
+    X_LABELS,
     X_LEADERS,
     SeriesSpec,
+    few_labels_title,
+    grid_cells,
+    group_of,
 )
 from gendisc.gui.widgets.plot_style import short_judge, shrinkable_title, style_symbols, title_html
 from gendisc.gui.widgets.stepped_range import follow_range
 
-__all__ = ["KINDS", "ONE_COLUMN_PLOT_HEIGHT", "TWO_COLUMNS_MIN_WIDTH", "PlotGrid"]
+__all__ = ["GROUPS", "KINDS", "ONE_COLUMN_PLOT_HEIGHT", "TWO_COLUMNS_MIN_WIDTH", "PlotGrid"]
 
-KINDS = ("gan", "flow", "cnn")
+KINDS = ("gan", "flow", "cnn", "ssgan")
+GROUPS = (*KINDS, "few")   # each follows its own x axis: a model's steps, or the few-labels plot's seconds
 TWO_COLUMNS_MIN_WIDTH = 512   # a panel narrower than this (a small screen's window) stacks the plots in one column
 ONE_COLUMN_PLOT_HEIGHT = 210  # and scroll, each this tall
-JUDGE_TIP = ("The judge is a CNN trained on the same dataset (yours, or one trained for the purpose); it scores\n"
-             "the GAN's samples (dots) and the flow model's (triangles) alike.\n"
-             "Confident: share of the samples it classifies with probability ≥ 0.9.\n"
-             "Class entropy: how evenly the samples spread over the classes (100% = balanced;\n"
-             "a falling entropy is mode collapse: the GAN draws fewer and fewer kinds of images).")
-FCD_TIP = ("Fréchet classifier distance: how far the samples' features (the judge CNN's last hidden layer)\n"
-           "lie from real images', as Gaussians. Lower is better; real images against real images score ≈ 0.")
 
 
 class PlotGrid(pg.GraphicsLayoutWidget):
@@ -49,16 +52,18 @@ class PlotGrid(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._judge_name = ""
+        self._labels = 0   # the few-labels plot's title: labelled images per class (0 = all)
+        self._shown = frozenset(PLOTS) - frozenset(OPTIONAL_PLOTS)
         self._bounds: dict[str, tuple[float, float, float, float] | None] = {spec.name: None for spec in SPECS}
         self._following: dict[str, set[str]] = {key: set() for key in PLOTS}   # "x", "y": follows new points
         self._refit: set[str] = set()   # kinds whose ranges fit their data afresh at the next follow
-        self._columns = 2
+        self._columns = 0   # laid out below
         self.ci.setSpacing(12)
         for column in (0, 1):   # equal columns, whatever the titles
             self.ci.layout.setColumnStretchFactor(column, 1)
         self.plots: dict[str, pg.PlotItem] = {}
-        for key, (row, col, _title, _ylabel) in PLOTS.items():
-            plot = self.addPlot(row=row, col=col, colspan=COLSPAN.get(key, 1))
+        for key in PLOTS:
+            plot = pg.PlotItem()   # placed by _lay_out, when shown
             shrinkable_title(plot)
             for side in ("left", "bottom"):   # an axis that did not change is drawn from a pixmap, not re-rendered
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -76,6 +81,8 @@ class PlotGrid(pg.GraphicsLayoutWidget):
             self.plots[key].setXLink(self.plots["gan_loss"])
         self.plots["gan_judge"].setToolTip(JUDGE_TIP)
         self.plots["gan_fcd"].setToolTip(FCD_TIP)
+        self.plots["ssgan_loss"].setToolTip(SSGAN_TIP)
+        self.plots["few_acc"].setToolTip(FEW_TIP)
         self._half = pg.InfiniteLine(0.5, angle=0, movable=False)  # where D(x) and D(G(z)) meet at equilibrium
         self.plots["gan_prob"].addItem(self._half, ignoreBounds=True)
         self._half.hide()
@@ -94,8 +101,9 @@ class PlotGrid(pg.GraphicsLayoutWidget):
             text.setZValue(10)
             self._placeholders[key] = text
             plot.getViewBox().sigResized.connect(self._on_view_resized)
-        for kind in KINDS:
-            self.enable_following(kind)
+        for group in GROUPS:
+            self.enable_following(group)
+        self._lay_out(2)
         self.apply_palette()
 
     # -- data -----------------------------------------------------------------------------------------------------
@@ -121,6 +129,24 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         """The text each plot shows while it is empty, by plot key."""
         return dict(self._placeholders)
 
+    def set_labels_per_class(self, n: int) -> None:
+        """The few-labels plot's title says ``n`` labelled images per class (0: all labels)."""
+        if n != self._labels:
+            self._labels = n
+            self._apply_titles()
+
+    def set_shown(self, keys: set[str] | frozenset[str]) -> None:
+        """Show the plots ``keys`` (the others leave the layout, their rows closing up); their curves keep
+        their data either way."""
+        keys = frozenset(keys) & frozenset(PLOTS)
+        if keys != self._shown:
+            self._shown = keys
+            self._lay_out(self._columns)
+
+    def shown(self) -> frozenset[str]:
+        """The keys of the plots in the layout now."""
+        return self._shown
+
     def set_judge_name(self, name: str) -> None:
         """Which CNN computed the judge's figures: in short under the FCD plot's title, in full in the tooltips."""
         if name != self._judge_name:
@@ -134,16 +160,17 @@ class PlotGrid(pg.GraphicsLayoutWidget):
 
     # -- following the data -----------------------------------------------------------------------------------------
     def enable_following(self, kind: str) -> None:
-        """Follow the data of ``kind``'s plots again, fitted afresh at the next :meth:`follow`."""
+        """Follow the data of ``kind``'s plots (a model's, or the group "few") again, fitted afresh at the next
+        :meth:`follow`."""
         for key in PLOTS:
-            if key.startswith(kind):
+            if group_of(key) == kind:
                 self._following[key] = ({"x"} if key == X_LEADERS[kind] else set()) | \
                     ({"y"} if key in FOLLOW_Y else set())
                 if key in FIXED_Y:
                     self.plots[key].setYRange(*FIXED_Y[key], padding=0.03)
         self._refit.add(kind)
 
-    def refit(self, kinds: tuple[str, ...] = KINDS) -> None:
+    def refit(self, kinds: tuple[str, ...] = GROUPS) -> None:
         """Fit the followed ranges afresh at the next :meth:`follow` (the smoothed curves span less)."""
         self._refit.update(kinds)
 
@@ -155,16 +182,16 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         """The user dragged or zoomed a plot: stop following on the axes that moved (the step axis is shared)."""
         moved_x, moved_y = (bool(mask[0]), bool(mask[1])) if isinstance(mask, (list, tuple)) else (True, True)
         if moved_x:
-            self._following[X_LEADERS[key.split("_")[0]]].discard("x")
+            self._following[X_LEADERS[group_of(key)]].discard("x")
         if moved_y:
             self._following[key].discard("y")
 
     def follow(self, has_data: dict[str, bool]) -> None:
         """Grow the followed ranges that new points left (or fit them afresh after a reset), in round steps."""
-        for kind in KINDS:
+        for kind in GROUPS:
             force = kind in self._refit
             leader = X_LEADERS[kind]
-            keys = [key for key in PLOTS if key.startswith(kind)]
+            keys = [key for key in PLOTS if group_of(key) == kind]
             if "x" in self._following[leader] and (b := self._plot_bounds(keys)) is not None:
                 view = self.plots[leader].getViewBox()
                 new = follow_range(tuple(view.viewRange()[0]) if not force else None, b[0], b[1], floor=0.0,
@@ -197,17 +224,18 @@ class PlotGrid(pg.GraphicsLayoutWidget):
 
     def fit_columns(self, width: int) -> None:
         columns = 2 if width >= TWO_COLUMNS_MIN_WIDTH else 1
-        if columns == self._columns:
-            return
+        if columns != self._columns:
+            self._lay_out(columns)
+
+    def _lay_out(self, columns: int) -> None:
+        """Place the plots shown in ``columns`` (PLOTS is row-major: the same order in one column)."""
         self._columns = columns
         for plot in self.plots.values():
-            self.ci.removeItem(plot)
-        for i, (key, plot) in enumerate(self.plots.items()):   # PLOTS is row-major: the same order in one column
-            if columns == 2:
-                self.ci.addItem(plot, row=PLOTS[key][0], col=PLOTS[key][1], colspan=COLSPAN.get(key, 1))
-            else:
-                self.ci.addItem(plot, row=i, col=0)
-        self.setMinimumHeight(0 if columns == 2 else len(self.plots) * ONE_COLUMN_PLOT_HEIGHT)
+            if plot in self.ci.items:
+                self.ci.removeItem(plot)
+        for key, row, col, span in grid_cells(self._shown, columns):
+            self.ci.addItem(self.plots[key], row=row, col=col, colspan=span)
+        self.setMinimumHeight(0 if columns == 2 else len(self._shown) * ONE_COLUMN_PLOT_HEIGHT)
 
     def _on_view_resized(self) -> None:
         for key, text in self._placeholders.items():
@@ -241,7 +269,7 @@ class PlotGrid(pg.GraphicsLayoutWidget):
                 axis = plot.getAxis(name)
                 axis.setPen(muted)
                 axis.setTextPen(text)
-            plot.setLabel("bottom", "step", color=text.name())
+            plot.setLabel("bottom", X_LABELS.get(key, "step"), color=text.name())
             plot.setLabel("left", ylabel, color=text.name())
             plot.showGrid(x=True, y=True, alpha=0.18)
         for label in self._placeholders.values():
@@ -260,4 +288,5 @@ class PlotGrid(pg.GraphicsLayoutWidget):
         for key, plot in self.plots.items():
             # the judge's name under a title without a legend (the FCD's); the other judge plot says it in its tooltip
             note = f"judge: {short_judge(self._judge_name)}" if key in JUDGE_PLOTS and self._judge_name else ""
-            plot.setTitle(title_html(key, PLOTS[key][2], text, muted, note), size="10pt")
+            title = few_labels_title(self._labels) if key == "few_acc" else PLOTS[key][2]
+            plot.setTitle(title_html(key, title, text, muted, note), size="10pt")

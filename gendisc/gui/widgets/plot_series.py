@@ -1,14 +1,18 @@
-"""A bounded ring buffer of (step, value) points with a running, debiased moving average: the live plots' memory."""
+"""A bounded ring buffer of (step, value) points with a running, debiased moving average: the live plots' memory;
+and the CSV file their exports write."""
 
 from __future__ import annotations
 
+import csv
 import math
+from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
 SMOOTH_WEIGHT = 0.9  # EMA weight of the previous value: about ten reports of memory, enough to calm GAN losses
 
-__all__ = ["SMOOTH_WEIGHT", "Series", "finite_bounds"]
+__all__ = ["SMOOTH_WEIGHT", "Series", "finite_bounds", "write_csv"]
 
 
 class Series:
@@ -68,3 +72,14 @@ def finite_bounds(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, fl
         return None
     x, y = x[keep], y[keep]
     return float(x.min()), float(x.max()), float(y.min()), float(y.max())
+
+
+def write_csv(path: str | Path, series: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> None:
+    """Named series (name, x, y) in long format: a header ``series,step,value``, then one row per point; whole
+    x values as integers, the rest with ``repr`` so they parse back exactly (a missing value: ``nan``)."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["series", "step", "value"])
+        for name, xs, ys in series:
+            rows = zip(xs.tolist(), ys.tolist(), strict=True)
+            writer.writerows((name, int(x) if x.is_integer() else repr(x), repr(y)) for x, y in rows)

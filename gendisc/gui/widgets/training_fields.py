@@ -1,9 +1,10 @@
-"""The training panel's form rows: every hyperparameter of the CNN, the GAN, the flow model and the run, with its
-label, range and tooltip (the engine's config validation still checks every value a form builds)."""
+"""The training panel's form rows: every hyperparameter of the CNN, the GAN, the flow model, the semi-supervised GAN
+and the run, with its label, range and tooltip (the engine's config validation still checks every value a form
+builds)."""
 
 from __future__ import annotations
 
-from gendisc.engine.config import CNN_ARCHS, OPTIMIZERS
+from gendisc.engine.config import CNN_ARCHS, OPTIMIZERS, SSGAN_HEADS
 from gendisc.gui.widgets.config_form import Field
 
 OPT = tuple((name, {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD + momentum"}[name]) for name in OPTIMIZERS)
@@ -116,6 +117,40 @@ FLOW_FIELDS = [
           "class entropy and Fréchet classifier distance. Automatic: your CNN of this session on this dataset, "
           "otherwise the default CNN trained once for the purpose and cached.", choices=JUDGE_CHOICES),
 ]
+
+SSGAN_FIELDS = [
+    Field("head", "Discriminator head", "choice", "How D says \"fake\". Implicit: Salimans et al. 2016, K class "
+          "logits with the fake class implicit, D(real) = Z/(Z+1) where Z = Σ exp(logits). Explicit: Odena 2016, a "
+          "K+1-th logit for the fake class.",
+          choices=tuple((h, {"implicit": "K logits (implicit)", "explicit": "K+1 logits"}[h]) for h in SSGAN_HEADS)),
+    Field("d_width", "D width", "int", "Channels of the discriminator's first layer: the discriminator is the "
+          "classifier, so this is the width of the network that recognises the digits.", 4, 256),
+    Field("g_width", "G width", "int", "Channels of the generator's last hidden layer (doubled in the one before).",
+          4, 256),
+    Field("d_optimizer.lr", "D learning rate", "log", "The discriminator's (the classifier's) Adam learning rate "
+          "(default 0.001).", 1e-6, 0.1),
+    Field("g_optimizer.lr", "G learning rate", "log", "The generator's Adam learning rate (default 0.001).",
+          1e-6, 0.1),
+    Field("unsupervised_weight", "Unsupervised weight", "float", "Weight of the real/fake loss on every training "
+          "image (labels unused) beside the cross-entropy on the labelled ones. 0 = a plain classifier of the "
+          "labelled images; the unlabelled images help through this term.", 0.0, 100.0, 2, 0.1),
+    Field("dropout", "D dropout", "float", "Dropout in the discriminator: with few labels it keeps the classifier "
+          "from learning them by heart.", 0.0, 0.9, 2, 0.05),
+    Field("batch_size", "Batch size", "int", "Labelled, unlabelled and generated images per step, each.", 1, 4096),
+    Field("budget.epochs", "Epochs", "int", "Passes over the whole training set (labelled or not); validation "
+          "accuracy and samples after each.", 1, 1000),
+]
+
+
+def labels_field(counts: tuple[int, ...]) -> Field:
+    """The run's "Labelled images" row: all (0), or one of ``counts`` per class."""
+    return Field("data.labels_per_class", "Labelled images", "choice", "Few labels: how many labelled training "
+                 "images of each class the CNN and the semi-supervised GAN learn from (the same class-balanced "
+                 "subset for both, drawn with a fixed seed). The semi-supervised GAN also learns from every other "
+                 "training image, without its label; the CNN sees only the labelled ones. The GAN and the flow "
+                 "model always keep every label: they are conditioned on the classes. All: every label.",
+                 choices=tuple((n, f"{n} per class" if n else "All") for n in counts))
+
 
 RUN_FIELDS = [
     Field("seed", "Seed", "int", "Random seed. On the CPU the same seed and settings give the same run.", 0,
