@@ -13,13 +13,14 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QWidget
 
+from gendisc.gui.widgets.folder_field import FolderField
 from gendisc.gui.widgets.spin_boxes import FloatBox, IntBox, LogSpinBox, limits_text
 
 
 @dataclass(frozen=True)
 class Field:
     """One form row. ``kind``: int, float, log (a positive float stepped by factors), choice, bool, seconds
-    (an optional float where 0 means "no limit")."""
+    (an optional float where 0 means "no limit"), folder (a path, "" for none)."""
 
     path: str
     label: str
@@ -121,6 +122,9 @@ class ConfigForm(QWidget):
         elif f.kind == "bool":
             w = QCheckBox()
             w.toggled.connect(self.edited)
+        elif f.kind == "folder":
+            w = FolderField(f.label)
+            w.edited.connect(self.edited)
         else:
             raise ValueError(f"unknown field kind {f.kind!r}")
         return w
@@ -140,26 +144,34 @@ class ConfigForm(QWidget):
                 w.setChecked(bool(value))
             elif isinstance(w, QSpinBox):
                 w.setValue(int(value))
+            elif isinstance(w, FolderField):
+                w.setValue(str(value))
             else:
                 w.setValue(0.0 if value is None else float(value))
             w.blockSignals(False)
 
     def config(self) -> Any:
-        cfg = self._base
+        """The base config with every field's value, checked once as a whole: fields that depend on each other
+        (a generator folder and its share) are never checked half-set."""
+        values: dict[str, Any] = {}
         for f in self._fields:
             w = self._widgets[f.path]
             if isinstance(w, QComboBox):
                 value: Any = w.currentData()
             elif isinstance(w, QCheckBox):
                 value = w.isChecked()
-            elif isinstance(w, QSpinBox):
+            elif isinstance(w, (QSpinBox, FolderField)):
                 value = w.value()
             else:
                 value = w.value()
                 if f.kind == "seconds" and value <= 0:
                     value = None
-            cfg = _set(cfg, f.path, value)
-        return cfg
+            values[f.path] = value
+        top: dict[str, Any] = {}
+        for path, value in values.items():
+            head, _, rest = path.partition(".")
+            top[head] = _set(top.get(head, getattr(self._base, head)), rest, value) if rest else value
+        return dataclasses.replace(self._base, **top)
 
     def set_editable(self, editable: bool) -> None:
         for w in self._widgets.values():

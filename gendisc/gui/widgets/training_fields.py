@@ -37,6 +37,12 @@ CNN_FIELDS = [
           "the network learns digits that are not perfectly centred, like the ones you draw."),
     Field("early_stopping", "Early stopping", "int", "Stop when validation loss has not improved for this many "
           "epochs (0 = never); the best weights are kept.", 0, 100),
+    Field("generated_from", "Generated from", "folder", "Add images a generator draws to every batch: the folder of "
+          "a conditional GAN run, a conditional flow run or a semi-supervised GAN run (its discriminator names the "
+          "classes of its images; with few labels this is the one to use: it learnt from every unlabelled image). "
+          "Empty: real images only. To train on generated images alone (the CAS), use Runs → CNN on it."),
+    Field("generated_share", "Generated share", "float", "Share of every batch drawn by that generator; the rest "
+          "are real (labelled) images. 0 with no folder.", 0.0, 0.75, 2, 0.05),
 ]
 
 GAN_FIELDS = [
