@@ -1,12 +1,13 @@
 """The pieces of a GAN run besides its loop: the networks and optimisers with one training step, the moving
-average of G, the fixed noise, the judge's verdict, and the checkpoint (see :mod:`gendisc.engine.train.gan_trainer`).
+average of G, the fixed noise and the judge's verdict (the checkpoint: :mod:`.two_networks`; the loop:
+:mod:`.gan_trainer`).
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,19 +21,9 @@ from gendisc.engine.evaluate.judge import Judge
 from gendisc.engine.inference.predict import generate_tensor
 from gendisc.engine.models.build import build_gan
 from gendisc.engine.models.gan import Generator, balanced_labels
-from gendisc.engine.runs.folder import RunFolder
-from gendisc.engine.runs.state import (
-    numpy_state,
-    pack_module,
-    pack_optimizer,
-    pack_rng,
-    unpack_module,
-    unpack_optimizer,
-    unpack_rng,
-)
-from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta
-from gendisc.engine.train.loop import LoopState, make_optimizer, set_lr
+from gendisc.engine.train.loop import make_optimizer, set_lr
 from gendisc.engine.train.reports import JudgeReport
+from gendisc.engine.train.two_networks import TwoNetworks
 
 if TYPE_CHECKING:
     from gendisc.engine.train.distributed import Dist
@@ -68,12 +59,14 @@ def _l1(module: torch.nn.Module) -> torch.Tensor:
     return sum(p.abs().sum() for n, p in module.named_parameters() if "weight" in n)
 
 
-class GanModels:
+class GanModels(TwoNetworks):
     """G, D, the moving average of G and both optimisers, on one device; :meth:`step` is one training step.
 
     Built in the order the run's seed expects (weights first, then optimisers), so a run and its resumption
     start from the same numbers.
     """
+
+    KIND = "gan"
 
     def __init__(self, cfg: GanConfig, data: TensorData, device: torch.device, gen: torch.Generator,
                  dist: Dist | None = None) -> None:
@@ -88,11 +81,6 @@ class GanModels:
         # batch norm mixes a batch's statistics: only a D without it may see real and fake in one batch
         self.joint_d = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.d.modules())
         self.real_target = 1.0 - cfg.label_smoothing
-
-    @property
-    def sampler(self) -> Generator:
-        """The generator every sample the user sees comes from: the moving average when the run keeps one."""
-        return self.g_ema if self.g_ema is not None else self.g
 
     def set_lr_factor(self, factor: float) -> None:
         set_lr(self.opt_g, self.cfg.g_optimizer.lr * factor)
@@ -142,33 +130,6 @@ class GanModels:
         """uint8 ``N×H×W×C`` images of the sampler from noise ``z``, class-balanced when conditional."""
         return to_uint8(generate_tensor(self.sampler, z, class_labels(len(z), self.n_classes)))
 
-    def published(self) -> dict[str, np.ndarray]:
-        """The weights the app's panels get: the sampler under ``G.*``, the discriminator under ``D.*``."""
-        return {**{f"G.{k}": v for k, v in numpy_state(self.sampler).items()},
-                **{f"D.{k}": v for k, v in numpy_state(self.d).items()}}
-
-    # -- checkpoints --------------------------------------------------------------------------------------------
-    def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any],
-                source: object = "the checkpoint") -> None:
-        """Load weights, optimizer states and RNGs, each checked first (errors name ``source``)."""
-        unpack_module("G", self.g, tensors, source)
-        unpack_module("D", self.d, tensors, source)
-        if self.g_ema is not None:
-            unpack_module("G_ema", self.g_ema, tensors, source)
-        unpack_optimizer("optG", self.opt_g, tensors, meta.get("optG"), source)
-        unpack_optimizer("optD", self.opt_d, tensors, meta.get("optD"), source)
-        unpack_rng(self.gen, tensors, source)
-
-    def save(self, run: RunFolder, state: LoopState, data: TensorData, partial: tuple[torch.Tensor, int]) -> None:
-        """Write the checkpoint; ``partial`` is the running sums and step count of the epoch in progress."""
-        tg, mg = pack_optimizer("optG", self.opt_g)
-        td, md = pack_optimizer("optD", self.opt_d)
-        tensors = {**pack_module("G", self.g), **pack_module("D", self.d), **tg, **td, **pack_rng(self.gen)}
-        if self.g_ema is not None:
-            tensors.update(pack_module("G_ema", self.g_ema))
-        epoch_partial = {"sums": partial[0].tolist(), "steps": partial[1]}
-        run.save_checkpoint(tensors, {"kind": "gan", "loop": loop_meta(state), "optG": mg, "optD": md,
-                                      "epoch_partial": epoch_partial, **data_meta(data)})
 
 
 def judge_samples(judge: Judge, g: Generator, z: torch.Tensor, n_classes: int) -> tuple[JudgeReport,

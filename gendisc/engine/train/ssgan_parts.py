@@ -1,5 +1,5 @@
-"""The pieces of a semi-supervised GAN run besides its loop: the networks and optimisers with one training step, and
-the checkpoint (see :mod:`gendisc.engine.train.ssgan_trainer`).
+"""The pieces of a semi-supervised GAN run besides its loop: the networks and optimisers with one training step (the
+checkpoint: :mod:`.two_networks`; the loop: :mod:`.ssgan_trainer`).
 
 One step (Salimans et al. 2016, section 5):
 
@@ -14,7 +14,6 @@ One step (Salimans et al. 2016, section 5):
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import numpy as np
 import torch
@@ -25,26 +24,17 @@ from gendisc.engine.data.augment import augment_batch
 from gendisc.engine.data.tensors import TensorData, to_uint8
 from gendisc.engine.inference.predict import generate_tensor
 from gendisc.engine.models.build import build_ssgan
-from gendisc.engine.models.gan import Generator
-from gendisc.engine.runs.folder import RunFolder
-from gendisc.engine.runs.state import (
-    numpy_state,
-    pack_module,
-    pack_optimizer,
-    pack_rng,
-    unpack_module,
-    unpack_optimizer,
-    unpack_rng,
-)
-from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta
 from gendisc.engine.train.gan_parts import ema_decay, ema_update
-from gendisc.engine.train.loop import LoopState, make_optimizer, set_lr
+from gendisc.engine.train.loop import make_optimizer, set_lr
+from gendisc.engine.train.two_networks import TwoNetworks
 
 LOSS_NAMES = ("loss_sup", "loss_unsup", "loss_g", "d_real", "d_fake")
 
 
-class SsganModels:
+class SsganModels(TwoNetworks):
     """G, the classifying D, the moving average of G and both optimisers, on one device; :meth:`step` trains."""
+
+    KIND = "ssgan"
 
     def __init__(self, cfg: SsganConfig, data: TensorData, device: torch.device, gen: torch.Generator) -> None:
         self.cfg, self.gen, self.device = cfg, gen, device
@@ -54,10 +44,6 @@ class SsganModels:
         self.opt_g = make_optimizer(self.g.parameters(), cfg.g_optimizer)
         self.opt_d = make_optimizer(self.d.parameters(), cfg.d_optimizer)
         self.n_classes = 0   # the generator draws images of no class in particular (what sampling code asks)
-
-    @property
-    def sampler(self) -> Generator:
-        return self.g_ema if self.g_ema is not None else self.g
 
     def set_lr_factor(self, factor: float) -> None:
         set_lr(self.opt_g, self.cfg.g_optimizer.lr * factor)
@@ -98,32 +84,3 @@ class SsganModels:
     def samples(self, z: torch.Tensor) -> np.ndarray:
         """uint8 ``N×H×W×C`` images of the sampler from noise ``z``."""
         return to_uint8(generate_tensor(self.sampler, z))
-
-    def published(self) -> dict[str, np.ndarray]:
-        """The weights the app's panels get: the sampler under ``G.*``, the classifying discriminator under
-        ``D.*``."""
-        return {**{f"G.{k}": v for k, v in numpy_state(self.sampler).items()},
-                **{f"D.{k}": v for k, v in numpy_state(self.d).items()}}
-
-    # -- checkpoints --------------------------------------------------------------------------------------------
-    def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any],
-                source: object = "the checkpoint") -> None:
-        """Load weights, optimizer states and RNGs, each checked first (errors name ``source``)."""
-        unpack_module("G", self.g, tensors, source)
-        unpack_module("D", self.d, tensors, source)
-        if self.g_ema is not None:
-            unpack_module("G_ema", self.g_ema, tensors, source)
-        unpack_optimizer("optG", self.opt_g, tensors, meta.get("optG"), source)
-        unpack_optimizer("optD", self.opt_d, tensors, meta.get("optD"), source)
-        unpack_rng(self.gen, tensors, source)
-
-    def save(self, run: RunFolder, state: LoopState, data: TensorData, partial: tuple[torch.Tensor, int]) -> None:
-        """Write the checkpoint; ``partial`` is the running sums and step count of the epoch in progress."""
-        tg, mg = pack_optimizer("optG", self.opt_g)
-        td, md = pack_optimizer("optD", self.opt_d)
-        tensors = {**pack_module("G", self.g), **pack_module("D", self.d), **tg, **td, **pack_rng(self.gen)}
-        if self.g_ema is not None:
-            tensors.update(pack_module("G_ema", self.g_ema))
-        epoch_partial = {"sums": partial[0].tolist(), "steps": partial[1]}
-        run.save_checkpoint(tensors, {"kind": "ssgan", "loop": loop_meta(state), "optG": mg, "optD": md,
-                                      "epoch_partial": epoch_partial, **data_meta(data)})
