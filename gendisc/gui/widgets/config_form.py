@@ -31,6 +31,8 @@ class Field:
     decimals: int = 3
     step: float = 0.05
     choices: tuple[tuple[Any, str], ...] = ()   # (value, label); values are strings, or ints for a count
+    requires: str = ""          # the path of a field that must be set (non-empty, non-zero) for this one to count:
+    off_value: Any = None       # ...until it is, this field is disabled and reads as ``off_value``
 
 
 def _get(obj: Any, path: str) -> Any:
@@ -77,6 +79,8 @@ class ConfigForm(QWidget):
         layout.addRow(self.clamped_note)
         self._clamped: IntBox | FloatBox | None = None
         self.edited.connect(self._hide_clamped_once_moved)
+        self.edited.connect(self._enable_dependents)
+        self._editable = True
         self.set_config(base)
 
     def _show_clamped(self, message: str) -> None:
@@ -149,24 +153,34 @@ class ConfigForm(QWidget):
             else:
                 w.setValue(0.0 if value is None else float(value))
             w.blockSignals(False)
+        self._enable_dependents()
+
+    def _enable_dependents(self) -> None:
+        """A field that needs another (a generated share needs the generator's folder) is usable only with it."""
+        for f in self._fields:
+            if f.requires:
+                self._widgets[f.path].setEnabled(self._editable and bool(self._read(self._fields_by_path(f.requires))))
+
+    def _fields_by_path(self, path: str) -> Field:
+        return next(f for f in self._fields if f.path == path)
+
+    def _read(self, f: Field) -> Any:
+        """The value the widget of ``f`` holds."""
+        w = self._widgets[f.path]
+        if isinstance(w, QComboBox):
+            return w.currentData()
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        value = w.value()
+        return None if f.kind == "seconds" and value <= 0 else value
 
     def config(self) -> Any:
         """The base config with every field's value, checked once as a whole: fields that depend on each other
         (a generator folder and its share) are never checked half-set."""
-        values: dict[str, Any] = {}
+        values = {f.path: self._read(f) for f in self._fields}
         for f in self._fields:
-            w = self._widgets[f.path]
-            if isinstance(w, QComboBox):
-                value: Any = w.currentData()
-            elif isinstance(w, QCheckBox):
-                value = w.isChecked()
-            elif isinstance(w, (QSpinBox, FolderField)):
-                value = w.value()
-            else:
-                value = w.value()
-                if f.kind == "seconds" and value <= 0:
-                    value = None
-            values[f.path] = value
+            if f.requires and not values[f.requires]:
+                values[f.path] = f.off_value
         top: dict[str, Any] = {}
         for path, value in values.items():
             head, _, rest = path.partition(".")
@@ -174,5 +188,7 @@ class ConfigForm(QWidget):
         return dataclasses.replace(self._base, **top)
 
     def set_editable(self, editable: bool) -> None:
+        self._editable = editable
         for w in self._widgets.values():
             w.setEnabled(editable)
+        self._enable_dependents()

@@ -42,7 +42,8 @@ CNN_FIELDS = [
           "classes of its images; with few labels this is the one to use: it learnt from every unlabelled image). "
           "Empty: real images only. To train on generated images alone (the CAS), use Runs → CNN on it."),
     Field("generated_share", "Generated share", "float", "Share of every batch drawn by that generator; the rest "
-          "are real (labelled) images. 0 with no folder.", 0.0, 0.75, 2, 0.05),
+          "are real (labelled) images. Choose the folder first.", 0.0, 0.75, 2, 0.05, requires="generated_from",
+          off_value=0.0),
 ]
 
 GAN_FIELDS = [
