@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,19 @@ def epoch_figures(run: Path) -> list[tuple[int, int, float]]:
 SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP: the terminal closed"}
 
 
+@pytest.fixture(autouse=True)
+def _signals_as_in_a_terminal() -> Iterator[None]:
+    """This process's signals as a terminal's command has them, whatever the test runner inherited (``nohup``
+    ignores SIGHUP, a shell's background job SIGINT: the command rightly keeps an ignored signal ignored)."""
+    before = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    yield
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
+
+
 def handlers_installed(pid: int) -> bool:
     """Our handlers are in place once SIGTERM is caught (Python itself catches only SIGINT): from then on no
     signal may give a traceback. Before that the interpreter is still starting up, before any code of ours runs."""
@@ -49,9 +63,16 @@ def handlers_installed(pid: int) -> bool:
     return bool(caught & (1 << (signal.SIGTERM - 1)))
 
 
+def _default_dispositions() -> None:
+    """In the child: the signals as a terminal's command gets them. Run under ``nohup`` (or as a shell's background
+    job), the test runner passes SIGHUP (SIGINT) on ignored, and the command rightly keeps an ignored signal so."""
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def start(dataset: Path, out: Path, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(gendisc(*train_args(dataset, out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV, cwd=cwd)
+                            text=True, env=ENV, cwd=cwd, preexec_fn=_default_dispositions)
 
 
 def signal_at_epoch_2(proc: subprocess.Popen[str], sig: signal.Signals, into: dict[str, str]) -> None:
