@@ -185,15 +185,12 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         return _ssgan_config(args)
     _refuse(args, "cnn or gan", "head", "unsupervised_weight")
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
-    data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment", "labels_per_class",
-                                                                "labels_seed"))
+    data, budget, opt = _common(args, base)
     if args.augment is None and args.model == "cnn":
         from gendisc.engine.data.catalog import recommended_augment
 
         data = replace(data, augment=recommended_augment(args.dataset))
-    budget = replace(base.budget, **given(args, "epochs", "max_steps", "max_seconds"))
     common = given(args, "schedule", "batch_size", "l1", "l2", "dropout", "label_smoothing", "seed", "device")
-    opt = {k: v for k, v in (("name", args.optimizer), ("lr", args.lr), ("momentum", args.momentum)) if v is not None}
     if isinstance(base, CnnConfig):
         return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt), **common,
                        **given(args, "arch", "early_stopping"), **_generated(args))
@@ -218,10 +215,7 @@ def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
             "conditional", "spectral_norm", "judge", "judge_samples", "width", "class_dropout", "sampler",
             "sampler_steps", "guidance")
     base = SsganConfig()
-    data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment", "labels_per_class",
-                                                                "labels_seed"))
-    budget = replace(base.budget, **given(args, "epochs", "max_steps", "max_seconds"))
-    opt = {k: v for k, v in (("name", args.optimizer), ("lr", args.lr), ("momentum", args.momentum)) if v is not None}
+    data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, g_optimizer=replace(base.g_optimizer, **opt, **_renamed(args, "g_")),
                    d_optimizer=replace(base.d_optimizer, **opt, **_renamed(args, "d_")),
                    **given(args, "schedule", "batch_size", "dropout", "seed", "device", "latent_dim", "g_width",
@@ -234,13 +228,20 @@ def _flow_config(args: argparse.Namespace) -> FlowConfig:
             "g_optimizer", "d_optimizer", "g_lr", "d_lr", "loss", "preset", "spectral_norm", "g_width", "d_width",
             "head", "unsupervised_weight")
     base = FlowConfig()
+    data, budget, opt = _common(args, base)
+    return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
+                   **given(args, "schedule", "batch_size", "l2", "seed", "device", "conditional", "ema", "judge",
+                           "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance"))
+
+
+def _common(args: argparse.Namespace, base: RunConfig) -> tuple[Any, Any, dict[str, Any]]:
+    """What every model's options share: the data and budget of ``base`` with the options given, and the optimizer
+    fields given (``--optimizer``, ``--lr``, ``--momentum``)."""
     data = replace(base.data, dataset=args.dataset, **given(args, "val_fraction", "augment", "labels_per_class",
                                                                 "labels_seed"))
     budget = replace(base.budget, **given(args, "epochs", "max_steps", "max_seconds"))
     opt = {k: v for k, v in (("name", args.optimizer), ("lr", args.lr), ("momentum", args.momentum)) if v is not None}
-    return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
-                   **given(args, "schedule", "batch_size", "l2", "seed", "device", "conditional", "ema", "judge",
-                           "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance"))
+    return data, budget, opt
 
 
 def _renamed(args: argparse.Namespace, prefix: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gendisc.engine.config import GanConfig
+from gendisc.engine.config import GanConfig, SsganConfig
 from gendisc.engine.data.augment import augment_batch
 from gendisc.engine.data.tensors import TensorData, to_uint8
 from gendisc.engine.evaluate.judge import Judge
@@ -32,7 +32,7 @@ LOSS_NAMES = ("loss_d", "loss_g", "d_real", "d_fake")
 N_HARDEST = 16   # the judge's least-sure samples shown in the gallery
 
 
-def fixed_noise(cfg: GanConfig, n: int | None = None, offset: int = 7) -> torch.Tensor:
+def fixed_noise(cfg: GanConfig | SsganConfig, n: int | None = None, offset: int = 7) -> torch.Tensor:
     """The noise batch the gallery shows at every epoch: the same latent points, watched as they learn."""
     return torch.randn(n or cfg.n_samples, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + offset))
 

@@ -59,8 +59,9 @@ class Labeller(Protocol):
         """The classes to ask the generator for (int ``n``, CPU), or ``None`` for an unconditional one."""
         ...
 
-    def label(self, images: torch.Tensor, asked: torch.Tensor | None) -> torch.Tensor:
-        """The class of every image drawn (int ``N``, on the images' device)."""
+    def draw(self, source: GeneratorSource, n: int, gen: torch.Generator,
+             asked: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` images from ``source`` (for the classes ``asked``) and the class of each, on the images' device."""
         ...
 
 
@@ -90,9 +91,11 @@ class AskedClasses:
         order = torch.randperm(self.n_classes, generator=gen)
         return order.repeat(math.ceil(n / self.n_classes))[:n]
 
-    def label(self, images: torch.Tensor, asked: torch.Tensor | None) -> torch.Tensor:
+    def draw(self, source: GeneratorSource, n: int, gen: torch.Generator,
+             asked: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         assert asked is not None
-        return asked.to(images.device)
+        images = source.draw(n, gen, asked)
+        return images, asked.to(images.device)
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,10 @@ class ClassifiedImages:
     def ask(self, n: int, gen: torch.Generator) -> None:
         return None
 
-    def label(self, images: torch.Tensor, asked: torch.Tensor | None) -> torch.Tensor:
-        return self.classifier(images).argmax(1)
-
-    def keep(self, images: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The ``n`` of ``images`` the classifier is surest of, with its classes."""
+    def draw(self, source: GeneratorSource, n: int, gen: torch.Generator,
+             asked: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``n`` surest of ``oversample``·``n`` images, with the classifier's classes."""
+        images = source.draw(n * self.oversample, gen, None)
         probs = torch.softmax(self.classifier(images), 1)
         confidence, labels = probs.max(1)
         best = confidence.argsort(descending=True)[:n]
@@ -126,8 +128,7 @@ class GeneratedImages:
     the run's kind (``gan``, ``flow`` or ``ssgan``).
     """
 
-    def __init__(self, folder: Path, source: GeneratorSource, labeller: Labeller, kind: str = "gan") -> None:
-        self.folder = folder
+    def __init__(self, source: GeneratorSource, labeller: Labeller, kind: str = "gan") -> None:
         self.source = source
         self.labeller = labeller
         self.kind = kind
@@ -154,8 +155,8 @@ class GeneratedImages:
         g: Generator | FlowSampler = loaded.sampler if isinstance(loaded, LoadedFlow) else loaded.generator
         source = GeneratorSource(g, g.latent_dim, torch.device(device))
         if isinstance(loaded, LoadedSsgan):
-            return cls(path, source, ClassifiedImages(loaded.classifier), kind)
-        return cls(path, source, AskedClasses(g.n_classes), kind)
+            return cls(source, ClassifiedImages(loaded.classifier), kind)
+        return cls(source, AskedClasses(g.n_classes), kind)
 
     @torch.no_grad()
     def batch(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,11 +164,7 @@ class GeneratedImages:
 
         The noise and the class order come from ``gen`` (a CPU generator), so a seeded run draws the same images.
         """
-        if isinstance(self.labeller, ClassifiedImages):   # drawn in excess, the surest kept
-            return self.labeller.keep(self.source.draw(n * self.labeller.oversample, gen, None), n)
-        asked = self.labeller.ask(n, gen)
-        images = self.source.draw(n, gen, asked)
-        return images, self.labeller.label(images, asked)
+        return self.labeller.draw(self.source, n, gen, self.labeller.ask(n, gen))
 
     @torch.no_grad()
     def draw_pool(self, n: int, seed: int, chunk: int = POOL_CHUNK) -> GeneratedPool:
@@ -181,18 +178,13 @@ class GeneratedImages:
         labels = torch.empty(n, dtype=torch.long, device=self.source.device)
         for start in range(0, n, chunk):
             k = min(chunk, n - start)
-            if isinstance(self.labeller, ClassifiedImages):
-                x, y = self.labeller.keep(self.source.draw(k * self.labeller.oversample, gen, None), k)
-            else:
-                part = None if asked is None else asked[start:start + k]
-                x = self.source.draw(k, gen, part)
-                y = self.labeller.label(x, part)
+            x, y = self.labeller.draw(self.source, k, gen, None if asked is None else asked[start:start + k])
             if images is None:
                 images = torch.empty((n, *x.shape[1:]), dtype=torch.uint8, device=self.source.device)
             images[start:start + k] = _to_bytes(x)
             labels[start:start + k] = y
         assert images is not None
-        return GeneratedPool(self.folder, images, labels)
+        return GeneratedPool(images, labels)
 
 
 @dataclass(frozen=True)
@@ -207,7 +199,6 @@ class GeneratedPool:
     floats, and within 1/255 of the images drawn.
     """
 
-    folder: Path
     images: torch.Tensor   # uint8 N×C×H×W on the device: 0..255 for [-1, 1]
     labels: torch.Tensor   # int N on the device
 

@@ -29,6 +29,7 @@ from gendisc.engine.train.allocator import steady_allocator
 from gendisc.engine.train.chance import chance_warning
 from gendisc.engine.train.checkpoint_meta import resume_meta
 from gendisc.engine.train.control import Control
+from gendisc.engine.train.gan_parts import fixed_noise
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
 from gendisc.engine.train.ssgan_parts import LOSS_NAMES, SsganModels
@@ -94,7 +95,7 @@ def _train(cfg: SsganConfig, data: TensorData, control: Control, device: torch.d
             run.truncate_metrics(state.step)
     batch = min(cfg.batch_size, len(x_unl))
     loop = Loop(cfg.budget, max(1, len(x_unl) // batch), control, state)
-    z_fixed = torch.randn(cfg.n_samples, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 7))
+    z_fixed = fixed_noise(cfg)   # the gallery's noise, drawn as the GAN's is
     log = StepLog("ssgan", LOSS_NAMES, loop, cfg.log_every, watch={"G": models.g, "D": models.d}, run=run)
     publish = Every(publish_weights_s)
     autosave = Every(autosave_s if run_dir is not None else None)
