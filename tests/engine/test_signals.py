@@ -215,3 +215,25 @@ def test_nohup_keeps_an_ignored_sighup_ignored() -> None:
         stops.restore()
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_signal_while_the_lock_is_taken_waits_until_its_release_is_registered(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Taking the run folder's lock and registering its release is one step: a signal in between used to end the
+    process with the folder it had just made left behind."""
+    from gendisc.engine.runs.lock import hold_for_writing
+
+    exits: list[int] = []
+    monkeypatch.setattr(os, "_exit", exits.append)
+    stops = StopSignals(distributed=False).install()
+    folder = tmp_path / "run"
+    try:
+        with stops.deferred():
+            lock = hold_for_writing(folder)
+            os.kill(os.getpid(), signal.SIGTERM)   # lands right after the folder was made
+            assert exits == [] and folder.is_dir()   # held back...
+            stops.at_exit(lock.release)
+        assert exits == [128 + signal.SIGTERM]   # ...then it ends the start, and the release ran first
+        assert not folder.exists()
+    finally:
+        stops.restore()

@@ -23,7 +23,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, Protocol, TextIO
 
@@ -77,6 +77,8 @@ class StopSignals:
         self._forwarded_s = FORWARDED_S if distributed else 0.0
         self._speak = os.environ.get("RANK", "0") in ("", "0")   # under torchrun, rank 0 speaks for everyone
         self._control: Stoppable | None = None
+        self._deferring = False            # inside deferred(): a signal is held until it ends
+        self._held: int | None = None
         self._first_at: float | None = None
         self._aborting = False
         self._cleanups: list[Callable[[], None]] = []
@@ -111,12 +113,30 @@ class StopSignals:
         """Run ``fn`` before the process ends on a signal (releasing the run folder's lock, say)."""
         self._cleanups.append(fn)
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Our signals wait until the body has run, then take effect: taking the run folder's lock and registering
+        its release is one step, so a signal never ends the process holding a folder it made but would not remove.
+        (The handler holds the signal back rather than the thread blocking it: a process-directed signal goes to
+        any thread that does not block it, and the handler runs on the main thread all the same.)"""
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+            held, self._held = self._held, None
+            if held is not None:
+                self._handle(held, None)
+
     def training(self, control: Stoppable) -> None:
         """From now on a signal stops the trainer after its step, which then saves."""
         self._control = control
 
     # -- the handler --------------------------------------------------------------------------------------------
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self._deferring:
+            self._held = self._held or signum   # the first one counts, as it would have
+            return
         name = signal.Signals(signum).name
         why = WHY.get(name, name)
         if self._control is None:

@@ -51,10 +51,12 @@ def _run(cfg: RunConfig, run_dir: Path, resume: bool, quiet: bool, as_json: bool
 
     # one process writes the folder (rank 0 under torchrun): it holds the lock from before torch is imported, so a
     # second writer is refused at once, to the last byte written
-    lock = hold_for_writing(run_dir, create=not resume) if _rank() == 0 else None
+    with stops.deferred():   # a signal between making the folder and registering its release would leave it
+        lock = hold_for_writing(run_dir, create=not resume) if _rank() == 0 else None
+        if lock is not None:
+            stops.at_exit(lock.release)
     if lock is None:
         return _train(cfg, run_dir, resume, quiet, as_json, autosave_minutes, stops)
-    stops.at_exit(lock.release)
     with lock:
         return _train(cfg, run_dir, resume, quiet, as_json, autosave_minutes, stops)
 
