@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from gendisc.engine.train.reports import EpochReport
+from gendisc.engine.train.reports import EpochReport, JudgeReport
 from gendisc.gui.panels.gallery_panel import ENLARGE, GalleryPanel
 from gendisc.gui.session.session import Session
 from gendisc.gui.widgets.qimage import qimage_to_gray
@@ -99,10 +99,12 @@ def test_history_is_bounded_and_keeps_the_chosen_epoch(qtbot: QtBot, session: Se
     for epoch in (1, 2, 3):
         panel.add_samples(epoch, batch(epoch))
     panel.slider.setValue(1)  # epoch 2
-    panel.add_samples(4, batch(4))  # epoch 1 drops out; epoch 2 moves to index 0
+    panel.add_samples(4, batch(4))  # thinned: epoch 1 (the first) and 2 (on screen) stay, 3 goes
     assert panel.history_length() == 3
     assert panel.current_epoch() == 2
-    assert panel.slider.value() == 0
+    assert panel.slider.value() == 1
+    panel.show_epoch_index(0)
+    assert panel.current_epoch() == 1
     panel.slider.setValue(2)
     for epoch in range(5, 10):
         panel.add_samples(epoch, batch(epoch))
@@ -337,3 +339,29 @@ def test_a_followed_run_shows_its_judge_figures_as_its_lines_arrive(panel: Galle
     panel.show_epoch_index(0)
     assert "10% recognised" in panel.judge_view.summary.text()
     assert "not kept in the run folder" in panel.judge_view.placeholder()
+
+
+def test_a_long_history_is_thinned_not_cut(qtbot: QtBot, session: Session) -> None:
+    panel = GalleryPanel(session.training, session.runs, session.follow, max_history=20)
+    qtbot.addWidget(panel)
+    verdict = JudgeReport("judge", ("0",), np.array([2]), batch(1, n=2), np.zeros(2, np.int64),
+                          np.full(2, 0.5, np.float32), n_scored=2)
+    for epoch in range(1, 501):
+        panel.add_epoch(EpochReport("gan", epoch, 10 * epoch, {}, 1.0, samples=batch(epoch % 20), judge=verdict))
+        assert panel.history_length() <= 20
+    epochs = []
+    for index in range(panel.history_length()):
+        panel.show_epoch_index(index)
+        epochs.append(panel.current_epoch())
+    assert epochs[0] == 1 and epochs[-5:] == [496, 497, 498, 499, 500]   # the first and every recent epoch
+    assert max(np.diff(epochs[:-5])) <= 2 * np.median(np.diff(epochs[:-5]))   # the rest evenly spread
+    assert [e for e in range(1, 501) if panel.verdict(e) is not None] == epochs   # a verdict goes with its epoch
+
+
+def test_the_history_is_bounded_in_bytes_too() -> None:
+    from gendisc.gui.widgets.sample_history import SampleTrack
+
+    track = SampleTrack(max_history=100, max_bytes=10 * batch(1).nbytes)
+    for epoch in range(1, 51):
+        track.add(epoch, batch(epoch))
+    assert len(track.history) == 10 and track.history[0][0] == 1 and track.history[-1][0] == 50

@@ -1,11 +1,16 @@
 """A GAN run's sample grids: written as PNGs at every epoch end, read back as the batches they were made of.
 
+The folder keeps at most :data:`MAX_SAMPLE_FILES` of them: the first epoch's, the latest :data:`RECENT_SAMPLES` and
+an evenly thinned set of the others (:mod:`.thinning`), so a run of thousands of epochs stays a few MB on disk and
+opens as quickly as a short one.
+
 Reading needs only the run folder and the image shape (from the checkpoint's header): File → Open run, following a
 run another process writes, the runs table's thumbnails and the HTML report all read them here.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +18,32 @@ import numpy as np
 from gendisc.engine.atomic import atomic_write_bytes
 from gendisc.engine.imageio import encode_png, split_grid
 from gendisc.engine.runs.layout import SAMPLES_DIR, SampleFile, list_samples, sample_name
+from gendisc.engine.runs.thinning import epochs_to_drop
 
 MAX_GRID_PIXELS = 64 * 1024 * 1024   # far beyond any grid we write (1,024 samples of 256×256): refuse, don't decode
+MAX_SAMPLE_FILES = 200   # 200 grids of 64 RGB 32×32 samples: about 40 MB; of MNIST digits about 8 MB
+RECENT_SAMPLES = 50      # the latest epochs, every one kept
 
 
-def save_grid(run_dir: Path, epoch: int, grid: np.ndarray) -> Path:
+def save_grid(run_dir: Path, epoch: int, grid: np.ndarray, keep: int = MAX_SAMPLE_FILES,
+              recent: int = RECENT_SAMPLES) -> Path:
+    """Write one epoch's grid, then thin the older grids so at most ``keep`` remain (never this one)."""
     file = Path(run_dir) / SAMPLES_DIR / sample_name(epoch)
     atomic_write_bytes(file, encode_png(grid))
+    prune_samples(run_dir, keep, recent, pinned=(epoch,))
     return file
+
+
+def prune_samples(run_dir: Path, keep: int = MAX_SAMPLE_FILES, recent: int = RECENT_SAMPLES,
+                  pinned: tuple[int, ...] = ()) -> list[int]:
+    """Delete sample grids until at most ``keep`` remain: never the first, the latest ``recent`` or a ``pinned``
+    epoch; returns the epochs deleted. A file that cannot be deleted is left for next time."""
+    samples = {s.epoch: s.path for s in list_samples(Path(run_dir))}
+    dropped = epochs_to_drop(sorted(samples), keep, recent, pinned)
+    for epoch in dropped:
+        with contextlib.suppress(OSError):
+            samples[epoch].unlink(missing_ok=True)
+    return dropped
 
 
 def read_grid(file: Path, channels: int) -> np.ndarray | None:

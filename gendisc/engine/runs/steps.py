@@ -24,7 +24,7 @@ from gendisc.engine.runs.metrics import Record, append_record, read_records, tru
 
 #: keys every step record has besides its losses
 BOOKKEEPING = ("step", "epoch", "elapsed_s", "lr", "images_per_s", "progress")
-MAX_LINES = 200_000   # 2,000,000 steps at the default log interval; the live plots keep 20,000 points a series
+MAX_LINES = 200_000   # 2,000,000 steps at the default log interval; the live plots thin theirs to 8,192 points
 
 
 def step_record(step: int, epoch: int, elapsed_s: float, lr: float, images_per_s: float, progress: float,

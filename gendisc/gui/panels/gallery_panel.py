@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from gendisc.engine.imageio import encode_png, make_grid
+from gendisc.engine.runs.samples import MAX_SAMPLE_FILES
 from gendisc.engine.train.reports import EpochReport, JudgeReport
 from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
@@ -46,7 +47,7 @@ from gendisc.gui.widgets.sample_history import GENERATORS, SampleTrack
 
 __all__ = ["ENLARGE", "GalleryPanel"]
 
-MAX_HISTORY = 500  # 500 × 64 MNIST samples is about 25 MB; RGB 32×32 samples about 100 MB
+MAX_HISTORY = MAX_SAMPLE_FILES  # as many as a run folder keeps (200 × 64 RGB 32×32 samples: 40 MB)
 PLACEHOLDER = "Train the GAN to see its samples here"
 PLACEHOLDERS = {"gan": PLACEHOLDER, "flow": "Train the flow model to see its samples here"}
 SAMPLES_VIEW, HARDEST_VIEW = 0, 1
@@ -57,6 +58,8 @@ class GalleryPanel(QWidget):
     and the flow model's histories are kept apart, and ``model_choice`` picks the one shown.
 
     With the slider at its right end the panel follows new epochs live; moved back, it stays on the epoch chosen.
+    A long run's history is thinned past ``max_history`` epochs (:class:`SampleTrack`): the slider then steps
+    through the first epoch, evenly spaced older ones and every recent one.
     """
 
     def __init__(self, training: TrainingSession, runs: RunsModel, follow: FollowedRun,

@@ -3,10 +3,12 @@ model's samples on the same axes (confident share, class entropy, Fréchet class
 loss, CNN losses and validation accuracy; when useful (the semi-supervised GAN chosen or trained, or few labels),
 the semi-supervised GAN's losses and both classifiers' validation accuracy by training time.
 
-Reports append to bounded per-series buffers and mark the series dirty; a single-shot 100 ms timer redraws the
-dirty curves, so the plots repaint at most about ten times a second however fast reports arrive, and not at all
-while the panel is hidden or idle. The views follow the data in steps (:mod:`gendisc.gui.widgets.stepped_range`), not
-with pyqtgraph's auto-range, so the axes are re-rendered only when a range grows.
+Reports append to bounded per-series buffers (:class:`~gendisc.gui.widgets.plot_series.Series`: past
+``MAX_POINTS`` the older history is thinned, spikes kept, every recent point kept) and mark the series dirty; a
+single-shot 100 ms timer redraws the dirty curves, so the plots repaint at most about ten times a second however
+fast reports arrive, and not at all while the panel is hidden or idle. The views follow the data in steps
+(:mod:`gendisc.gui.widgets.stepped_range`), not with pyqtgraph's auto-range, so the axes are re-rendered only when
+a range grows.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from gendisc.gui.widgets.plot_toolbar import PlotToolbar
 
 __all__ = ["PlotsPanel"]
 
-MAX_POINTS = 20_000
+MAX_POINTS = 8_192   # a series' points: a few per pixel of a wide plot, and a redraw stays a fraction of a frame
 REDRAW_MS = 100
 CPU_TRAINING_REDRAW_MS = 1000   # while a model trains on the CPU (see PlotsPanel.set_cpu_training)
 
