@@ -4,7 +4,7 @@
 * Fashion-MNIST (60k/10k, when installed): ≥ 92 % test accuracy within 120 s of training.
 
 Each run is ``CnnConfig()`` with only ``data.dataset`` and ``budget.max_seconds`` set (and augmentation as the app
-and the CLI choose it for the dataset: ``engine.data.catalog.recommended_augment``), trained by ``train_cnn`` on
+and the CLI choose it for the dataset: ``engine.data.augment.recommended_augmentation``), trained by ``train_cnn`` on
 the CPU. For reference the script
 also runs the plain loop a user would write from the Keras MNIST example — the classic two-conv network, Adam,
 batch 128, no augmentation — on Fashion-MNIST for ``BASELINE_SECONDS``.
@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from gendisc.engine.config import CnnConfig
 from gendisc.engine.data import list_datasets, load_dataset
-from gendisc.engine.data.catalog import recommended_augment
+from gendisc.engine.data.augment import recommended_augmentation
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.evaluate.classify import evaluate_classifier
 from gendisc.engine.models.cnn import build_cnn
@@ -85,7 +85,7 @@ def default_config(dataset: str, seconds: float) -> CnnConfig:
     """``CnnConfig()`` for ``dataset`` with a training-time budget; everything else stays the default."""
     cfg = CnnConfig()
     data = dataclasses.replace(cfg.data, dataset=dataset)
-    data = dataclasses.replace(data, augment=recommended_augment(dataset))   # as the app and the CLI do
+    data = recommended_augmentation(data)   # as the app and the CLI do
     return dataclasses.replace(cfg, data=data, budget=dataclasses.replace(cfg.budget, max_seconds=seconds))
 
 

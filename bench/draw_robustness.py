@@ -11,6 +11,8 @@ soft grey levels are turned into pen-like ink (full intensity with a one-or-two-
 canvas's strokes; ``--ink soft`` keeps MNIST's grey ramps instead), and the strokes are thinned or thickened by a
 grey-scale erosion or dilation (NumPy min/max filters over a square) of -0.5 to +1 MNIST pixels per side, i.e.
 strokes from about a pixel thinner to two pixels thicker once the digit is scaled back into MNIST's 20×20 box.
+``--slant DEG`` also leans each digit by a random angle within ±DEG (a horizontal shear about its centre, as a
+writer whose hand slants does), for the figure on other people's handwriting styles.
 
 The classifier is the app's default ``CnnConfig()`` (augmentation on, as in the app), trained on the CPU for its
 default budget (15 epochs), or for ``--seconds``; ``--save DIR`` keeps the run and ``--run DIR`` reuses one.
@@ -68,9 +70,26 @@ def _filter(img: np.ndarray, radius: int, reduce: np.ufunc) -> np.ndarray:
     return out
 
 
-def render(digit: np.ndarray, rng: np.random.Generator, ink: str = "pen") -> tuple[np.ndarray, float, float]:
-    """Draw a 28×28 uint8 digit onto a blank canvas; returns the uint8 canvas, the scale and the thickness."""
+def lean(d: np.ndarray, degrees: float) -> np.ndarray:
+    """``d`` (float H×W) sheared horizontally by ``degrees`` about its middle row (top to the right for > 0),
+    widened so no ink is cut; each row is shifted by linear interpolation."""
+    h, w = d.shape
+    offsets = (h / 2 - 0.5 - np.arange(h)) * np.tan(np.radians(degrees))
+    pad = int(np.ceil(np.abs(offsets).max())) + 1
+    out = np.zeros((h, w + 2 * pad), dtype=np.float32)
+    x = np.arange(w + 2 * pad, dtype=np.float32) - pad
+    for r in range(h):
+        out[r] = np.interp(x - offsets[r], np.arange(w), d[r], left=0.0, right=0.0)
+    return out
+
+
+def render(digit: np.ndarray, rng: np.random.Generator, ink: str = "pen",
+           slant: float = 0.0) -> tuple[np.ndarray, float, float]:
+    """Draw a 28×28 uint8 digit onto a blank canvas, leant by up to ``slant`` degrees either way; returns the uint8
+    canvas, the scale and the thickness."""
     d = digit.astype(np.float32) / 255.0
+    if slant > 0:
+        d = lean(d, float(rng.uniform(-slant, slant)))
     rows, cols = np.flatnonzero(d.any(axis=1)), np.flatnonzero(d.any(axis=0))
     crop = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     scale = float(rng.uniform(*SCALE_RANGE))
@@ -115,7 +134,8 @@ def train(dataset: str, seconds: float | None, save: str | None) -> tuple[Any, A
             finished = report
     assert weights is not None and finished is not None
     print(f"trained default CnnConfig ({cfg.arch}, augment={cfg.data.augment}, shift={cfg.data.shift}, "
-          f"rotate={cfg.data.rotate_deg}°, scale={cfg.data.scale}) on {dataset}: {finished.epoch} epochs, "
+          f"rotate={cfg.data.rotate_deg}°, scale={cfg.data.scale}, slant={cfg.data.shear_deg}°, "
+          f"bend={cfg.data.elastic}, stroke={cfg.data.stroke}) on {dataset}: {finished.epoch} epochs, "
           f"{finished.step} steps in {time.perf_counter() - t0:.1f} s ({finished.reason})")
     return classifier_from_state(ModelSpec(cfg, data.image_shape, data.class_names), weights.state), cfg.data
 
@@ -126,6 +146,7 @@ def main() -> int:
     parser.add_argument("--renders", type=int, default=4, help="canvases per validation digit (default 4)")
     parser.add_argument("--seconds", type=float, default=None, help="train for this long instead of 15 epochs")
     parser.add_argument("--ink", choices=("pen", "soft"), default="pen")
+    parser.add_argument("--slant", type=float, default=0.0, help="lean each digit by up to ±DEG (default 0)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="keep the trained run in this folder")
     parser.add_argument("--run", help="measure this saved CNN run instead of training one")
@@ -154,7 +175,7 @@ def main() -> int:
     canvases, scales, thicknesses, truth = [], [], [], []
     for _ in range(args.renders):
         for digit, label in zip(images, labels, strict=True):
-            canvas, s, t = render(digit, rng, args.ink)
+            canvas, s, t = render(digit, rng, args.ink, args.slant)
             prepared = canvas_to_mnist(canvas)
             assert prepared is not None
             canvases.append(prepared)
@@ -168,6 +189,7 @@ def main() -> int:
     plain_acc, canvas_acc = float(np.mean(plain == labels)), float(ok.mean())
     gap = 100 * (plain_acc - canvas_acc)
     print(f"{len(labels)} validation digits, {len(truth)} canvases ({args.renders} per digit, ink={args.ink}, "
+          f"slant ±{args.slant:g}°, "
           f"rendered and preprocessed in {render_s:.1f} s)")
     print(f"  plain validation accuracy   {100 * plain_acc:6.2f} %")
     print(f"  canvas accuracy             {100 * canvas_acc:6.2f} %   gap {gap:+.2f} points   "

@@ -25,6 +25,10 @@ Usage::
     .venv/bin/python bench/train_speed.py                  # CNN, GAN, DCGAN on the bundled MNIST sample
     .venv/bin/python bench/train_speed.py --which cnn --steps 200 --repeats 5
     .venv/bin/python bench/train_speed.py --augment        # also time the CNN engine with its default augmentation
+
+Each model's FLOP per training image (forward and backward, PyTorch's flop counter on one plain step) turns its
+images/s into GFLOP/s, printed beside a 2048² fp32 matmul timed in the same run: the distance to the machine's
+limit.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's
 
 import torch
 import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
 from gendisc.engine.data import load_dataset
@@ -142,8 +147,28 @@ def plain_images_per_s(step: Callable[[torch.Tensor], None], n: int, batch: int,
     return steps * batch / (time.perf_counter() - t_start)
 
 
-def bench(kind: str, data: TensorData, args: argparse.Namespace) -> list[tuple[str, float]]:
-    """Time plain and engine alternately; return ``[(row name, median images/s)]``."""
+def flops_per_image(step: Callable[[torch.Tensor], None], batch: int) -> float:
+    """Floating-point operations of one training step of ``step`` (forward and backward: the matmuls and
+    convolutions PyTorch's flop counter sees; the optimizer's elementwise update is not counted), per image."""
+    with FlopCounterMode(display=False) as counter:
+        step(torch.arange(batch))
+    return counter.get_total_flops() / batch
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """GFLOP/s of an ``n``×``n`` fp32 matmul on this machine's threads: the practical ceiling for the models."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2):
+        a @ b
+    t = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n ** 3 * repeats / (time.perf_counter() - t) / 1e9
+
+
+def bench(kind: str, data: TensorData, args: argparse.Namespace) -> tuple[list[tuple[str, float]], float]:
+    """Time plain and engine alternately; return ``[(row name, median images/s)]`` and the model's FLOP per
+    training image."""
     budget = TrainBudget(epochs=10_000, max_steps=args.warmup + args.steps)
     data_cfg = DataConfig(dataset=args.dataset, val_fraction=0.0, augment=False)
     x_nchw = data.train_x.clone(memory_format=torch.contiguous_format)   # strides (C·H·W, H·W, W, 1)
@@ -164,13 +189,14 @@ def bench(kind: str, data: TensorData, args: argparse.Namespace) -> list[tuple[s
         aug_data = dataclasses.replace(CnnConfig().data, dataset=args.dataset, val_fraction=0.0)
         aug_cfg = dataclasses.replace(cfg, data=aug_data)
         sides["engine+augment"] = lambda: engine_images_per_s(kind, aug_cfg, data, args.warmup)
+    flops = flops_per_image(make_plain(), cfg.batch_size)
     runs: dict[str, list[float]] = {name: [] for name in sides}
     names = list(sides)
     for rep in range(args.repeats):
         for name in names if rep % 2 == 0 else names[::-1]:   # alternate who goes first
             runs[name].append(sides[name]())
             print(f"  {kind:<6} {name:<15} run {rep + 1}: {runs[name][-1]:8.0f} images/s", flush=True)
-    return [(name, statistics.median(values)) for name, values in runs.items()]
+    return [(name, statistics.median(values)) for name, values in runs.items()], flops
 
 
 def main() -> None:
@@ -191,17 +217,22 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.dataset}: {len(data.train_x):,} "
           f"training images {data.image_shape}; {args.warmup} warm-up + {args.steps} timed steps, "
           f"{args.repeats} runs per side")
-    rows: list[tuple[str, str, float, float]] = []
+    rows: list[tuple[str, str, float, float, float]] = []
+    ceiling = matmul_gflops()
     for kind in args.which.split(","):
-        results = bench(kind.strip(), data, args)
+        results, flops = bench(kind.strip(), data, args)
         plain = dict(results)["plain"]
-        rows += [(kind, name, ips, ips / plain) for name, ips in results]
+        rows += [(kind, name, ips, ips / plain, flops) for name, ips in results]
+        print(f"  {kind:<6} {flops / 1e6:.1f} MFLOP per training image (forward and backward)", flush=True)
+    ceiling = max(ceiling, matmul_gflops())   # measured before and after: the better of the two
 
-    print()
-    for kind, name, ips, ratio in rows:   # a judged line ends "target ...: PASS|FAIL", as bench/run_all.py reads
+    print(f"\n2048² fp32 matmul on {torch.get_num_threads()} threads: {ceiling:.1f} GFLOP/s")
+    for kind, name, ips, ratio, flops in rows:   # a judged line ends "target ...: PASS|FAIL", as run_all.py reads
         verdict = "" if name == "plain" else \
             f"   target ≥ {TARGET_RATIO:.2f} × plain: {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
-        print(f"{kind:<6} {name:<15} {ips:7.0f} images/s  {ratio:6.3f} × plain{verdict}")
+        gflops = ips * flops / 1e9
+        print(f"{kind:<6} {name:<15} {ips:7.0f} images/s  {gflops:6.1f} GFLOP/s ({gflops / ceiling:4.0%} of the "
+              f"matmul)  {ratio:6.3f} × plain{verdict}")
 
 if __name__ == "__main__":
     main()

@@ -91,6 +91,10 @@ class DataConfig:
     shift: float = 0.1          # largest translation, as a fraction of the image size
     rotate_deg: float = 12.0    # largest rotation, in degrees
     scale: float = 0.12         # largest zoom in or out, as a fraction
+    shear_deg: float = 15.0     # largest slant (horizontal shear), in degrees
+    elastic: float = 0.03       # largest smooth bend of the strokes, as a fraction of the image size
+    stroke: float = 0.5         # largest thickening or thinning of gray strokes, in pixels per side (≤ 1)
+    hflip: bool = False         # mirror half the images left-right (clothes, objects; never digits or letters)
     labels_per_class: int = 0   # few labels: train on this many labelled images of each class (0 = all of them)
     labels_seed: int = 0        # which ones: drawn with this seed from the training split
 
@@ -101,6 +105,10 @@ class DataConfig:
         _in_range("augmentation shift", self.shift, 0.0, 0.5)
         _in_range("augmentation rotation", self.rotate_deg, 0.0, 180.0)
         _in_range("augmentation scale", self.scale, 0.0, 0.5)
+        _in_range("augmentation slant", self.shear_deg, 0.0, 45.0)
+        _in_range("augmentation bend", self.elastic, 0.0, 0.2)
+        _in_range("augmentation stroke change", self.stroke, 0.0, 1.0)
+        _check(isinstance(self.hflip, bool), f"hflip must be true or false (got {self.hflip!r})")
         _int_at_least("labelled images per class", self.labels_per_class, 0, hi=1_000_000)
         _int_at_least("labels seed", self.labels_seed, 0, hi=MAX_SEED)
 
@@ -131,7 +139,7 @@ class CnnConfig:
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 3e-3))
     schedule: str = "onecycle"
     batch_size: int = 128
-    dropout: float = 0.25
+    dropout: float = 0.1
     l1: float = 0.0
     l2: float = 1e-4
     label_smoothing: float = 0.05

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -128,14 +129,19 @@ def test_help_explains_every_option() -> None:
 
 def test_cnn_augmentation_follows_the_dataset_unless_asked() -> None:
     from gendisc.engine.cli.parser import build_parser, config_from_args
+    from gendisc.engine.config import DataConfig
+    from gendisc.engine.data.augment import recommended_augmentation
 
-    def cfg(*args: str) -> object:
-        return config_from_args(build_parser().parse_args(["train", "cnn", *args]))
+    def data(*args: str) -> DataConfig:
+        return config_from_args(build_parser().parse_args(["train", "cnn", *args])).data
 
-    assert cfg("--dataset", "mnist-sample").data.augment is True
-    assert cfg("--dataset", "fashion-mnist").data.augment is False    # a short budget cannot afford it there
-    assert cfg("--dataset", "fashion-mnist", "--augment").data.augment is True
-    assert cfg("--dataset", "mnist-sample", "--no-augment").data.augment is False
+    for name in ("mnist-sample", "fashion-mnist"):
+        recommended = recommended_augmentation(DataConfig(dataset=name))
+        assert data("--dataset", name) == recommended
+        for switch in (True, False):   # the switch turns it on or off; the strengths stay the dataset's
+            flag = "--augment" if switch else "--no-augment"
+            assert data("--dataset", name, flag) == dataclasses.replace(recommended, augment=switch)
+    assert data("--dataset", "mnist-sample").augment and not data("--dataset", "mnist-sample").hflip
 
 
 def test_python_m_gendisc_is_the_same_launcher(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 import pickle
 import struct
 import zipfile
@@ -16,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gendisc.engine.config import DataConfig
-from gendisc.engine.data.augment import augment_batch
 from gendisc.engine.data.catalog import FASHION_CLASSES, SYSTEM_FASHION_DIR, list_datasets, load_dataset
 from gendisc.engine.data.dataset import RawDataset
 from gendisc.engine.data.idx import write_idx
@@ -541,61 +539,6 @@ def test_to_uint8_inverts_normalize_exactly() -> None:
     np.testing.assert_array_equal(to_uint8(normalize(rgb)), rgb)
     # out-of-range values (a generator's overshoot) are clipped, not wrapped around
     assert to_uint8(torch.tensor([[[[-3.0, 3.0]]]])).tolist() == [[[[0], [255]]]]
-
-
-# -- augmentation -----------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def digits() -> torch.Tensor:
-    return normalize(np.array(load_dataset("mnist-sample").train_images[::313]))   # 16 digits, every class among them
-
-
-def test_augment_keeps_shape_and_changes_images(digits: torch.Tensor) -> None:
-    out = augment_batch(digits, DataConfig(), torch.Generator().manual_seed(0))
-    assert out.shape == digits.shape and out.dtype == digits.dtype
-    assert out.data_ptr() != digits.data_ptr()
-    per_image = (out - digits).abs().amax(dim=(1, 2, 3))
-    assert bool((per_image > 0.5).all())      # every image moved
-    assert float(out.min()) >= -1.0 - 1e-5 and float(out.max()) <= 1.0 + 1e-5
-
-
-def test_augment_is_deterministic_for_a_generator_state(digits: torch.Tensor) -> None:
-    gen = torch.Generator().manual_seed(11)
-    first = augment_batch(digits, DataConfig(), gen)
-    second = augment_batch(digits, DataConfig(), gen)       # the generator moved on
-    again = augment_batch(digits, DataConfig(), torch.Generator().manual_seed(11))
-    assert torch.equal(first, again)
-    assert not torch.allclose(first, second)
-
-
-@pytest.mark.parametrize("cfg", [DataConfig(shift=0.0, rotate_deg=0.0, scale=0.0), DataConfig(augment=False)],
-                         ids=["zero-strengths", "disabled"])
-def test_augment_off_returns_the_input(digits: torch.Tensor, cfg: DataConfig) -> None:
-    gen = torch.Generator().manual_seed(0)
-    state = gen.get_state()
-    assert torch.equal(augment_batch(digits, cfg, gen), digits)
-    assert torch.equal(gen.get_state(), state)
-
-
-def test_augment_each_strength_alone_changes_images(digits: torch.Tensor) -> None:
-    for cfg in (DataConfig(shift=0.2, rotate_deg=0, scale=0), DataConfig(shift=0, rotate_deg=30, scale=0),
-                DataConfig(shift=0, rotate_deg=0, scale=0.3)):
-        out = augment_batch(digits, cfg, torch.Generator().manual_seed(2))
-        assert float((out - digits).abs().max()) > 0.5, cfg
-
-
-def test_augment_background_stays_background() -> None:
-    """A blob in the middle, moved hard: the border is still exactly background (-1), never a grey fill."""
-    x = torch.full((64, 1, 28, 28), -1.0)
-    x[:, :, 12:16, 12:16] = 1.0
-    cfg = DataConfig(shift=0.15, rotate_deg=45, scale=0.2)
-    out = augment_batch(x, cfg, torch.Generator().manual_seed(5))
-    border = torch.ones(28, 28, dtype=torch.bool)
-    border[3:25, 3:25] = False
-    assert torch.allclose(out[:, :, border], torch.tensor(-1.0), atol=1e-6)
-    # the blob survives, wherever it went
-    ink = (out > 0).flatten(1).sum(1)
-    assert bool((ink >= 4).all())
-    assert math.isclose(float(out.max()), 1.0, abs_tol=1e-3)
 
 
 def test_pickle_payload_is_live(tmp_path: Path) -> None:

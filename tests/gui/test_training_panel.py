@@ -39,7 +39,7 @@ def test_the_forms_edit_the_settings_and_show_their_changes(panel: TrainingPanel
     gan = settings.config("gan", DataConfig())
     assert gan.latent_dim == 24 and not gan.data.augment
 
-    settings.set_augment(False)   # as a dataset whose recommended default is no augmentation does
+    settings.set_augmentation(DataConfig(augment=False))   # as a dataset recommending no augmentation does
     assert not panel.cnn_form.widget("data.augment").isChecked()
     settings.apply_gan_preset("dcgan")
     assert panel.current_gan_preset() == "dcgan" and not panel.gan_form.widget("conditional").isChecked()
@@ -147,3 +147,21 @@ def test_advice_from_an_epoch_stays_until_that_model_trains_again(panel: Trainin
         session.training.start(TrainingJob(cfg, ModelSpec(cfg, (1, 28, 28), NAMES), tmp_path / "run",
                                            autosave_s=None))
     assert panel.advice.isHidden()   # a new CNN run: the old advice is gone
+
+
+def test_a_loaded_dataset_brings_its_recommended_augmentation(panel: TrainingPanel, session: Session,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from gendisc.engine.data import augment
+
+    monkeypatch.setitem(augment._RECOMMENDED, "mnist-sample", {"augment": False, "hflip": True, "shift": 0.0})
+    session.datasets.loaded.emit("mnist-sample")
+    cnn = session.settings.config("cnn", DataConfig(dataset="mnist-sample"))
+    ssgan = session.settings.config("ssgan", DataConfig(dataset="mnist-sample"))
+    for cfg in (cnn, ssgan):
+        assert not cfg.data.augment and cfg.data.hflip and cfg.data.shift == 0.0
+        assert cfg.data.rotate_deg == DataConfig().rotate_deg   # the rest: the handwriting default
+    assert not panel.cnn_form.widget("data.augment").isChecked()
+    monkeypatch.delitem(augment._RECOMMENDED, "mnist-sample")
+    session.datasets.loaded.emit("mnist-sample")   # back to the default: every strength, not only the switch
+    cnn = session.settings.config("cnn", DataConfig(dataset="mnist-sample"))
+    assert cnn.data.augment and not cnn.data.hflip and cnn.data.shift == DataConfig().shift

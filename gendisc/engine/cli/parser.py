@@ -66,7 +66,8 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--val-fraction", type=float, help="share of the training set held out for validation")
     g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random shifts, rotations and zooms of each batch")
+                   help="random changes to each batch, as the dataset suits (handwriting: shifts, rotations, zooms, "
+                        "slants, bends, stroke widths; Fashion-MNIST: mirror images)")
     g.add_argument("--labels-per-class", type=int,
                    help="few labels: train on this many labelled images of each class, drawn from the training split "
                         "(0 or absent: all); validation and test stay fully labelled")
@@ -186,10 +187,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     _refuse(args, "cnn or gan", "head", "unsupervised_weight")
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
     data, budget, opt = _common(args, base)
-    if args.augment is None and args.model == "cnn":
-        from gendisc.engine.data.catalog import recommended_augment
+    if args.model == "cnn":   # the dataset's recommended augmentation; --augment / --no-augment switch it
+        from gendisc.engine.data.augment import recommended_augmentation
 
-        data = replace(data, augment=recommended_augment(args.dataset))
+        data = replace(recommended_augmentation(data), **given(args, "augment"))
     common = given(args, "schedule", "batch_size", "l1", "l2", "dropout", "label_smoothing", "seed", "device")
     if isinstance(base, CnnConfig):
         return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt), **common,

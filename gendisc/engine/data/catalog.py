@@ -75,18 +75,6 @@ class DatasetInfo:
         return self.source != "downloadable"
 
 
-# Datasets whose CNN default is *no* augmentation: Fashion-MNIST's 54,000 training images fill the frame and a
-# short budget (120 s ≈ 5 epochs on two cores) cannot afford it — measured at 4 epochs: none 93.1 %, shifts only
-# 91.1 %, shift + rotation + zoom at half strength 91.7 % test accuracy. Handwriting keeps it: freehand digits on
-# the draw canvas are never as centred as MNIST's.
-NO_AUGMENT = frozenset({"fashion-mnist"})
-
-
-def recommended_augment(name: str) -> bool:
-    """Whether the CNN should augment this dataset by default (the app and the CLI both start from this)."""
-    return name not in NO_AUGMENT
-
-
 def fashion_dir() -> Path:
     return Path(os.environ.get("GENDISC_FASHION_MNIST_DIR", SYSTEM_FASHION_DIR))
 

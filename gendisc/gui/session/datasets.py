@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from gendisc.engine.config import DataConfig
 from gendisc.engine.data import DatasetInfo, RawDataset, list_datasets, load_dataset, registry, unload
 from gendisc.engine.data import download as dl
-from gendisc.engine.data.catalog import recommended_augment
+from gendisc.engine.data.augment import recommended_augmentation
 from gendisc.engine.data.sources import REMOTE
 from gendisc.engine.errors import DatasetError
 from gendisc.gui.threads.jobs import Job, JobContext
@@ -91,9 +91,9 @@ class DatasetModel(QObject):
     def data_config(self) -> DataConfig:
         return DataConfig(dataset=self._current or DEFAULT_KEY, val_fraction=self._val_percent / 100)
 
-    def recommended_augment(self) -> bool:
-        """Whether the CNN should augment the dataset in use by default."""
-        return recommended_augment(self._current or DEFAULT_KEY)
+    def recommended_augmentation(self) -> DataConfig:
+        """The dataset in use, with the CNN augmentation recommended for it."""
+        return recommended_augmentation(self.data_config())
 
     def is_loading(self) -> bool:
         """True while the dataset the user picked is not the one in use yet (loading or downloading)."""

@@ -58,7 +58,7 @@ class Session(QObject):
         live.changed.connect(lambda role: role == "classifier" and ins.set_classifier(live.classifier()))
         ds.loaded.connect(lambda _key: ins.set_dataset(ds.dataset(), ds.data_config()))
         ds.split_changed.connect(lambda: ins.set_dataset(ds.dataset(), ds.data_config()))
-        ds.loaded.connect(lambda _key: self.settings.set_augment(ds.recommended_augment()))
+        ds.loaded.connect(lambda _key: self.settings.set_augmentation(ds.recommended_augmentation()))
 
     # -- starting runs ------------------------------------------------------------------------------------------
     def start_training(self, kinds: list[str] | None = None) -> tuple[str, str] | None:
@@ -121,7 +121,7 @@ class Session(QObject):
             return "Already training", "A CNN is already training."
         if problem := check_cnn_shape(info.image_shape, len(info.class_names)):
             return "The CNN cannot train on this dataset", f"{info.title}: {problem}."
-        cfg = CnnConfig(data=dataclasses.replace(self.datasets.data_config(), augment=True))
+        cfg = CnnConfig(data=dataclasses.replace(self.datasets.recommended_augmentation(), augment=True))
         cfg = dataclasses.replace(cfg, budget=dataclasses.replace(cfg.budget, epochs=1000,
                                                                   max_seconds=QUICK_TRAIN_SECONDS))
         self.launch(cfg, info, quick=True)

@@ -33,8 +33,9 @@ CNN_FIELDS = [
           5, 1e-4),
     Field("label_smoothing", "Label smoothing", "float", "Softens the one-hot targets; better-calibrated "
           "probabilities on the draw panel.", 0.0, 0.5, 2, 0.01),
-    Field("data.augment", "Augmentation", "bool", "Random small shifts, rotations and zooms of every batch: "
-          "the network learns digits that are not perfectly centred, like the ones you draw."),
+    Field("data.augment", "Augmentation", "bool", "Random changes to every batch, as the dataset suits: for "
+          "handwriting small shifts, rotations, zooms, slants, bends and thicker or thinner strokes, so the "
+          "network knows digits written the way you draw them; for clothes mirror images."),
     Field("early_stopping", "Early stopping", "int", "Stop when validation loss has not improved for this many "
           "epochs (0 = never); the best weights are kept.", 0, 100),
     Field("generated_from", "Generated from", "folder", "Add images a generator draws to every batch: the folder of "
