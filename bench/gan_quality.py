@@ -104,7 +104,7 @@ def run_plain(data: TensorData, seconds: float, seed: int = 0) -> tuple[Generato
     g, d = Generator(latent, data.image_shape, 64), Discriminator(data.image_shape, 64)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    x = data.train_x.contiguous()
+    x = data.train_x.float_all()   # the example holds float tensors
     steps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         order = torch.randperm(len(x))

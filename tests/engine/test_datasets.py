@@ -18,6 +18,7 @@ from gendisc.engine.config import DataConfig
 from gendisc.engine.data.catalog import FASHION_CLASSES, SYSTEM_FASHION_DIR, list_datasets, load_dataset
 from gendisc.engine.data.dataset import RawDataset
 from gendisc.engine.data.idx import write_idx
+from gendisc.engine.data.images import Images
 from gendisc.engine.data.npz import read_npz
 from gendisc.engine.data.tensors import normalize, prepare, split_indices, to_uint8
 from gendisc.engine.errors import DatasetError
@@ -482,8 +483,8 @@ def indexed_dataset(n: int = 200) -> RawDataset:
     return RawDataset("indexed", images, np.arange(n) % 5, tuple("abcde"))
 
 
-def recovered_indices(x: torch.Tensor) -> np.ndarray:
-    return to_uint8(x)[:, 0, 0, 0].astype(int)
+def recovered_indices(x: Images) -> np.ndarray:
+    return to_uint8(x.float_all())[:, 0, 0, 0].astype(int)
 
 
 def test_prepare_splits_disjointly_and_keeps_labels_with_images() -> None:
@@ -491,7 +492,7 @@ def test_prepare_splits_disjointly_and_keeps_labels_with_images() -> None:
     data = prepare(raw, DataConfig(val_fraction=0.2, split_seed=3), "cpu")
     assert data.image_shape == (1, 8, 8)
     assert data.n_classes == 5 and data.class_names == tuple("abcde")
-    assert data.train_x.dtype == torch.float32 and data.train_y.dtype == torch.long
+    assert data.train_x.stored_dtype == torch.uint8 and data.train_y.dtype == torch.long
     assert (len(data.train_x), len(data.val_x)) == (160, 40)
     train, val = recovered_indices(data.train_x), recovered_indices(data.val_x)
     assert set(train).isdisjoint(val)
@@ -499,9 +500,9 @@ def test_prepare_splits_disjointly_and_keeps_labels_with_images() -> None:
     np.testing.assert_array_equal(data.train_y.numpy(), train % 5)
     np.testing.assert_array_equal(data.val_y.numpy(), val % 5)
     assert data.test_x is None and data.test_y is None
-    assert float(data.train_x.min()) == -1.0 and float(data.train_x.max()) == 1.0
+    assert float(data.train_x[:].min()) == -1.0 and float(data.train_x[:].max()) == 1.0
     again = prepare(raw, DataConfig(val_fraction=0.2, split_seed=3), "cpu")
-    assert torch.equal(again.val_x, data.val_x)
+    assert torch.equal(again.val_x[:], data.val_x[:])
     other = prepare(raw, DataConfig(val_fraction=0.2, split_seed=4), "cpu")
     assert set(recovered_indices(other.val_x)) != set(val)
 
@@ -513,7 +514,7 @@ def test_prepare_keeps_official_test_split() -> None:
     data = prepare(raw, DataConfig(val_fraction=0.1), "cpu")
     assert data.test_x is not None and data.test_y is not None
     assert data.test_x.shape == (10, 1, 8, 8)
-    assert bool((data.test_x == 1.0).all())
+    assert bool((data.test_x[:] == 1.0).all())
     assert data.test_y.tolist() == [0, 1, 2, 3, 4] * 2
     assert len(data.train_x) + len(data.val_x) == 50
 

@@ -103,7 +103,7 @@ def finished(reports: list[Report]) -> FinishedReport:
 # -- the CAS experiment: trained on generated images only, measured on real ones -------------------------------------
 def test_a_synthetic_cnn_never_sees_a_real_training_image_and_is_measured_on_real_ones(
         data: TensorData, gan_run: Path, tiny_npz: Path, tmp_path: Path) -> None:
-    poisoned = dataclasses.replace(data, train_x=torch.full_like(data.train_x, float("nan")))
+    poisoned = dataclasses.replace(data, train_x=torch.full(data.train_x.shape, float("nan")))
     cfg = cnn(gan_run, tiny_npz, budget=TrainBudget(epochs=1))   # one whole epoch
     reports = list(train_cnn(cfg, poisoned, Control(), tmp_path / "cas"))   # a NaN image read would stop it
     losses = [r.losses["train_loss"] for r in reports if isinstance(r, StepReport)]
@@ -289,7 +289,7 @@ def test_a_source_that_is_no_gan_run_gets_one_line(folder: str, tiny_npz: Path, 
 # -- a flow run as the source, and a pool drawn once ------------------------------------------------------------
 def test_a_cnn_trains_on_a_pool_of_flow_images_only_and_is_measured_on_real_ones(
         data: TensorData, flow_run: Path, tiny_npz: Path, tmp_path: Path) -> None:
-    poisoned = dataclasses.replace(data, train_x=torch.full_like(data.train_x, float("nan")))
+    poisoned = dataclasses.replace(data, train_x=torch.full(data.train_x.shape, float("nan")))
     cfg = cnn(flow_run, tiny_npz, generated_pool=40)
     reports = list(train_cnn(cfg, poisoned, Control(), tmp_path / "cas"))   # a NaN image read would stop it
     losses = [r.losses["train_loss"] for r in reports if isinstance(r, StepReport)]

@@ -57,7 +57,7 @@ def test_a_few_steps_lower_the_supervised_loss_and_the_class_head_gives_probabil
     cfg = small(head=head)
     torch.manual_seed(0)
     models = SsganModels(cfg, few, torch.device("cpu"), torch.Generator().manual_seed(1))
-    x_lab, y_lab = few.train_x, few.train_y   # the 50 labelled images, the same batch every step
+    x_lab, y_lab = few.train_x[:], few.train_y   # the 50 labelled images, the same batch every step
     assert few.unlabelled_x is not None
     rows = [models.step(x_lab, y_lab, few.unlabelled_x[:50], step) for step in range(25)]
     sup = [float(r[0]) for r in rows]
@@ -107,7 +107,7 @@ def test_its_discriminator_is_a_classifier_everywhere_a_cnn_is(ssgan_run: tuple[
     loaded = load_classifier(run)
     assert loaded.spec.kind == "ssgan" and loaded.class_names == few.class_names
     with torch.no_grad():
-        acc = float((loaded.model(few.val_x).argmax(1) == few.val_y).float().mean())
+        acc = float((loaded.model(few.val_x[:]).argmax(1) == few.val_y).float().mean())
     assert acc == pytest.approx(reports[-1].metrics["val_acc"], abs=1e-6)   # the weights the run measured
     weights = next(r for r in reversed(reports) if isinstance(r, WeightsReport))
     live = classifier_from_state(ModelSpec(small(), few.image_shape, few.class_names), weights.state)

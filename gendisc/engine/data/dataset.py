@@ -11,16 +11,20 @@ from gendisc.engine.errors import Cancelled, DatasetError  # noqa: F401 - Cancel
 
 MIN_SIDE, MAX_SIDE = 8, 256
 MAX_CLASSES = 1000
-# Datasets live in memory (four times this as float tensors): 1 GiB of uint8 images is already 300k 32×32 colour
-# images. A file claiming more is refused from its header, before anything is read.
+# Datasets read into memory: 1 GiB of uint8 images is already 300k 32×32 colour images. A file claiming more is
+# refused from its header, before anything is read. An imported image folder is decoded into a memory-mapped cache
+# instead, which may be far larger than memory (batches are read from it as they are needed).
 MAX_DATASET_BYTES = 1 << 30
+MAX_CACHED_BYTES = 256 << 30
 
 
-def check_size(n_bytes: int, path: str | Path, what: str = "images") -> None:
-    """Refuse ``n_bytes`` of ``what`` when it is more than a dataset held in memory may take."""
-    if n_bytes > MAX_DATASET_BYTES:
-        raise DatasetError(path, f"{what} would take {n_bytes / 1e9:.1f} GB in memory; GenDisc Studio keeps "
-                                 f"datasets in memory and takes at most {MAX_DATASET_BYTES / 1e9:.1f} GB")
+def check_size(n_bytes: int, path: str | Path, what: str = "images", limit: int = MAX_DATASET_BYTES) -> None:
+    """Refuse ``n_bytes`` of ``what`` when it is more than a dataset held in memory may take (``limit``: more than
+    an imported folder's memory-mapped cache may take)."""
+    if n_bytes > limit:
+        where = "in memory" if limit == MAX_DATASET_BYTES else "in its cache"
+        raise DatasetError(path, f"{what} would take {n_bytes / 1e9:.1f} GB {where}; GenDisc Studio keeps "
+                                 f"datasets {where} and takes at most {limit / 1e9:.1f} GB")
 
 
 @dataclass(frozen=True)

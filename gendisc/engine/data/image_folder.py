@@ -18,7 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from gendisc.engine.data.dataset import MAX_SIDE, MIN_SIDE, Cancelled, RawDataset, assemble, check_arrays, check_size
+from gendisc.engine.data.dataset import (
+    MAX_DATASET_BYTES,
+    MAX_SIDE,
+    MIN_SIDE,
+    Cancelled,
+    RawDataset,
+    assemble,
+    check_arrays,
+    check_size,
+)
 from gendisc.engine.errors import DatasetError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -187,7 +196,7 @@ def _to_array(im: object, color: str) -> np.ndarray:
 def read_image_folder(folder: str | os.PathLike[str], size: int | None = None, color: str = "auto",
                       name: str | None = None, progress: ImportProgressFn | None = None,
                       cancel: threading.Event | None = None) -> ImportResult:
-    """Load an image folder (one sub-folder per class).
+    """Load an image folder (one sub-folder per class) into memory.
 
     Parameters
     ----------
@@ -200,18 +209,40 @@ def read_image_folder(folder: str | os.PathLike[str], size: int | None = None, c
         ``progress(done, total)`` is called every few dozen images; setting ``cancel`` raises ``Cancelled``.
     """
     folder = Path(folder)
+    check_options(folder, size, color)
+    return decode_folder(folder, scan(folder), size, color, name, progress, cancel)
+
+
+def check_options(folder: Path, size: int | None, color: str) -> None:
     if color not in COLORS:
         raise ValueError(f"color must be one of {COLORS}")
     if size is not None and not MIN_SIDE <= size <= MAX_SIDE:
         raise DatasetError(folder, f"cannot resize to {size}×{size}: sides from {MIN_SIDE} to {MAX_SIDE} are supported")
-    classes, files, warnings = scan(folder)
+
+
+Scan = tuple[tuple[str, ...], dict[str, list[tuple[Path, int]]], list[str]]
+Allocate = Callable[[str, tuple[int, ...]], np.ndarray]   # (array name, shape) → a writable uint8 array
+
+
+def _in_memory(_name: str, shape: tuple[int, ...]) -> np.ndarray:
+    return np.empty(shape, dtype=np.uint8)
+
+
+def decode_folder(folder: Path, scanned: Scan, size: int | None, color: str, name: str | None,
+                  progress: ImportProgressFn | None, cancel: threading.Event | None,
+                  allocate: Allocate = _in_memory, max_bytes: int = MAX_DATASET_BYTES) -> ImportResult:
+    """Decode the files :func:`scan` found, one by one, into arrays ``allocate`` gives (in memory, or memory-mapped
+    files): no list of decoded images is ever held, so a folder larger than memory can be imported."""
+    classes, files, warnings = scanned
+    warnings = list(warnings)
     total = sum(len(v) for v in files.values())
     channels = 1 if color == "gray" else 3
     if size is not None:
-        check_size(total * size * size * channels, folder)
+        check_size(total * size * size * channels, folder, limit=max_bytes)
     sizes: dict[tuple[int, int], int] = {}
     first: tuple[Path, tuple[int, int]] | None = None
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    gray = color == "auto"   # until an image with colour is seen
     done = 0
     for split, items in files.items():
         if not items:
@@ -225,13 +256,14 @@ def read_image_folder(folder: str | os.PathLike[str], size: int | None = None, c
             if first is None:
                 first = (path, wh)
                 if size is None:
-                    check_size(total * arr.size, folder)
+                    check_size(total * arr.size, folder, limit=max_bytes)
             elif size is None and wh != first[1]:
                 raise DatasetError(path, f"is {wh[0]}×{wh[1]} but {first[0].name} is {first[1][0]}×{first[1][1]}: "
                                          "images of different sizes need a common size; choose one to resize to")
             if batch is None:
-                batch = np.empty((len(items), *arr.shape), dtype=np.uint8)
+                batch = allocate(f"{split}_images", (len(items), *arr.shape))
             batch[i] = arr
+            gray = gray and bool(np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2]))
             done += 1
             if progress is not None and (done % 50 == 0 or done == total):
                 progress(done, total)
@@ -240,11 +272,8 @@ def read_image_folder(folder: str | os.PathLike[str], size: int | None = None, c
         arrays[split] = (batch, labels)
     if "train" not in arrays:
         raise DatasetError(folder, "no PNG or JPEG images found")
-    if color == "auto":
-        gray = all(np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2])
-                   for a, _ in arrays.values())
-        if gray:   # every image is gray: keep one channel, not three copies
-            arrays = {k: (np.ascontiguousarray(a[..., :1]), lab) for k, (a, lab) in arrays.items()}
+    if gray:   # every image is gray: keep one channel, not three copies
+        arrays = {k: (_one_channel(a, allocate, f"{k}_images_gray"), lab) for k, (a, lab) in arrays.items()}
     warnings += _size_warnings(sizes, size)
     images, labels = check_arrays(*arrays["train"], folder, len(classes))
     test_images = test_labels = None
@@ -252,6 +281,14 @@ def read_image_folder(folder: str | os.PathLike[str], size: int | None = None, c
         test_images, test_labels = check_arrays(*arrays["test"], folder / "test", len(classes))
     dataset = assemble(folder, name or folder.name, images, labels, test_images, test_labels, classes)
     return ImportResult(dataset, tuple(warnings))
+
+
+def _one_channel(images: np.ndarray, allocate: Allocate, name: str) -> np.ndarray:
+    out = allocate(name, (*images.shape[:3], 1))
+    step = max(1, (1 << 24) // max(1, images[0].size))   # a few MB at a time: the source may be a memory map
+    for i in range(0, len(images), step):
+        out[i:i + step] = images[i:i + step, ..., :1]
+    return out
 
 
 def _size_warnings(sizes: dict[tuple[int, int], int], size: int | None) -> list[str]:

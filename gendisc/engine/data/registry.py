@@ -2,29 +2,30 @@
 
 The registry is a small JSON file in the data folder, rewritten atomically (a crash leaves the old or the new
 file, never half of one). IDX folders, ``.npz`` files and CIFAR-10 batches are read where they are; an image
-folder is decoded and resized once, at import, and kept as a compressed ``.npz`` in the data folder so later
-launches load it in a moment.
+folder is decoded and resized once, at import, into a memory-mapped cache in the data folder
+(:mod:`~gendisc.engine.data.image_cache`) so later launches open it in a moment, however large it is. Importing
+an unchanged folder again reuses its cache. (Imports before the cache kept a compressed ``.npz``; those still
+load.)
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import numpy as np
 
 from gendisc.engine.atomic import atomic_write_bytes
 from gendisc.engine.data.cifar import is_cifar_folder, read_cifar_archive, read_cifar_folder
 from gendisc.engine.data.dataset import RawDataset
 from gendisc.engine.data.download import data_dir
 from gendisc.engine.data.idx_folder import find_idx_files, read_idx_folder
-from gendisc.engine.data.image_folder import ImportProgressFn, looks_like_image_folder, read_image_folder
+from gendisc.engine.data.image_cache import is_cache, load_image_folder, open_cache
+from gendisc.engine.data.image_folder import ImportProgressFn, looks_like_image_folder
 from gendisc.engine.data.npz import read_npz
 from gendisc.engine.data.sources import REMOTE
 from gendisc.engine.errors import DatasetError
@@ -42,7 +43,7 @@ class ImportedEntry:
     key: str
     title: str
     kind: str                      # npz | idx | cifar | images
-    path: str                      # what is loaded (for an image folder: its converted .npz in the data folder)
+    path: str                      # what is loaded (for an image folder: its cache folder in the data folder)
     origin: str                    # what the user picked
     image_shape: tuple[int, int, int]
     class_names: tuple[str, ...]
@@ -129,7 +130,9 @@ def read_path(path: Path, kind: str, name: str | None = None,
     if kind == "cifar":
         return read_cifar_folder(path, name) if path.is_dir() else read_cifar_archive(path, name or path.name)
     if kind == "images":   # by path (the CLI): the images' own size, gray or colour as they are
-        return read_image_folder(path, name=name).dataset
+        with _LOCK:
+            keep = frozenset(e.path for e in load_entries())
+        return load_image_folder(path, name=name, keep=keep)[1].dataset
     raise ValueError(f"unknown dataset kind {kind!r}")
 
 
@@ -172,10 +175,11 @@ def import_dataset(path: str | os.PathLike[str], title: str | None = None, size:
     key = previous.key if previous else _unique_key(title, entries)
     notes: tuple[str, ...] = ()
     if kind == "images":
-        result = read_image_folder(path, size=size, color=color, name=key, progress=progress, cancel=cancel)
+        with _LOCK:   # the caches other imports read stay; this import's earlier one is replaced
+            keep = frozenset(e.path for e in load_entries() if e.key != key)
+        stored, result = load_image_folder(path, size=size, color=color, name=key, progress=progress,
+                                           cancel=cancel, keep=keep)
         dataset, notes = result.dataset, result.warnings
-        stored = data_dir() / "imported" / f"{key}.npz"
-        write_npz(stored, dataset)
     else:
         dataset = read_path(path, kind, key)
         stored = path
@@ -197,26 +201,20 @@ def forget(key: str) -> None:
     for e in gone:
         stored = Path(e.path)
         if e.kind == "images" and stored.parent == data_dir() / "imported":
-            stored.unlink(missing_ok=True)
+            if is_cache(stored):
+                shutil.rmtree(stored, ignore_errors=True)
+            else:
+                stored.unlink(missing_ok=True)
 
 
 def load_entry(entry: ImportedEntry) -> RawDataset:
     if not Path(entry.path).exists():
         raise DatasetError(entry.origin, f"was imported as “{entry.title}” but is no longer there; import it again "
                                          "or remove it from the list")
+    if entry.kind == "images" and is_cache(Path(entry.path)):
+        try:
+            return open_cache(Path(entry.path), entry.key).dataset
+        except (OSError, ValueError, KeyError) as exc:
+            raise DatasetError(entry.path, f"cannot be read ({exc}); import “{entry.title}” again") from None
     kind = "npz" if entry.kind == "images" else entry.kind
     return read_path(Path(entry.path), kind, entry.key, entry.class_names)
-
-
-def write_npz(path: Path, dataset: RawDataset) -> None:
-    """Write ``dataset`` as a compressed ``.npz`` that ``read_npz`` reads back exactly, class names included."""
-    arrays = {"x_train": dataset.train_images, "y_train": dataset.train_labels.astype(np.int16),
-              "class_names": np.array(dataset.class_names, dtype=str)}
-    if dataset.test_images is not None and dataset.test_labels is not None:
-        arrays |= {"x_test": dataset.test_images, "y_test": dataset.test_labels.astype(np.int16)}
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    try:
-        atomic_write_bytes(path, buf.getvalue())
-    except OSError as exc:
-        raise DatasetError(path, f"cannot be written ({exc.strerror or exc})") from None

@@ -1,7 +1,9 @@
-"""A dataset as resident float tensors: split, normalised, on the training device when it fits.
+"""A dataset as resident uint8 images, split, on the training device when it fits; batches are normalised as they
+are sliced (:class:`~gendisc.engine.data.images.Images`).
 
 No DataLoader and no worker processes: for MNIST-sized data, slicing one tensor already in memory is several
-times faster than collating batches from Python objects.
+times faster than collating batches from Python objects. Bytes, not floats: a quarter of the memory, and the
+splits share the dataset's own array (a memory map stays one).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import torch
 
 from gendisc.engine.config import DataConfig
 from gendisc.engine.data.dataset import RawDataset
+from gendisc.engine.data.images import Images
 
 
 def normalize(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -38,22 +41,30 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 @dataclass
 class TensorData:
-    """Training, validation and (when the dataset has one) test tensors, plus what the models need to know."""
+    """Training, validation and (when the dataset has one) test images and labels, plus what the models need to
+    know. Images given as float tensors (``N×C×H×W`` in [-1, 1]: tests, generated sets) are wrapped as they are."""
 
     name: str
-    train_x: torch.Tensor
+    train_x: Images
     train_y: torch.Tensor
-    val_x: torch.Tensor
+    val_x: Images
     val_y: torch.Tensor
-    test_x: torch.Tensor | None
+    test_x: Images | None
     test_y: torch.Tensor | None
     class_names: tuple[str, ...]
     val_from_test: bool = False   # no validation split was asked for: val_* are the test split's tensors
     labelled: np.ndarray | None = None   # few labels: the training images kept, as indices into the dataset's own
     #                                      training images (None: every training image is used)
-    unlabelled_x: torch.Tensor | None = None   # every image of the training split, labelled or not, for a trainer
+    unlabelled_x: Images | None = None   # every image of the training split, labelled or not, for a trainer
     #                                            that learns from unlabelled images too (asked of prepare)
     split_size: int = 0   # images in the training split, labelled or not (few labels: more than train_x holds)
+
+    def __post_init__(self) -> None:
+        self.train_x, self.val_x = Images.of(self.train_x), Images.of(self.val_x)
+        if self.test_x is not None:
+            self.test_x = Images.of(self.test_x)
+        if self.unlabelled_x is not None:
+            self.unlabelled_x = self.train_x if self.unlabelled_x is self.train_x else Images.of(self.unlabelled_x)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -83,18 +94,12 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def _fits(nbytes: int, device: torch.device) -> bool:
-    if device.type != "cuda":
-        return True
-    free, _ = torch.cuda.mem_get_info(device)
-    return nbytes * 2 < free  # leave room for the models and activations
-
-
 def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu",
             unlabelled: bool = False) -> TensorData:
-    """Split ``raw`` as ``cfg`` says and hold it as normalised tensors on ``device`` (or CPU if it won't fit).
+    """Split ``raw`` as ``cfg`` says and hold it as uint8 images on ``device`` (or in CPU memory if it won't fit:
+    pinned for CUDA, or the dataset's memory map), normalised batch by batch.
 
-    ``unlabelled``: also hold every image of the training split as ``unlabelled_x`` (the same tensor as
+    ``unlabelled``: also hold every image of the training split as ``unlabelled_x`` (the same images as
     ``train_x`` when every label is used), for the semi-supervised GAN.
     """
     device = torch.device(device)
@@ -102,20 +107,20 @@ def prepare(raw: RawDataset, cfg: DataConfig, device: torch.device | str = "cpu"
     train_idx, labelled = split_idx, None
     if cfg.labels_per_class > 0:
         train_idx = labelled = few_labels(raw.train_labels, split_idx, cfg.labels_per_class, cfg.labels_seed)
-    total = raw.train_images.nbytes * 4 + (0 if raw.test_images is None else raw.test_images.nbytes * 4)
-    target = device if _fits(total, device) else torch.device("cpu")
+    # one store for the training split and the validation split: their images are rows of the same array
+    store = Images(raw.train_images).to(device)
 
-    def put(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        return normalize(images).to(target), torch.tensor(labels, dtype=torch.long).to(target)
+    def labels_of(labels: np.ndarray) -> torch.Tensor:
+        return torch.tensor(labels, dtype=torch.long).to(device)   # small: always on the device
 
-    train_x, train_y = put(raw.train_images[train_idx], raw.train_labels[train_idx])
-    val_x, val_y = put(raw.train_images[val_idx], raw.train_labels[val_idx])
+    train_x, train_y = store.take(train_idx), labels_of(raw.train_labels[train_idx])
+    val_x, val_y = store.take(val_idx), labels_of(raw.train_labels[val_idx])
     test_x = test_y = None
     if raw.test_images is not None and raw.test_labels is not None:
-        test_x, test_y = put(raw.test_images, raw.test_labels)
+        test_x, test_y = Images(raw.test_images).to(device), labels_of(raw.test_labels)
     pool = None
     if unlabelled:
-        pool = train_x if labelled is None else normalize(raw.train_images[split_idx]).to(target)
+        pool = train_x if labelled is None else store.take(split_idx)
     if len(val_idx) == 0 and test_x is not None and test_y is not None:
         # no validation split asked for (val_fraction 0): epochs are measured on the test split, not on nothing
         return TensorData(raw.name, train_x, train_y, test_x, test_y, test_x, test_y, raw.class_names, True,

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gendisc.engine.data.images import ImageBatches
 from gendisc.engine.data.tensors import TensorData
 
 
@@ -28,7 +29,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+def predict_logits(model: nn.Module, x: ImageBatches, batch_size: int = 1000) -> torch.Tensor:
     """Logits for all of ``x`` in eval mode (restores the model's mode afterwards)."""
     was_training = model.training
     model.eval()
@@ -39,7 +40,7 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) ->
         model.train(was_training)
 
 
-def evaluate_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int,
+def evaluate_classifier(model: nn.Module, x: ImageBatches, y: torch.Tensor, n_classes: int,
                         batch_size: int = 1000) -> Evaluation:
     if len(x) == 0:
         return Evaluation(float("nan"), float("nan"), np.zeros((n_classes, n_classes), dtype=np.int64))

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gendisc.engine.data.images import ImageBatches
 from gendisc.engine.inference.loading import load_classifier
 from gendisc.engine.runs.folder import RunFolder
 
@@ -125,7 +126,7 @@ class Judge:
         return len(self.class_names)
 
     @torch.no_grad()
-    def embed(self, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def embed(self, x: ImageBatches) -> tuple[np.ndarray, np.ndarray]:
         """Penultimate features (float64 ``N×D``) and class probabilities (float32 ``N×K``) of images ``x``."""
         feats, probs = [], []
         for i in range(0, len(x), self.batch_size):
@@ -137,7 +138,7 @@ class Judge:
             probs.append(torch.softmax(self.model.head(h).float(), 1).cpu())
         return torch.cat(feats).numpy(), torch.cat(probs).numpy()
 
-    def fit_real(self, images: torch.Tensor, max_images: int = REAL_IMAGES, seed: int = 0) -> None:
+    def fit_real(self, images: ImageBatches, max_images: int = REAL_IMAGES, seed: int = 0) -> None:
         """Compute the real images' feature statistics once (a seeded subset of at most ``max_images``)."""
         if len(images) > max_images:
             pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:max_images]
@@ -145,7 +146,7 @@ class Judge:
         feats, _ = self.embed(images)
         self.real_mu, self.real_sigma = feature_statistics(feats)
 
-    def score(self, x: torch.Tensor) -> JudgeScores:
+    def score(self, x: ImageBatches) -> JudgeScores:
         """Judge generated images ``x`` (``N×C×H×W`` in [-1, 1]); :meth:`fit_real` must have run."""
         if self.real_mu is None or self.real_sigma is None:
             raise RuntimeError("the judge has no real-image statistics yet (call fit_real first)")

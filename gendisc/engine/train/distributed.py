@@ -79,8 +79,9 @@ def shard(data: TensorData, dist: Dist) -> TensorData:
     per_rank = len(data.train_x) // dist.world
     if per_rank == 0:
         raise ConfigError(f"{len(data.train_x)} training images cannot be shared among {dist.world} processes")
-    idx = torch.arange(dist.rank, per_rank * dist.world, dist.world, device=data.train_x.device)
-    return replace(data, train_x=data.train_x[idx], train_y=data.train_y[idx])
+    idx = torch.arange(dist.rank, per_rank * dist.world, dist.world)
+    # a view of the same uint8 store: a rank's share is picked, not copied
+    return replace(data, train_x=data.train_x.take(idx), train_y=data.train_y[idx.to(data.train_y.device)])
 
 
 def wrap(model: torch.nn.Module, dist: Dist) -> torch.nn.Module:

@@ -33,6 +33,7 @@ from gendisc.engine.config import (
     kind_of,
     model_name,
 )
+from gendisc.engine.data.images import ImageBatches
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.errors import ConfigError
 from gendisc.engine.inference.flow_loading import LoadedFlow, load_flow
@@ -283,14 +284,14 @@ class MixedBatches:
     With no real image per step (``n_real`` 0: generated only) the real images are never read.
     """
 
-    x: torch.Tensor
+    x: ImageBatches
     y: torch.Tensor
     n_real: int
     n_generated: int = 0
     generated: Generated | None = None
 
     @classmethod
-    def plan(cls, x: torch.Tensor, y: torch.Tensor, batch: int, generated: Generated | None,
+    def plan(cls, x: ImageBatches, y: torch.Tensor, batch: int, generated: Generated | None,
              share: float) -> MixedBatches:
         n_generated = generated_count(share, batch) if generated is not None else 0
         return cls(x, y, batch - n_generated, n_generated, generated)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from gendisc.engine.config import SsganConfig
+from gendisc.engine.data.images import ImageBatches
 from gendisc.engine.data.tensors import TensorData
 from gendisc.engine.devices import pick_device
 from gendisc.engine.errors import ConfigError
@@ -150,7 +151,7 @@ def _train(cfg: SsganConfig, data: TensorData, control: Control, device: torch.d
 
 
 def _epoch_report(run: RunFolder | None, loop: Loop, models: SsganModels, running: tuple[torch.Tensor, int],
-                  z_fixed: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor, data: TensorData) -> EpochReport:
+                  z_fixed: torch.Tensor, x_val: ImageBatches, y_val: torch.Tensor, data: TensorData) -> EpochReport:
     """The epoch just ended (or, mid-epoch, its part done): mean losses, the discriminator measured as a classifier,
     the fixed-noise samples; recorded in the run folder and reported."""
     epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
