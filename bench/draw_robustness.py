@@ -15,7 +15,7 @@ strokes from about a pixel thinner to two pixels thicker once the digit is scale
 writer whose hand slants does), for the figure on other people's handwriting styles.
 
 The classifier is the app's default ``CnnConfig()`` (augmentation on, as in the app), trained on the CPU for its
-default budget (15 epochs), or for ``--seconds``; ``--save DIR`` keeps the run and ``--run DIR`` reuses one.
+default budget (20 epochs), or for ``--seconds``; ``--save DIR`` keeps the run and ``--run DIR`` reuses one.
 
     .venv/bin/python bench/draw_robustness.py                 # train (~2 min on 2 cores), then measure
     .venv/bin/python bench/draw_robustness.py --save /tmp/r1  # ... and keep the run folder
@@ -144,7 +144,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="mnist-sample")
     parser.add_argument("--renders", type=int, default=4, help="canvases per validation digit (default 4)")
-    parser.add_argument("--seconds", type=float, default=None, help="train for this long instead of 15 epochs")
+    parser.add_argument("--seconds", type=float, default=None, help="train for this long instead of its default epochs")
     parser.add_argument("--ink", choices=("pen", "soft"), default="pen")
     parser.add_argument("--slant", type=float, default=0.0, help="lean each digit by up to ±DEG (default 0)")
     parser.add_argument("--seed", type=int, default=0)

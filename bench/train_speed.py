@@ -171,7 +171,7 @@ def bench(kind: str, data: TensorData, args: argparse.Namespace) -> tuple[list[t
     training image."""
     budget = TrainBudget(epochs=10_000, max_steps=args.warmup + args.steps)
     data_cfg = DataConfig(dataset=args.dataset, val_fraction=0.0, augment=False)
-    x_nchw = data.train_x.clone(memory_format=torch.contiguous_format)   # strides (C·H·W, H·W, W, 1)
+    x_nchw = data.train_x.float_all()   # a new contiguous float N×C×H×W tensor: strides (C·H·W, H·W, W, 1)
     cfg: CnnConfig | GanConfig
     if kind == "cnn":
         cfg = CnnConfig(data=data_cfg, budget=budget, arch=args.arch, device="cpu")

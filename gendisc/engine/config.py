@@ -20,6 +20,7 @@ from gendisc.engine.errors import ConfigError
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "onecycle", "cosine", "step")
 CNN_ARCHS = ("bn", "classic")
+PRECISIONS = ("auto", "fp32", "bf16")   # auto: bf16 on a CPU that computes it natively (engine.train.precision)
 GAN_LOSSES = ("bce", "hinge")
 GAN_JUDGES = ("auto", "off")   # or the path of a CNN run folder
 GAN_PRESETS = ("recommended", "seed", "dcgan")
@@ -134,7 +135,7 @@ class CnnConfig:
     """A classifier run. ``l2`` is weight decay added to the gradient; ``l1`` adds λ·Σ|w| to the loss."""
 
     data: DataConfig = field(default_factory=DataConfig)
-    budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=15))
+    budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
     arch: str = "bn"
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 3e-3))
     schedule: str = "onecycle"
@@ -147,6 +148,7 @@ class CnnConfig:
     seed: int = 0
     device: str = "auto"
     log_every: int = 10         # steps between two step reports
+    precision: str = "auto"     # of the training steps: fp32, bf16 (autocast), or auto (see PRECISIONS)
     generated_from: str = ""    # the folder of a conditional GAN, flow or semi-supervised GAN run whose images the
     #                             CNN trains on
     generated_share: float = 0.0   # share of every batch generated: 0 = real only, 1 = generated only (CAS)
@@ -157,6 +159,7 @@ class CnnConfig:
 
     def __post_init__(self) -> None:
         _one_of("CNN architecture", self.arch, CNN_ARCHS)
+        _one_of("precision", self.precision, PRECISIONS)
         _one_of("schedule", self.schedule, SCHEDULES)
         _int_at_least("batch size", self.batch_size, 1, hi=65536)
         _in_range("dropout", self.dropout, 0.0, 1.0, hi_open=True)

@@ -181,3 +181,17 @@ def test_progress_lines_say_partial_epochs_and_warnings_even_when_quiet() -> Non
         printer.show(StepReport("cnn", 1, t, 200, {"train_loss": 1.0}, 10.0, float(t), 1e-3, p))
     printer.show(FinishedReport("cnn", 1, 200, "completed", {}, 200.0))   # on a pipe: the last step line, once
     assert shown.getvalue().splitlines()[-1].endswith(("ETA 1:39", "ETA 1:40"))   # 100 s left
+
+
+def test_precision_is_a_cnn_option() -> None:
+    from gendisc.engine.cli.parser import build_parser, config_from_args
+    from gendisc.engine.config import ConfigError
+
+    def parse(*args: str) -> object:
+        return config_from_args(build_parser().parse_args(["train", *args]))
+
+    assert parse("cnn").precision == "auto"
+    assert parse("cnn", "--precision", "fp32").precision == "fp32"
+    for model in ("gan", "flow", "ssgan"):
+        with pytest.raises(ConfigError, match="--precision"):
+            parse(model, "--precision", "bf16")

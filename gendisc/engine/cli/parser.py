@@ -17,6 +17,7 @@ from gendisc.engine.config import (
     GAN_PRESETS,
     MAX_GENERATED_POOL,
     OPTIMIZERS,
+    PRECISIONS,
     SCHEDULES,
     SSGAN_HEADS,
     CnnConfig,
@@ -74,6 +75,9 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--labels-seed", type=int, help="which labelled images --labels-per-class draws (default 0)")
     g = p.add_argument_group("CNN only")
     g.add_argument("--arch", choices=CNN_ARCHS, help="bn: batch-norm network (default); classic: conv32-conv64")
+    g.add_argument("--precision", choices=PRECISIONS,
+                   help="of the CNN's training steps: fp32, bf16 (autocast), or auto (default: bf16 on a CPU that "
+                        "computes it natively, else fp32)")
     g.add_argument("--early-stopping", type=int, metavar="EPOCHS",
                    help="stop when validation loss has not improved for this many epochs (0: never)")
     g.add_argument("--synthetic-from", type=Path, metavar="RUN_DIR",
@@ -185,6 +189,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.model == "ssgan":
         return _ssgan_config(args)
     _refuse(args, "cnn or gan", "head", "unsupervised_weight")
+    if args.model == "gan":
+        _refuse(args, "GAN", "precision")
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
     data, budget, opt = _common(args, base)
     if args.model == "cnn":   # the dataset's recommended augmentation; --augment / --no-augment switch it
@@ -194,7 +200,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     common = given(args, "schedule", "batch_size", "l1", "l2", "dropout", "label_smoothing", "seed", "device")
     if isinstance(base, CnnConfig):
         return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt), **common,
-                       **given(args, "arch", "early_stopping"), **_generated(args))
+                       **given(args, "arch", "early_stopping", "precision"), **_generated(args))
     g_opt = replace(base.g_optimizer, **opt, **_renamed(args, "g_"))
     d_opt = replace(base.d_optimizer, **opt, **_renamed(args, "d_"))
     return replace(base, data=data, budget=budget, g_optimizer=g_opt, d_optimizer=d_opt, **common,
@@ -212,8 +218,8 @@ def _refuse(args: argparse.Namespace, model: str, *names: str) -> None:
 def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
     """The semi-supervised GAN's defaults, overridden by the options given; options it has no use for are
     refused."""
-    _refuse(args, "semi-supervised GAN", "l1", "l2", "label_smoothing", "arch", "early_stopping", "loss", "preset",
-            "conditional", "spectral_norm", "judge", "judge_samples", "width", "class_dropout", "sampler",
+    _refuse(args, "semi-supervised GAN", "l1", "l2", "label_smoothing", "arch", "precision", "early_stopping", "loss",
+            "preset", "conditional", "spectral_norm", "judge", "judge_samples", "width", "class_dropout", "sampler",
             "sampler_steps", "guidance")
     base = SsganConfig()
     data, budget, opt = _common(args, base)
@@ -225,9 +231,9 @@ def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
 
 def _flow_config(args: argparse.Namespace) -> FlowConfig:
     """The flow model's defaults, overridden by the options given; options it has no use for are refused."""
-    _refuse(args, "flow model", "l1", "dropout", "label_smoothing", "arch", "early_stopping", "latent_dim",
-            "g_optimizer", "d_optimizer", "g_lr", "d_lr", "loss", "preset", "spectral_norm", "g_width", "d_width",
-            "head", "unsupervised_weight")
+    _refuse(args, "flow model", "l1", "dropout", "label_smoothing", "arch", "precision", "early_stopping",
+            "latent_dim", "g_optimizer", "d_optimizer", "g_lr", "d_lr", "loss", "preset", "spectral_norm", "g_width",
+            "d_width", "head", "unsupervised_weight")
     base = FlowConfig()
     data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
