@@ -52,14 +52,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))   # this checkout's engine, not an installed one
+
+from bench._procmem import status_kib  # noqa: E402
+
 MODEL_IMAGES, VAL_IMAGES = 256, 1000   # the models' run trains on 256 images; every run validates on 1,000
 
 
 def rss_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/self/status")
+    kib = status_kib(field)
+    if kib is None:
+        raise RuntimeError(f"no {field} in /proc/self/status: this benchmark needs Linux")
+    return kib
 
 
 def write_folder(folder: Path, n: int, side: int = 64) -> None:

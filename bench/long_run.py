@@ -30,22 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
+from bench._procmem import rss_mb
+
 RATIO_TARGET = 1.2
 RSS_BUDGET_MB = 100.0
 STEPS_PER_REPORT = 10   # log_every: a 500,000-report run is 5,000,000 steps
-
-
-def rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def report_at(i: int, total: int, rng: np.random.Generator, epoch_every: int) -> object:

@@ -35,24 +35,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._procmem import rss_mb
 from gendisc.engine.train.allocator import release_memory
 
 STEP_SLACK_S = 0.2
 RSS_BUDGET_MB = 50.0
-
-
-def rss_mb() -> float:
-    """Resident memory now, from /proc (Linux); falls back to the peak from getrusage elsewhere."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def os_threads() -> int:

@@ -31,11 +31,15 @@ _RECOMMENDED: dict[str, dict[str, Any]] = {
 }
 
 
+def with_augmentation(data: DataConfig, source: DataConfig | dict[str, Any]) -> DataConfig:
+    """``data`` augmenting as ``source`` does (its switch and strengths; a dict: just the fields it names)."""
+    fields = source if isinstance(source, dict) else {name: getattr(source, name) for name in AUGMENTATION_FIELDS}
+    return dataclasses.replace(data, **fields)
+
+
 def recommended_augmentation(data: DataConfig) -> DataConfig:
     """``data`` with the CNN augmentation recommended for its dataset (the app and the CLI start from it)."""
-    default = DataConfig()
-    fields = {name: getattr(default, name) for name in AUGMENTATION_FIELDS} | _RECOMMENDED.get(data.dataset, {})
-    return dataclasses.replace(data, **fields)
+    return with_augmentation(with_augmentation(data, DataConfig()), _RECOMMENDED.get(data.dataset, {}))
 
 
 def random_affine(n: int, cfg: DataConfig, generator: torch.Generator) -> torch.Tensor:

@@ -89,7 +89,6 @@ class Images:
         """Bytes of the images this holds (of its rows, not of the store it shares with other splits)."""
         return len(self) * self.store[0].numel() * self.store.element_size() if len(self.store) else 0
 
-
     def __getitem__(self, key: Key) -> torch.Tensor:
         """The images ``key`` picks (a slice, an index tensor or array, a boolean mask or one index) as float
         ``N×C×H×W`` in [-1, 1] on :attr:`device` (one index: ``C×H×W``)."""

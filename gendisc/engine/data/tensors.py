@@ -60,11 +60,12 @@ class TensorData:
     split_size: int = 0   # images in the training split, labelled or not (few labels: more than train_x holds)
 
     def __post_init__(self) -> None:
+        pool_is_train = self.unlabelled_x is self.train_x   # one set of images, wrapped once
         self.train_x, self.val_x = Images.of(self.train_x), Images.of(self.val_x)
         if self.test_x is not None:
             self.test_x = Images.of(self.test_x)
         if self.unlabelled_x is not None:
-            self.unlabelled_x = self.train_x if self.unlabelled_x is self.train_x else Images.of(self.unlabelled_x)
+            self.unlabelled_x = self.train_x if pool_is_train else Images.of(self.unlabelled_x)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

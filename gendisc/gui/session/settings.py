@@ -20,7 +20,7 @@ from gendisc.engine.config import (
     load_json,
     save_json,
 )
-from gendisc.engine.data.augment import AUGMENTATION_FIELDS
+from gendisc.engine.data.augment import with_augmentation
 
 KINDS = ("cnn", "gan", "flow", "ssgan")
 DEFAULT_GAN = dataclasses.replace(GanConfig(), judge="auto")   # in the app a CNN judges the GAN by default
@@ -106,9 +106,8 @@ class TrainingSettings(QObject):
     def set_augmentation(self, source: DataConfig) -> None:
         """The CNN's and the semi-supervised GAN's augmentation (on or off, and its strengths) as ``source`` has it:
         the recommendation for a dataset just loaded."""
-        fields = {name: getattr(source, name) for name in AUGMENTATION_FIELDS}
-        self.set_cnn(dataclasses.replace(self._cnn, data=dataclasses.replace(self._cnn.data, **fields)))
-        self.set_ssgan(dataclasses.replace(self._ssgan, data=dataclasses.replace(self._ssgan.data, **fields)))
+        self.set_cnn(dataclasses.replace(self._cnn, data=with_augmentation(self._cnn.data, source)))
+        self.set_ssgan(dataclasses.replace(self._ssgan, data=with_augmentation(self._ssgan.data, source)))
 
     def apply_gan_preset(self, name: str) -> None:
         """The GAN's model and optimisation settings of preset ``name``, keeping epochs, seed and judge."""
@@ -150,9 +149,8 @@ class TrainingSettings(QObject):
         run = self._run
         if kind in FEW_LABEL_KINDS:
             own: RunConfig = self._cnn if kind == "cnn" else self._ssgan
-            augmentation = {name: getattr(own.data, name) for name in AUGMENTATION_FIELDS}
             base: RunConfig = dataclasses.replace(own, data=dataclasses.replace(
-                data, **augmentation, labels_per_class=run.data.labels_per_class))
+                with_augmentation(data, own.data), labels_per_class=run.data.labels_per_class))
         else:
             gen = self._flow if kind == "flow" else self._gan
             base = dataclasses.replace(gen, data=dataclasses.replace(data, augment=False, labels_per_class=0))
