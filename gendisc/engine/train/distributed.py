@@ -7,7 +7,9 @@ writes the run folder, so the GUI can open or follow it like any other run. Back
 
 from __future__ import annotations
 
+import glob
 import os
+import time
 from dataclasses import dataclass, replace
 
 import torch
@@ -116,6 +118,29 @@ def barrier() -> None:
         torch_dist.barrier()
 
 
-def cleanup() -> None:
-    if torch_dist.is_initialized():
-        torch_dist.destroy_process_group()
+def cleanup(wait_s: float = 2.0) -> None:
+    """Free the process group and wait (up to ``wait_s``) until gloo's threads have ended.
+
+    ``destroy_process_group`` returns before gloo's detached I/O threads have finished winding down; one still
+    running when the interpreter shuts down can abort the process, so the return waits for them to be gone.
+    """
+    if not torch_dist.is_initialized():
+        return
+    torch_dist.destroy_process_group()
+    deadline = time.monotonic() + wait_s
+    while _backend_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _backend_threads() -> list[str]:
+    """Names of this process's gloo threads (Linux names threads in /proc; elsewhere nothing is known)."""
+    names = []
+    for comm in glob.glob("/proc/self/task/*/comm"):
+        try:
+            with open(comm) as f:
+                name = f.read().strip()
+        except OSError:  # the thread ended while we looked
+            continue
+        if name.startswith(("gloo", "pt_gloo")):
+            names.append(name)
+    return names
