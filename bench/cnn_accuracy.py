@@ -1,7 +1,7 @@
 """Accuracy of the default CNN config within a fixed training time, against the targets of the issue.
 
-* MNIST sample (bundled, 5,000 digits, no test split): ≥ 98.5 % validation accuracy within 60 s of training.
-* Fashion-MNIST (60k/10k, when installed): ≥ 92 % test accuracy within 120 s of training.
+* MNIST sample (bundled, 5,000 digits, no test split): ≥ 99 % validation accuracy within 60 s of training.
+* Fashion-MNIST (60k/10k, when installed): ≥ 93.5 % test accuracy within 120 s of training.
 
 Each run is ``CnnConfig()`` with only ``data.dataset`` and ``budget.max_seconds`` set (and augmentation as the app
 and the CLI choose it for the dataset: ``engine.data.augment.recommended_augmentation``), trained by ``train_cnn`` on
@@ -55,8 +55,8 @@ class Target:
 
 
 TARGETS = {
-    "mnist-sample": Target(60.0, 20.0, "val_acc", 0.985),
-    "fashion-mnist": Target(120.0, 30.0, "test_acc", 0.92),
+    "mnist-sample": Target(60.0, 20.0, "val_acc", 0.99),
+    "fashion-mnist": Target(120.0, 30.0, "test_acc", 0.935),
 }
 BASELINE_SECONDS, BASELINE_QUICK_SECONDS = 41.0, 10.0
 
@@ -81,18 +81,19 @@ class Row:
         return self.epochs * self.n_train / self.train_s
 
 
-def default_config(dataset: str, seconds: float) -> CnnConfig:
-    """``CnnConfig()`` for ``dataset`` with a training-time budget; everything else stays the default."""
-    cfg = CnnConfig()
+def default_config(dataset: str, seconds: float, seed: int = 0) -> CnnConfig:
+    """``CnnConfig()`` for ``dataset`` with a training-time budget (and ``seed``: weights and batch order, not the
+    split); everything else stays the default."""
+    cfg = CnnConfig(seed=seed)
     data = dataclasses.replace(cfg.data, dataset=dataset)
     data = recommended_augmentation(data)   # as the app and the CLI do
     return dataclasses.replace(cfg, data=data, budget=dataclasses.replace(cfg.budget, max_seconds=seconds))
 
 
-def run_engine(dataset: str, seconds: float, metric: str, target: float | None) -> Row:
+def run_engine(dataset: str, seconds: float, metric: str, target: float | None, seed: int = 0) -> Row:
     """Train the default config for ``seconds`` and return its row."""
     t_wall = time.perf_counter()
-    cfg = default_config(dataset, seconds)
+    cfg = default_config(dataset, seconds, seed)
     data = prepare(load_dataset(dataset), cfg.data, "cpu")
     t_train = time.perf_counter()
     train_s = float("nan")
@@ -103,7 +104,7 @@ def run_engine(dataset: str, seconds: float, metric: str, target: float | None) 
         if isinstance(report, FinishedReport):
             finished = report
     assert finished is not None
-    name = f"default {cfg.arch}" + ("" if cfg.data.augment else " (no aug.)")
+    name = f"default {cfg.arch}" + ("" if cfg.data.augment else " (no aug.)") + (f", seed {seed}" if seed else "")
     epochs = finished.step * min(cfg.batch_size, len(data.train_x)) / len(data.train_x)
     return Row(dataset, name, seconds, epochs, train_s, time.perf_counter() - t_wall, metric,
                finished.metrics[metric], target, len(data.train_x))
@@ -156,7 +157,8 @@ def print_table(rows: list[Row], verdicts: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short budgets; prints accuracies but no verdicts")
-    parser.add_argument("--runs", type=int, default=1, help="runs of each default config (default: 1)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="runs of each default config, with seeds 0, 1, ... (default: 1)")
     parser.add_argument("--datasets", default=",".join(TARGETS), help="comma-separated (default: all targets)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the classic plain-loop baseline")
     args = parser.parse_args()
@@ -170,8 +172,8 @@ def main() -> None:
             continue
         t = TARGETS[dataset]
         seconds = t.quick_seconds if args.quick else t.seconds
-        for _ in range(args.runs):
-            rows.append(run_engine(dataset, seconds, t.metric, t.accuracy))
+        for seed in range(args.runs):
+            rows.append(run_engine(dataset, seconds, t.metric, t.accuracy, seed))
             _progress(rows[-1])
         if dataset == "fashion-mnist" and not args.no_baseline:
             rows.append(run_baseline(dataset, BASELINE_QUICK_SECONDS if args.quick else BASELINE_SECONDS, t.metric))

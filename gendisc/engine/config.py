@@ -13,7 +13,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from gendisc.engine.errors import ConfigError
 
@@ -25,6 +25,7 @@ GAN_LOSSES = ("bce", "hinge")
 GAN_JUDGES = ("auto", "off")   # or the path of a CNN run folder
 GAN_PRESETS = ("recommended", "seed", "dcgan")
 FLOW_SAMPLERS = ("euler", "heun")
+FLOW_TIMES = ("uniform", "logit-normal")   # how training draws t (engine.train.flow_parts.training_times)
 SSGAN_HEADS = ("implicit", "explicit")   # Salimans et al.'s K logits with an implicit fake class, or Odena's K+1
 # every size has a ceiling (a width of 100,000 took gigabytes before failing; 256 is 4× DCGAN's); seeds stay below
 # 2^32, so that combined with epoch and rank numbers they fit the 64 bits torch takes
@@ -133,6 +134,8 @@ class TrainBudget:
 @dataclass(frozen=True)
 class CnnConfig:
     """A classifier run. ``l2`` is weight decay added to the gradient; ``l1`` adds λ·Σ|w| to the loss."""
+
+    BEFORE: ClassVar[dict[str, Any]] = {"precision": "fp32"}   # what runs saved before a field existed did
 
     data: DataConfig = field(default_factory=DataConfig)
     budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
@@ -275,7 +278,10 @@ class FlowConfig:
     training, so one network gives both predictions classifier-free guidance mixes. ``ema`` is the decay of the
     moving average of the weights every sample is drawn from; ``sampler_steps``, ``guidance`` and ``sampler`` are
     how the epoch samples and the judge's are drawn (the window can change them without retraining).
+    ``time_sampling`` is how training picks t, ``precision`` the arithmetic of the training steps.
     """
+
+    BEFORE: ClassVar[dict[str, Any]] = {"time_sampling": "uniform", "precision": "fp32"}
 
     data: DataConfig = field(default_factory=lambda: DataConfig(augment=False))
     budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
@@ -289,6 +295,8 @@ class FlowConfig:
     sampler_steps: int = 16
     guidance: float = 2.0
     sampler: str = "euler"
+    time_sampling: str = "logit-normal"
+    precision: str = "auto"
     n_samples: int = 64
     seed: int = 0
     device: str = "auto"
@@ -308,6 +316,8 @@ class FlowConfig:
         _int_at_least("sampler steps", self.sampler_steps, 1, hi=1000)
         _in_range("guidance scale", self.guidance, 0.0, 20.0)
         _one_of("sampler", self.sampler, FLOW_SAMPLERS)
+        _one_of("time sampling", self.time_sampling, FLOW_TIMES)
+        _one_of("precision", self.precision, PRECISIONS)
         _int_at_least("number of samples", self.n_samples, 1, hi=1024)
         _int_at_least("seed", self.seed, 0, hi=MAX_SEED)
         _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")
@@ -388,8 +398,12 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
-def from_dict(cls: type[C], data: dict[str, Any]) -> C:
-    """Build ``cls`` from a plain dict, recursing into nested configs; unknown keys are refused."""
+def from_dict(cls: type[C], data: dict[str, Any], saved_run: bool = False) -> C:
+    """Build ``cls`` from a plain dict, recursing into nested configs; unknown keys are refused.
+
+    ``saved_run``: ``data`` is the config of a run folder; a field it lacks then takes the value it had in effect
+    before the field existed (``cls.BEFORE``), not today's default, so an older run resumes as it was trained.
+    """
     if not isinstance(data, dict):
         raise ConfigError(f"{cls.__name__} expects a JSON object, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
@@ -398,10 +412,12 @@ def from_dict(cls: type[C], data: dict[str, Any]) -> C:
     if unknown:
         raise ConfigError(f"unknown {cls.__name__} option(s): {', '.join(unknown)}")
     kwargs: dict[str, Any] = {}
+    if saved_run:
+        kwargs.update({k: v for k, v in getattr(cls, "BEFORE", {}).items() if k not in data})
     for name, value in data.items():
         hint = hints[name]
         if dataclasses.is_dataclass(hint):
-            kwargs[name] = from_dict(hint, value)
+            kwargs[name] = from_dict(hint, value, saved_run)
         else:
             kwargs[name] = _coerce(name, hint, value)
     try:
@@ -432,8 +448,8 @@ def save_json(cfg: RunConfig) -> str:
     return json.dumps({"kind": kind_of(cfg), "config": to_dict(cfg)}, indent=2)
 
 
-def load_json(text: str, source: str | Path = "config") -> RunConfig:
-    """Parse a config written by :func:`save_json`."""
+def load_json(text: str, source: str | Path = "config", saved_run: bool = False) -> RunConfig:
+    """Parse a config written by :func:`save_json` (``saved_run``: by a run folder; see :func:`from_dict`)."""
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -442,4 +458,4 @@ def load_json(text: str, source: str | Path = "config") -> RunConfig:
         raise ConfigError(f"{source}: not a GenDisc Studio run config (nested too deep or a number too long)") from None
     if not isinstance(obj, dict) or obj.get("kind") not in KINDS or "config" not in obj:
         raise ConfigError(f"{source}: not a GenDisc Studio run config (needs 'kind' cnn|gan|flow|ssgan and 'config')")
-    return from_dict(KINDS[obj["kind"]], obj["config"])
+    return from_dict(KINDS[obj["kind"]], obj["config"], saved_run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -56,3 +57,13 @@ def describe_device(device: torch.device) -> str:
     if device.type == "mps":
         return "Apple GPU (MPS)"
     return f"CPU ({torch.get_num_threads()} threads of {os.cpu_count()} cores)"
+
+
+@functools.cache   # asked at every sampling call (the trajectory view re-samples live): ask the CPU once
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (oneDNN's own check: AVX-512 BF16 or AMX): there convolutions
+    run 1.5–2× as fast in it; elsewhere bfloat16 is emulated and slower."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):   # a build without oneDNN
+        return False

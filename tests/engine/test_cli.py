@@ -183,15 +183,20 @@ def test_progress_lines_say_partial_epochs_and_warnings_even_when_quiet() -> Non
     assert shown.getvalue().splitlines()[-1].endswith(("ETA 1:39", "ETA 1:40"))   # 100 s left
 
 
-def test_precision_is_a_cnn_option() -> None:
+def test_precision_is_a_cnn_and_flow_option_and_time_sampling_a_flow_one() -> None:
     from gendisc.engine.cli.parser import build_parser, config_from_args
     from gendisc.engine.config import ConfigError
 
     def parse(*args: str) -> object:
         return config_from_args(build_parser().parse_args(["train", *args]))
 
-    assert parse("cnn").precision == "auto"
-    assert parse("cnn", "--precision", "fp32").precision == "fp32"
-    for model in ("gan", "flow", "ssgan"):
+    for model in ("cnn", "flow"):
+        assert parse(model).precision == "auto"
+        assert parse(model, "--precision", "fp32").precision == "fp32"
+    for model in ("gan", "ssgan"):
         with pytest.raises(ConfigError, match="--precision"):
             parse(model, "--precision", "bf16")
+    assert parse("flow", "--time-sampling", "uniform").time_sampling == "uniform"
+    for model in ("cnn", "gan", "ssgan"):
+        with pytest.raises(ConfigError, match="--time-sampling"):
+            parse(model, "--time-sampling", "uniform")

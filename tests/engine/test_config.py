@@ -12,6 +12,7 @@ import pytest
 from gendisc.engine.config import (
     CnnConfig,
     DataConfig,
+    FlowConfig,
     GanConfig,
     OptimizerConfig,
     TrainBudget,
@@ -153,6 +154,21 @@ def test_json_round_trip_keeps_every_field() -> None:
     assert to_dict(again) == to_dict(cfg)
     assert again.data.dataset == "fashion-mnist" and again.budget.max_seconds == 60.5
     assert again.optimizer.name == "rmsprop" and again.optimizer.lr == 5e-4
+
+
+@pytest.mark.parametrize(("cfg", "before"), [
+    (CnnConfig(), {"precision": "fp32"}),
+    (FlowConfig(), {"time_sampling": "uniform", "precision": "fp32"}),
+])
+def test_a_run_saved_before_a_field_existed_reads_as_it_was_trained(cfg: object, before: dict[str, str]) -> None:
+    obj = json.loads(save_json(cfg))
+    for name in before:
+        del obj["config"][name]
+    old = json.dumps(obj)
+    assert {k: getattr(load_json(old, saved_run=True), k) for k in before} == before
+    assert {k: getattr(load_json(old), k) for k in before} == {k: getattr(cfg, k) for k in before}   # settings
+    assert {k: getattr(load_json(save_json(cfg), saved_run=True), k) for k in before} == \
+        {k: getattr(cfg, k) for k in before}   # a field that is there is read as it is
 
 
 def test_json_int_for_float_fields() -> None:

@@ -3,6 +3,7 @@ No Qt."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from gendisc.engine.models.flow import FlowUNet
 from gendisc.engine.models.flow_sampler import FlowSampler, SamplerSettings, integrate, velocity
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.control import Control
-from gendisc.engine.train.flow_parts import FlowModels
+from gendisc.engine.train.flow_parts import FlowModels, training_times
 from gendisc.engine.train.flow_trainer import train_flow
 from gendisc.engine.train.reports import EpochReport, FinishedReport, StepReport, WeightsReport
 from tests.helpers.data import subset
@@ -119,7 +120,8 @@ def test_the_config_round_trips_and_refuses_bad_values() -> None:
     cfg = FlowConfig(width=24, guidance=3.5, sampler="euler")
     assert from_dict(FlowConfig, to_dict(cfg)) == cfg
     assert load_json(save_json(cfg)) == cfg
-    for bad in ({"width": 12}, {"guidance": 50.0}, {"sampler": "rk4"}, {"class_dropout": 1.0}):
+    for bad in ({"width": 12}, {"guidance": 50.0}, {"sampler": "rk4"}, {"class_dropout": 1.0},
+                {"time_sampling": "beta"}, {"precision": "fp16"}):
         with pytest.raises(ConfigError):
             FlowConfig(**bad)   # type: ignore[arg-type]
 
@@ -134,6 +136,43 @@ def test_a_few_steps_lower_the_flow_matching_loss(sample: TensorData) -> None:
         idx = torch.randint(0, len(sample.train_x), (32,), generator=torch.Generator().manual_seed(step))
         losses.append(float(models.step(sample.train_x[idx], sample.train_y[idx], step)))
     assert np.mean(losses[-8:]) < 0.8 * np.mean(losses[:8])
+
+
+def test_logit_normal_times_lie_inside_the_path_and_mostly_in_its_middle() -> None:
+    def middle_share(how: str) -> float:
+        t = training_times(how, 20_000, torch.Generator().manual_seed(0))
+        assert t.min() > 0 and t.max() < 1
+        return float(((t > 0.25) & (t < 0.75)).float().mean())
+
+    assert abs(middle_share("uniform") - 0.5) < 0.02
+    assert abs(middle_share("logit-normal") - 0.728) < 0.02   # P(|z| < logit(0.75)) for a standard normal z
+
+
+@pytest.mark.parametrize("how", ["uniform", "logit-normal"])
+def test_the_training_step_uses_the_chosen_times(sample: TensorData, how: str) -> None:
+    cfg = tiny(time_sampling=how, precision="fp32")
+    models = FlowModels(cfg, sample, torch.device("cpu"), torch.Generator().manual_seed(1))
+    seen = []
+    models.net.register_forward_pre_hook(lambda _m, args: seen.append(args[1].clone()))
+    models.step(sample.train_x[:32], sample.train_y[:32], 0)
+    gen = torch.Generator().manual_seed(1)
+    torch.randn((32, 1, 28, 28), generator=gen)   # the step draws the noise first, then the times
+    assert torch.equal(seen[0], training_times(how, 32, gen))
+
+
+def test_a_bfloat16_step_rounds_but_follows_the_fp32_step(sample: TensorData) -> None:
+    def first_loss(precision: str) -> tuple[float, torch.dtype]:
+        torch.manual_seed(0)
+        models = FlowModels(tiny(precision=precision), sample, torch.device("cpu"), torch.Generator().manual_seed(1))
+        dtypes = []
+        models.net.conv_in.register_forward_hook(lambda _m, _a, out: dtypes.append(out.dtype))
+        with torch.no_grad():
+            models.net.conv_out.weight.normal_(0, 0.1)   # a non-zero prediction, so rounding shows in the loss
+        return float(models.step(sample.train_x[:32], sample.train_y[:32], 0)), dtypes[0]
+
+    (fp32, fp32_type), (bf16, bf16_type) = first_loss("fp32"), first_loss("bf16")
+    assert (fp32_type, bf16_type) == (torch.float32, torch.bfloat16)
+    assert fp32 != bf16 and abs(fp32 - bf16) < 0.02 * fp32
 
 
 def test_training_reports_saves_and_resumes_exactly(sample: TensorData, tmp_path: Path) -> None:
@@ -189,3 +228,12 @@ def test_a_flow_run_loads_as_the_sampler_it_trained(sample: TensorData, tmp_path
     z = torch.randn(4, 28 * 28, generator=torch.Generator().manual_seed(3))
     labels = torch.tensor([0, 1, 2, 3])
     torch.testing.assert_close(generate_tensor(loaded.sampler, z, labels), generate_tensor(live, z, labels))
+
+
+def test_a_flow_run_saved_before_time_sampling_and_precision_existed_resumes_as_trained(tmp_path: Path) -> None:
+    folder = RunFolder.create(tmp_path / "old", FlowConfig())
+    doc = json.loads((folder.path / "config.json").read_text())
+    del doc["config"]["time_sampling"], doc["config"]["precision"]
+    (folder.path / "config.json").write_text(json.dumps(doc))
+    cfg = RunFolder(folder.path).config()
+    assert isinstance(cfg, FlowConfig) and (cfg.time_sampling, cfg.precision) == ("uniform", "fp32")

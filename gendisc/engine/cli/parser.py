@@ -13,6 +13,7 @@ from gendisc.engine.config import (
     CNN_ARCHS,
     DEFAULT_FLOW_POOL,
     FLOW_SAMPLERS,
+    FLOW_TIMES,
     GAN_LOSSES,
     GAN_PRESETS,
     MAX_GENERATED_POOL,
@@ -64,6 +65,9 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--label-smoothing", type=float, help="label smoothing (GAN: one-sided, on real images)")
     g.add_argument("--seed", type=int, help="random seed: the same seed gives the same run on CPU")
     g.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    g.add_argument("--precision", choices=PRECISIONS,
+                   help="of the CNN's and the flow model's training steps: fp32, bf16 (autocast), or auto (default: "
+                        "bf16 on a CPU that computes it natively, else fp32)")
     g = p.add_argument_group("data")
     g.add_argument("--val-fraction", type=float, help="share of the training set held out for validation")
     g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
@@ -75,9 +79,6 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--labels-seed", type=int, help="which labelled images --labels-per-class draws (default 0)")
     g = p.add_argument_group("CNN only")
     g.add_argument("--arch", choices=CNN_ARCHS, help="bn: batch-norm network (default); classic: conv32-conv64")
-    g.add_argument("--precision", choices=PRECISIONS,
-                   help="of the CNN's training steps: fp32, bf16 (autocast), or auto (default: bf16 on a CPU that "
-                        "computes it natively, else fp32)")
     g.add_argument("--early-stopping", type=int, metavar="EPOCHS",
                    help="stop when validation loss has not improved for this many epochs (0: never)")
     g.add_argument("--synthetic-from", type=Path, metavar="RUN_DIR",
@@ -128,6 +129,9 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                    help="ODE solver of the samples: euler (default) or heun (twice the network evaluations, a little "
                         "more accurate)")
     g.add_argument("--sampler-steps", type=int, help="solver steps per sample (default 16)")
+    g.add_argument("--time-sampling", choices=FLOW_TIMES,
+                   help="how training picks each image's time t on its path: uniform, or logit-normal (more often "
+                        "in the middle, where the velocity is hardest)")
     g.add_argument("--guidance", type=float,
                    help="classifier-free guidance scale: 1 = conditional, more = more typical (default 2)")
     g = p.add_argument_group("ssgan only (also --latent-dim, --g-width, --d-width, --g-lr, --d-lr, --dropout, --ema)")
@@ -188,7 +192,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         return _flow_config(args)
     if args.model == "ssgan":
         return _ssgan_config(args)
-    _refuse(args, "cnn or gan", "head", "unsupervised_weight")
+    _refuse(args, "cnn or gan", "head", "unsupervised_weight", "time_sampling")
     if args.model == "gan":
         _refuse(args, "GAN", "precision")
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
@@ -220,7 +224,7 @@ def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
     refused."""
     _refuse(args, "semi-supervised GAN", "l1", "l2", "label_smoothing", "arch", "precision", "early_stopping", "loss",
             "preset", "conditional", "spectral_norm", "judge", "judge_samples", "width", "class_dropout", "sampler",
-            "sampler_steps", "guidance")
+            "sampler_steps", "guidance", "time_sampling")
     base = SsganConfig()
     data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, g_optimizer=replace(base.g_optimizer, **opt, **_renamed(args, "g_")),
@@ -231,14 +235,15 @@ def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
 
 def _flow_config(args: argparse.Namespace) -> FlowConfig:
     """The flow model's defaults, overridden by the options given; options it has no use for are refused."""
-    _refuse(args, "flow model", "l1", "dropout", "label_smoothing", "arch", "precision", "early_stopping",
+    _refuse(args, "flow model", "l1", "dropout", "label_smoothing", "arch", "early_stopping",
             "latent_dim", "g_optimizer", "d_optimizer", "g_lr", "d_lr", "loss", "preset", "spectral_norm", "g_width",
             "d_width", "head", "unsupervised_weight")
     base = FlowConfig()
     data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
                    **given(args, "schedule", "batch_size", "l2", "seed", "device", "conditional", "ema", "judge",
-                           "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance"))
+                           "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance",
+                           "time_sampling", "precision"))
 
 
 def _common(args: argparse.Namespace, base: RunConfig) -> tuple[Any, Any, dict[str, Any]]:

@@ -9,27 +9,17 @@ noise space are smooth.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from gendisc.engine.config import FlowConfig
+from gendisc.engine.devices import cpu_has_bf16
 from gendisc.engine.models.flow import FlowUNet
 
 METHODS = ("euler", "heun")
 PRECISIONS = ("auto", "float32", "bfloat16")
-
-
-@functools.cache   # asked at every sampling call (the trajectory view re-samples live): ask the CPU once
-def bf16_fast_here() -> bool:
-    """Whether this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX): there the network runs about twice as
-    fast in it; elsewhere bfloat16 is emulated and slower."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 @dataclass(frozen=True)
@@ -64,7 +54,7 @@ class SamplerSettings:
     def bfloat16_on(self, device: torch.device) -> bool:
         if device.type != "cpu" or self.precision == "float32":
             return False
-        return self.precision == "bfloat16" or bf16_fast_here()
+        return self.precision == "bfloat16" or cpu_has_bf16()
 
 
 def velocity(net: FlowUNet, x: torch.Tensor, t: float, labels: torch.Tensor | None, guidance: float) -> torch.Tensor:

@@ -91,7 +91,7 @@ class RunFolder:
                 raise CheckpointError(f"{file} was made by a newer version of {APP} (run format version {version}; "
                                       f"this version reads up to {CONFIG_VERSION}): update the app to open it")
         try:
-            return load_json(text, file)
+            return load_json(text, file, saved_run=True)
         except ConfigError as exc:
             raise CheckpointError(f"{file}: {exc}") from None
 

@@ -29,6 +29,7 @@ from gendisc.engine.runs.state import (
 from gendisc.engine.train.checkpoint_meta import data_meta, loop_meta
 from gendisc.engine.train.gan_parts import class_labels, ema_decay, ema_update
 from gendisc.engine.train.loop import LoopState, make_optimizer, set_lr
+from gendisc.engine.train.precision import training_autocast
 
 if TYPE_CHECKING:
     from gendisc.engine.train.distributed import Dist
@@ -42,6 +43,15 @@ def flow_noise(cfg: FlowConfig, image_shape: tuple[int, ...], n: int | None = No
     return torch.randn(n or cfg.n_samples, size, generator=torch.Generator().manual_seed(cfg.seed + offset))
 
 
+def training_times(how: str, n: int, gen: torch.Generator) -> torch.Tensor:
+    """``n`` times in (0, 1) for training steps: uniform, or logit-normal (the logistic of a standard normal;
+    Esser et al. 2024), which trains the middle of the path, where the velocity is hardest to predict, more often
+    than its ends."""
+    if how == "logit-normal":
+        return torch.sigmoid(torch.randn(n, generator=gen))
+    return torch.rand(n, generator=gen)
+
+
 class FlowModels:
     """The network, its moving average (the sampler's weights) and the optimiser, on one device."""
 
@@ -51,6 +61,7 @@ class FlowModels:
         self.net = build_flow(cfg, data.image_shape, data.n_classes).to(device)
         self.ema = copy.deepcopy(self.net).eval().requires_grad_(False) if cfg.ema > 0 else None
         self.opt = make_optimizer(self.net.parameters(), cfg.optimizer, cfg.l2)
+        self.autocast = training_autocast(cfg.precision, device)
         self.n_classes = self.net.n_classes
         self.sampler = FlowSampler(self.ema if self.ema is not None else self.net, SamplerSettings.of(cfg))
 
@@ -64,13 +75,14 @@ class FlowModels:
         real = augment_batch(x, cfg.data, self.gen)
         n = len(real)
         noise = torch.randn(real.shape, generator=self.gen).to(self.device)
-        t = torch.rand(n, generator=self.gen).to(self.device)
+        t = training_times(cfg.time_sampling, n, self.gen).to(self.device)
         x_t = torch.lerp(noise, real, t[:, None, None, None])
         labels = None
         if self.n_classes:
             drop = torch.rand(n, generator=self.gen).to(self.device) < cfg.class_dropout
             labels = torch.where(drop, torch.full_like(y, net.null_class), y)
-        loss = F.mse_loss(net(x_t, t, labels), real - noise)
+        with self.autocast():
+            loss = F.mse_loss(net(x_t, t, labels).float(), real - noise)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.dist is not None:

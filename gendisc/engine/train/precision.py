@@ -1,4 +1,5 @@
-"""The CNN's training precision: fp32, or bfloat16 autocast where the processor computes in it natively.
+"""The training precision of the CNN and the flow model: fp32, or bfloat16 autocast where the processor computes
+in it natively.
 
 On a CPU with AVX-512 BF16 (or AMX) oneDNN runs the convolutions in bfloat16 about 1.5× as fast as in fp32
 (``bench/train_speed.py`` shows both); the weights, the optimizer and every evaluation stay fp32, so only the
@@ -14,15 +15,9 @@ from contextlib import AbstractContextManager
 
 import torch
 
+from gendisc.engine.devices import cpu_has_bf16
+
 __all__ = ["cpu_has_bf16", "resolve_precision", "training_autocast"]
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (oneDNN's own check: AVX-512 BF16 or AMX)."""
-    try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):   # a build without oneDNN
-        return False
 
 
 def resolve_precision(precision: str, device: torch.device, native_bf16: Callable[[], bool] = cpu_has_bf16) -> str:

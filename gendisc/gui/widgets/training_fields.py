@@ -11,14 +11,16 @@ OPT = tuple((name, {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD + momentum
 # short names: a narrow left column must show them whole; the field's tooltip says what each does
 SCHEDULE_CHOICES = (("onecycle", "One-cycle"), ("cosine", "Cosine"), ("step", "Steps ×0.1"), ("constant", "Constant"))
 
+PRECISION = Field("precision", "Precision", "choice", "Of the training steps. bf16: bfloat16 arithmetic (autocast), "
+                  "1.5–2× as fast on a CPU that computes it natively (AVX-512 BF16 or AMX), slightly rounder; the "
+                  "weights and every evaluation stay fp32. Auto: bf16 on such a CPU, fp32 elsewhere.",
+                  choices=(("auto", "Auto"), ("fp32", "fp32"), ("bf16", "bfloat16")))
+
 CNN_FIELDS = [
     Field("arch", "Architecture", "choice", "bn: two conv-batchnorm stages and dropout (strong default). classic: "
           "conv32–conv64–maxpool–dense128, the network of the Keras MNIST example.",
           choices=tuple((a, {"bn": "Batch-norm CNN", "classic": "Classic conv32–conv64"}[a]) for a in CNN_ARCHS)),
-    Field("precision", "Precision", "choice", "Of the training steps. bf16: bfloat16 arithmetic (autocast), about "
-          "1.5× as fast on a CPU that computes it natively (AVX-512 BF16 or AMX), slightly rounder; the weights and "
-          "every evaluation stay fp32. Auto: bf16 on such a CPU, fp32 elsewhere.",
-          choices=(("auto", "Auto"), ("fp32", "fp32"), ("bf16", "bfloat16"))),
+    PRECISION,
     Field("optimizer.name", "Optimizer", "choice", "How the weights are updated from the gradients.", choices=OPT),
     Field("optimizer.lr", "Learning rate", "log", "Step size of the optimizer. Too high and the loss explodes "
           "(the run stops with a message); too low and learning crawls.", 1e-6, 1.0),
@@ -102,6 +104,11 @@ FLOW_FIELDS = [
           "draw, so samples are class-balanced, guidance can sharpen them and the Latent panel can sweep classes."),
     Field("width", "Width", "int", "Channels of the UNet's first stage (doubled in each of the two below; a "
           "multiple of 8). 16 is about 0.2 M parameters: clear digits after a few minutes on a CPU.", 8, 128),
+    PRECISION,
+    Field("time_sampling", "Training times", "choice", "Where on the path from noise to image each training image "
+          "is taken. Uniform: anywhere, equally often. Logit-normal: more often in the middle, where the velocity "
+          "is hardest to predict (as in Stable Diffusion 3).",
+          choices=(("uniform", "Uniform"), ("logit-normal", "Logit-normal"))),
     Field("optimizer.name", "Optimizer", "choice", "How the velocity network's weights are updated.", choices=OPT),
     Field("optimizer.lr", "Learning rate", "log", "Step size of the optimizer (default 0.002 with Adam).",
           1e-6, 0.1),
