@@ -183,6 +183,19 @@ def test_progress_lines_say_partial_epochs_and_warnings_even_when_quiet() -> Non
     assert shown.getvalue().splitlines()[-1].endswith(("ETA 1:39", "ETA 1:40"))   # 100 s left
 
 
+def test_a_run_preparing_its_images_shows_a_progress_line() -> None:
+    import io
+
+    from gendisc.engine.cli.progress import ProgressPrinter
+    from gendisc.engine.train.reports import FinishedReport, PreparationReport
+
+    shown = io.StringIO()
+    printer = ProgressPrinter(shown, width=10)
+    printer.show(PreparationReport("cnn", "drawing 5,000 images from flow-1", 0.5, 42.0))
+    printer.show(FinishedReport("cnn", 0, 0, "stopped", {}, 0.0))   # stopped while drawing: the line, once
+    assert shown.getvalue() == "█████·····  50%  drawing 5,000 images from flow-1 first  0:42 elapsed\n"
+
+
 def test_precision_is_a_cnn_and_flow_option_and_time_sampling_a_flow_one() -> None:
     from gendisc.engine.cli.parser import build_parser, config_from_args
     from gendisc.engine.config import ConfigError

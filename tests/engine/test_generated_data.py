@@ -42,7 +42,7 @@ from gendisc.engine.train.generated import (
     generated_images,
     pool_size,
 )
-from gendisc.engine.train.reports import FinishedReport, Report, StepReport
+from gendisc.engine.train.reports import FinishedReport, PreparationReport, Report, StepReport
 from tests.helpers.cli import write_tiny_npz
 from tests.helpers.runs import make_run
 
@@ -92,6 +92,17 @@ def cnn(gan_run: Path, dataset: Path, share: float = 1.0, **kw: object) -> CnnCo
     base = {"device": "cpu", "batch_size": 16, "log_every": 1, "budget": TrainBudget(epochs=1, max_steps=3)}
     return CnnConfig(data=DataConfig(dataset=str(dataset)), generated_from=str(gan_run), generated_share=share,
                      **{**base, **kw})   # type: ignore[arg-type]
+
+
+def prepared(cfg: CnnConfig, data: TensorData, device: torch.device,
+             control: Control | None = None) -> GeneratedImages | GeneratedPool | None:
+    """What :func:`generated_images` gives a trainer, its reports passed over."""
+    drawing = generated_images(cfg, data, device, control)
+    while True:
+        try:
+            next(drawing)
+        except StopIteration as done:
+            return done.value
 
 
 def finished(reports: list[Report]) -> FinishedReport:
@@ -304,15 +315,15 @@ def test_a_cnn_trains_on_a_pool_of_flow_images_only_and_is_measured_on_real_ones
 def test_a_pool_is_class_balanced_seeded_by_the_config_and_picked_from_with_the_trainers_generator(
         data: TensorData, flow_run: Path, tiny_npz: Path) -> None:
     cfg = cnn(flow_run, tiny_npz, generated_pool=42, seed=3)
-    pool = generated_images(cfg, data, CPU)
+    pool = prepared(cfg, data, CPU)
     assert isinstance(pool, GeneratedPool) and len(pool) == 42
     assert pool.images.shape == (42, 1, 12, 12) and pool.images.dtype == torch.uint8
     assert sorted(torch.bincount(pool.labels, minlength=4).tolist()) == [10, 10, 11, 11]   # 42 over 4 classes
     torch.manual_seed(123)   # the trainer's global RNG (and anything else) has no say in the pool
-    again = generated_images(cfg, data, CPU)   # what a resumed run rebuilds
+    again = prepared(cfg, data, CPU)   # what a resumed run rebuilds
     assert isinstance(again, GeneratedPool)
     assert torch.equal(again.images, pool.images) and torch.equal(again.labels, pool.labels)
-    other = generated_images(dataclasses.replace(cfg, seed=4), data, CPU)
+    other = prepared(dataclasses.replace(cfg, seed=4), data, CPU)
     assert isinstance(other, GeneratedPool) and not torch.equal(other.images, pool.images)
     chunked = GeneratedImages.from_run(flow_run, data, CPU).draw_pool(42, 3, chunk=5)
     assert torch.equal(chunked.labels, pool.labels)   # the classes are drawn for the whole pool, not per chunk
@@ -331,10 +342,36 @@ def test_a_flow_source_gets_a_pool_by_default_and_a_gan_fresh_noise(data: Tensor
     assert pool_size(cnn(flow_run, tiny_npz, generated_pool=7), "flow", 60_000) == 7
     assert pool_size(cnn(gan_run, tiny_npz), "gan", 60_000) == 0
     assert pool_size(cnn(gan_run, tiny_npz, generated_pool=9), "ssgan", 60_000) == 9
-    pool = generated_images(cnn(flow_run, tiny_npz), data, CPU)
+    pool = prepared(cnn(flow_run, tiny_npz), data, CPU)
     assert isinstance(pool, GeneratedPool) and len(pool) == len(data.train_x) == 230
-    assert isinstance(generated_images(cnn(gan_run, tiny_npz), data, CPU), GeneratedImages)
-    assert generated_images(CnnConfig(), data, CPU) is None
+    assert isinstance(prepared(cnn(gan_run, tiny_npz), data, CPU), GeneratedImages)
+    assert prepared(CnnConfig(), data, CPU) is None
+
+
+def test_drawing_a_pool_reports_how_far_it_is_and_a_stop_ends_it_early(data: TensorData, flow_run: Path,
+                                                                        tiny_npz: Path) -> None:
+    cfg = cnn(flow_run, tiny_npz, generated_pool=1000)   # 4 chunks of 256
+    reports = list(generated_images(cfg, data, CPU))
+    assert all(isinstance(r, PreparationReport) and r.kind == "cnn" for r in reports)
+    assert [r.progress for r in reports] == [0.0, 256 / 1000, 512 / 1000, 768 / 1000]
+    assert reports[0].task == f"drawing 1,000 images from {flow_run.name}"
+
+    control = Control()
+    drawing = generated_images(cfg, data, CPU, control)
+    next(drawing), next(drawing)   # the first chunk is drawn (and reported)
+    control.stop()
+    with pytest.raises(StopIteration) as done:
+        next(drawing)   # sees the stop after the chunk in progress
+    assert isinstance(done.value.value, GeneratedPool) and len(done.value.value) == 256
+
+    control = Control()
+    reports = []
+    for r in train_cnn(cfg, data, control):
+        reports.append(r)
+        if isinstance(r, PreparationReport) and r.progress > 0:
+            control.stop()
+    assert not any(isinstance(r, StepReport) for r in reports)   # stopped before its first step
+    assert finished(reports).reason == "stopped" and finished(reports).step == 0
 
 
 def test_a_run_on_a_flow_pool_resumes_exactly(data: TensorData, flow_run: Path, tiny_npz: Path,

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from gendisc.engine.config import CnnConfig, ConfigError, DataConfig, TrainBudget
 from gendisc.engine.models.build import ModelSpec
-from gendisc.engine.train.reports import EpochReport, FinishedReport, StepReport
+from gendisc.engine.train.reports import EpochReport, FinishedReport, PreparationReport, StepReport
 from gendisc.gui.panels.training_panel import TrainingPanel, finished_text
 from gendisc.gui.session.session import Session
 from gendisc.gui.session.training import TrainingJob
@@ -97,6 +97,12 @@ def test_the_eta_comes_from_the_progress_and_the_time_so_far(panel: TrainingPane
     # it slowed down: the next quarter took two minutes; the ETA follows that rate (the average would say 3:00)
     panel.show_step(StepReport("gan", 6, 600, 1000, {"loss_d": 1.0}, 250.0, 180.0, 1e-3, 0.5))
     assert panel.progress["gan"].format().endswith("ETA 4:00")
+
+
+def test_a_run_preparing_its_images_says_what_it_does_and_how_far(panel: TrainingPanel, session: Session) -> None:
+    session.training._on_item(PreparationReport("cnn", "drawing 5,000 images from flow-1", 0.4, 30.0))
+    assert panel.progress["cnn"].format() == "CNN: drawing 5,000 images from flow-1 first… 40%"
+    assert panel.progress["cnn"].value() == 400
 
 
 def test_a_finished_gan_says_what_its_judge_thought() -> None:

@@ -8,7 +8,14 @@ import time
 from typing import TextIO
 
 from gendisc.engine.durations import EtaEstimator, format_duration
-from gendisc.engine.train.reports import EpochReport, FinishedReport, JudgeTrainingReport, Report, StepReport
+from gendisc.engine.train.reports import (
+    EpochReport,
+    FinishedReport,
+    JudgeTrainingReport,
+    PreparationReport,
+    Report,
+    StepReport,
+)
 
 
 class ProgressPrinter:
@@ -31,8 +38,9 @@ class ProgressPrinter:
             self._write_line(f"warning: {report.warning}")
         if not self.enabled:
             return
-        if isinstance(report, (StepReport, JudgeTrainingReport)):
-            self._line = self._step_line(report) if isinstance(report, StepReport) else self._judge_line(report)
+        if isinstance(report, (StepReport, JudgeTrainingReport, PreparationReport)):
+            self._line = self._step_line(report) if isinstance(report, StepReport) else \
+                self._judge_line(report) if isinstance(report, JudgeTrainingReport) else self._preparation_line(report)
             if self.tty and time.monotonic() - self._last_draw > 0.2:
                 self._last_draw = time.monotonic()
                 self.stream.write("\r" + self._line + "\x1b[K")
@@ -61,6 +69,11 @@ class ProgressPrinter:
         filled = round(self.width * r.progress)
         return (f"{'█' * filled}{'·' * (self.width - filled)} {100 * r.progress:3.0f}%  training the judge CNN first  "
                 f"loss {r.loss:.3f}  {r.images_per_s:,.0f} img/s")
+
+    def _preparation_line(self, r: PreparationReport) -> str:
+        filled = round(self.width * r.progress)
+        return (f"{'█' * filled}{'·' * (self.width - filled)} {100 * r.progress:3.0f}%  {r.task} first  "
+                f"{format_duration(r.elapsed_s)} elapsed")
 
     def _write_line(self, text: str) -> None:
         if not text:

@@ -105,7 +105,7 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.l2)
     # loaded (and checked against the data) before the run folder is written; a pool is drawn from a seed of its
     # own, so a resumed run rebuilds the pool it trained on
-    generated = generated_images(cfg, data, device)
+    generated = yield from generated_images(cfg, data, device, control)
     batch = min(cfg.batch_size, len(x_train))
     batches = MixedBatches.plan(x_train, y_train, batch, generated, cfg.generated_share)
     state = LoopState()

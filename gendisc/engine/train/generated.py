@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import os
+import time
+from collections import abc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +45,8 @@ from gendisc.engine.models.flow_sampler import FlowSampler
 from gendisc.engine.models.gan import Generator
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.runs.validate import shape_text
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.reports import PreparationReport
 
 POOL_CHUNK = 256            # images drawn at a time into a pool: memory stays that of one chunk, plus the pool
 POOL_SEED = 2**62           # added to the CNN's seed: a stream no other seed of a run (seed + k, seed·1,000,003 +
@@ -167,25 +171,40 @@ class GeneratedImages:
         """
         return self.labeller.draw(self.source, n, gen, self.labeller.ask(n, gen))
 
-    @torch.no_grad()
     def draw_pool(self, n: int, seed: int, chunk: int = POOL_CHUNK) -> GeneratedPool:
         """``n`` images drawn once, ``chunk`` at a time, with a CPU generator seeded from ``seed`` alone (the CNN's
         seed, not its trainer's running generator): the same config draws the same pool, so a resumed run rebuilds
         the one it trained on. A conditional source's pool is class-balanced (the classes differ by one image at
         most); a semi-supervised GAN's holds what its discriminator names, the surest of twice as many."""
+        drawing = self.drawing_pool(n, seed, chunk)
+        while True:
+            try:
+                next(drawing)
+            except StopIteration as done:
+                return done.value
+
+    @torch.no_grad()
+    def drawing_pool(self, n: int, seed: int,
+                     chunk: int = POOL_CHUNK) -> abc.Generator[int, bool | None, GeneratedPool]:
+        """:meth:`draw_pool` one chunk at a time: yields the images drawn so far after each chunk; sending ``True``
+        stops early, and the pool is then what was drawn (the generator's return value)."""
         gen = torch.Generator().manual_seed(seed + POOL_SEED)
         asked = self.labeller.ask(n, gen)   # the whole pool's classes at once: balanced over the pool, not a chunk
         images: torch.Tensor | None = None
         labels = torch.empty(n, dtype=torch.long, device=self.source.device)
-        for start in range(0, n, chunk):
-            k = min(chunk, n - start)
-            x, y = self.labeller.draw(self.source, k, gen, None if asked is None else asked[start:start + k])
+        drawn = 0
+        while drawn < n:
+            k = min(chunk, n - drawn)
+            x, y = self.labeller.draw(self.source, k, gen, None if asked is None else asked[drawn:drawn + k])
             if images is None:
                 images = torch.empty((n, *x.shape[1:]), dtype=torch.uint8, device=self.source.device)
-            images[start:start + k] = _to_bytes(x)
-            labels[start:start + k] = y
+            images[drawn:drawn + k] = _to_bytes(x)
+            labels[drawn:drawn + k] = y
+            drawn += k
+            if drawn < n and (yield drawn):   # sent True: stop here
+                break
         assert images is not None
-        return GeneratedPool(images, labels)
+        return GeneratedPool(images[:drawn], labels[:drawn])
 
 
 @dataclass(frozen=True)
@@ -230,15 +249,34 @@ def pool_size(cfg: CnnConfig, kind: str, split_size: int) -> int:
     return 0
 
 
-def generated_images(cfg: CnnConfig, data: TensorData, device: torch.device) -> GeneratedImages | GeneratedPool | None:
+def generated_images(cfg: CnnConfig, data: TensorData, device: torch.device, control: Control | None = None,
+                     ) -> abc.Generator[PreparationReport, None, GeneratedImages | GeneratedPool | None]:
     """The generated images a CNN run of ``cfg`` trains on, checked against ``data`` (see
-    :meth:`GeneratedImages.from_run`): fresh noise every batch, the pool :func:`pool_size` says (drawn now, which
-    takes a while for a flow source on a CPU), or ``None`` for a CNN of real images only."""
+    :meth:`GeneratedImages.from_run`): fresh noise every batch, the pool :func:`pool_size` says, or ``None`` for a
+    CNN of real images only (the generator's return value).
+
+    A pool is drawn now (about 85 s for 5,000 images of a flow run on two CPU cores): reports say how far, a pause
+    through ``control`` holds the drawing between chunks, and a stop ends it after the chunk in progress (the run
+    then stops before its first step)."""
     if cfg.generated_share <= 0:
         return None
     images = GeneratedImages.from_run(cfg.generated_from, data, device)
     n = pool_size(cfg, images.kind, data.epoch_images)
-    return images.draw_pool(n, cfg.seed) if n else images
+    if not n:
+        return images
+    task = f"drawing {n:,} images from {Path(cfg.generated_from).name}"
+    t0 = time.monotonic()
+    yield PreparationReport("cnn", task, 0.0, 0.0)
+    drawing = images.drawing_pool(n, cfg.seed)
+    try:
+        drawn = next(drawing)   # the first chunk: a stopped run still gets a pool to plan its batches with
+        while True:
+            yield PreparationReport("cnn", task, drawn / n, time.monotonic() - t0)
+            if control is not None:
+                control.wait_if_paused()   # a pause holds the drawing between chunks
+            drawn = drawing.send(control is not None and control.stopped)
+    except StopIteration as done:
+        return done.value
 
 
 def check_generator_run(folder: str | os.PathLike[str]) -> RunConfig:

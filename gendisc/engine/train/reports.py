@@ -37,6 +37,17 @@ class JudgeTrainingReport:
 
 
 @dataclass(frozen=True, slots=True)
+class PreparationReport:
+    """Before a run's first step, while it prepares what it trains on (a CNN drawing its pool of generated images
+    from a flow run, say): what it is doing and how far it is."""
+
+    kind: str                  # the run that prepares
+    task: str                  # in words: "drawing 5,000 images from flow-1"
+    progress: float            # 0..1 of the task
+    elapsed_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class JudgeReport:
     """The judge CNN's verdict on one epoch's generated images (carried by the GAN's :class:`EpochReport`; its
     three summary figures are also in the report's metrics: ``judge_confident``, ``judge_entropy``, ``judge_fcd``).
@@ -111,4 +122,4 @@ class FinishedReport:
         return format_epochs(self.epochs_done)
 
 
-Report = StepReport | EpochReport | WeightsReport | FinishedReport | JudgeTrainingReport
+Report = StepReport | EpochReport | WeightsReport | FinishedReport | JudgeTrainingReport | PreparationReport

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from gendisc.engine.config import ConfigError, model_name
 from gendisc.engine.durations import EtaEstimator, format_duration
-from gendisc.engine.train.reports import EpochReport, JudgeTrainingReport, StepReport
+from gendisc.engine.train.reports import EpochReport, JudgeTrainingReport, PreparationReport, StepReport
 from gendisc.gui.session.settings import LABEL_COUNTS, TrainingSettings
 from gendisc.gui.session.training import TrainingJob, TrainingSession
 from gendisc.gui.widgets.config_form import ConfigForm
@@ -147,6 +147,7 @@ class TrainingPanel(QWidget):
         training.started.connect(self._on_started)
         training.step.connect(self.show_step)
         training.judge.connect(self.show_judge_training)
+        training.preparing.connect(self.show_preparation)
         training.epoch.connect(self.show_epoch)
         training.finished.connect(lambda r: self.show_message(r.kind, finished_text(r)))
         training.failed.connect(lambda kind, _message, _details: self.show_message(kind, "failed"))
@@ -275,6 +276,13 @@ class TrainingPanel(QWidget):
         bar = self.progress[r.kind]
         bar.setValue(round(1000 * r.progress))
         bar.setFormat(f"{MODEL_NAMES[r.kind]}: training its judge CNN first… {100 * r.progress:.0f}%")
+
+    def show_preparation(self, r: PreparationReport) -> None:
+        """A run prepares what it trains on before its first step (a CNN draws a pool of generated images)."""
+        bar = self.progress[r.kind]
+        bar.setValue(round(1000 * r.progress))
+        bar.setFormat(f"{MODEL_NAMES[r.kind]}: {r.task} first… {100 * r.progress:.0f}%")
+        self._show_paused(bar, self.training.paused)
 
     def show_epoch(self, r: EpochReport) -> None:
         """An epoch's advice (a CNN stuck at chance accuracy) stays in sight until that model trains again."""

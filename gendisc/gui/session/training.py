@@ -125,6 +125,7 @@ class TrainingSession(QObject):
     epoch = Signal(object)          # EpochReport
     weights = Signal(object)        # WeightsReport
     judge = Signal(object)          # JudgeTrainingReport: a GAN's automatic judge trains first
+    preparing = Signal(object)      # PreparationReport: a run prepares its data first (a CNN draws generated images)
     finished = Signal(object)       # FinishedReport
     failed = Signal(str, str, str)  # kind, message for the user, technical details
     cnn_runs_changed = Signal()
@@ -139,12 +140,14 @@ class TrainingSession(QObject):
             EpochReport,
             FinishedReport,
             JudgeTrainingReport,
+            PreparationReport,
             StepReport,
             WeightsReport,
         )
 
         self._routes: dict[type, Signal] = {StepReport: self.step, EpochReport: self.epoch,
-                                            WeightsReport: self.weights, JudgeTrainingReport: self.judge}
+                                            WeightsReport: self.weights, JudgeTrainingReport: self.judge,
+                                            PreparationReport: self.preparing}
         self._finished_type = FinishedReport
 
     # -- queries ------------------------------------------------------------------------------------------------
