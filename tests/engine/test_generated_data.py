@@ -41,6 +41,7 @@ from gendisc.engine.train.generated import (
     generated_count,
     generated_images,
     pool_size,
+    result_of,
 )
 from gendisc.engine.train.reports import FinishedReport, PreparationReport, Report, StepReport
 from tests.helpers.cli import write_tiny_npz
@@ -97,12 +98,7 @@ def cnn(gan_run: Path, dataset: Path, share: float = 1.0, **kw: object) -> CnnCo
 def prepared(cfg: CnnConfig, data: TensorData, device: torch.device,
              control: Control | None = None) -> GeneratedImages | GeneratedPool | None:
     """What :func:`generated_images` gives a trainer, its reports passed over."""
-    drawing = generated_images(cfg, data, device, control)
-    while True:
-        try:
-            next(drawing)
-        except StopIteration as done:
-            return done.value
+    return result_of(generated_images(cfg, data, device, control))
 
 
 def finished(reports: list[Report]) -> FinishedReport:

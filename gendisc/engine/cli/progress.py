@@ -56,23 +56,23 @@ class ProgressPrinter:
         elif isinstance(report, FinishedReport):
             self._write_line(self._line)
 
+    def _bar(self, progress: float) -> str:
+        filled = round(self.width * progress)
+        return f"{'█' * filled}{'·' * (self.width - filled)} {100 * progress:3.0f}%"
+
     def _step_line(self, r: StepReport) -> str:
-        filled = round(self.width * r.progress)
-        bar = "█" * filled + "·" * (self.width - filled)
         eta = self._eta.update(r.progress, r.elapsed_s)
         losses = " ".join(f"{k} {v:.3f}" for k, v in r.losses.items())
-        return (f"{bar} {100 * r.progress:3.0f}%  step {r.step}/{r.total_steps}  epoch {r.epoch}  {losses}  "
+        return (f"{self._bar(r.progress)}  step {r.step}/{r.total_steps}  epoch {r.epoch}  {losses}  "
                 f"{r.images_per_s:,.0f} img/s  {format_duration(r.elapsed_s)} elapsed"
                 f"{'' if eta is None else f', ETA {format_duration(eta)}'}")
 
     def _judge_line(self, r: JudgeTrainingReport) -> str:
-        filled = round(self.width * r.progress)
-        return (f"{'█' * filled}{'·' * (self.width - filled)} {100 * r.progress:3.0f}%  training the judge CNN first  "
+        return (f"{self._bar(r.progress)}  training the judge CNN first  "
                 f"loss {r.loss:.3f}  {r.images_per_s:,.0f} img/s")
 
     def _preparation_line(self, r: PreparationReport) -> str:
-        filled = round(self.width * r.progress)
-        return (f"{'█' * filled}{'·' * (self.width - filled)} {100 * r.progress:3.0f}%  {r.task} first  "
+        return (f"{self._bar(r.progress)}  {r.task} first  "
                 f"{format_duration(r.elapsed_s)} elapsed")
 
     def _write_line(self, text: str) -> None:

@@ -20,7 +20,7 @@ import time
 from collections import abc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import nn
@@ -48,6 +48,7 @@ from gendisc.engine.runs.validate import shape_text
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.reports import PreparationReport
 
+R = TypeVar("R")
 POOL_CHUNK = 256            # images drawn at a time into a pool: memory stays that of one chunk, plus the pool
 POOL_SEED = 2**62           # added to the CNN's seed: a stream no other seed of a run (seed + k, seed·1,000,003 +
 #                             epoch) reaches
@@ -176,12 +177,7 @@ class GeneratedImages:
         seed, not its trainer's running generator): the same config draws the same pool, so a resumed run rebuilds
         the one it trained on. A conditional source's pool is class-balanced (the classes differ by one image at
         most); a semi-supervised GAN's holds what its discriminator names, the surest of twice as many."""
-        drawing = self.drawing_pool(n, seed, chunk)
-        while True:
-            try:
-                next(drawing)
-            except StopIteration as done:
-                return done.value
+        return result_of(self.drawing_pool(n, seed, chunk))
 
     @torch.no_grad()
     def drawing_pool(self, n: int, seed: int,
@@ -230,6 +226,15 @@ class GeneratedPool:
         ``gen`` (a CPU generator)."""
         idx = torch.randint(len(self.labels), (n,), generator=gen).to(self.labels.device)
         return self.images[idx].float().div_(127.5).sub_(1.0), self.labels[idx]
+
+
+def result_of(steps: abc.Generator[Any, Any, R]) -> R:
+    """Run ``steps`` to its end, passing over what it yields; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def _to_bytes(x: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ import torch
 
 from gendisc.engine.devices import cpu_has_bf16
 
-__all__ = ["cpu_has_bf16", "resolve_precision", "training_autocast"]
+__all__ = ["resolve_precision", "training_autocast"]
 
 
 def resolve_precision(precision: str, device: torch.device, native_bf16: Callable[[], bool] = cpu_has_bf16) -> str:

@@ -273,16 +273,18 @@ class TrainingPanel(QWidget):
 
     def show_judge_training(self, r: JudgeTrainingReport) -> None:
         """The GAN's automatic judge CNN is training first."""
-        bar = self.progress[r.kind]
-        bar.setValue(round(1000 * r.progress))
-        bar.setFormat(f"{MODEL_NAMES[r.kind]}: training its judge CNN first… {100 * r.progress:.0f}%")
+        self._show_first(r.kind, "training its judge CNN", r.progress)
 
     def show_preparation(self, r: PreparationReport) -> None:
         """A run prepares what it trains on before its first step (a CNN draws a pool of generated images)."""
-        bar = self.progress[r.kind]
-        bar.setValue(round(1000 * r.progress))
-        bar.setFormat(f"{MODEL_NAMES[r.kind]}: {r.task} first… {100 * r.progress:.0f}%")
-        self._show_paused(bar, self.training.paused)
+        self._show_first(r.kind, r.task, r.progress)
+        self._show_paused(self.progress[r.kind], self.training.paused)
+
+    def _show_first(self, kind: str, task: str, progress: float) -> None:
+        """Work a run does before its first step, and how far it is."""
+        bar = self.progress[kind]
+        bar.setValue(round(1000 * progress))
+        bar.setFormat(f"{MODEL_NAMES[kind]}: {task} first… {100 * progress:.0f}%")
 
     def show_epoch(self, r: EpochReport) -> None:
         """An epoch's advice (a CNN stuck at chance accuracy) stays in sight until that model trains again."""
