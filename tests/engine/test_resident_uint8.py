@@ -3,6 +3,8 @@ float tensors of before held: the same seeds give the same batches and the same 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -100,3 +102,38 @@ def test_training_gives_the_same_numbers_as_the_float_path(raw: RawDataset) -> N
     gan = GanConfig(device="cpu", batch_size=16, log_every=1, budget=TrainBudget(max_steps=3), judge="off",
                     data=DataConfig(val_fraction=0.2, augment=False))
     assert _losses(list(train_gan(gan, new)))[0] == _losses(list(train_gan(gan, old)))[0]
+
+
+# -- where the store goes when the device is a GPU (decided here on the CPU: the copies themselves need CUDA) ------
+def test_the_store_moves_to_a_gpu_only_with_room_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gendisc.engine.data import images
+
+    gib = 1 << 30
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (8 * gib, 16 * gib))
+    cuda = torch.device("cuda")
+    assert images.fits(4 * gib - 1, cuda)       # twice the images still leave room for models and activations
+    assert not images.fits(4 * gib, cuda)
+    assert images.fits(10**15, torch.device("cpu"))   # the CPU never refuses: a memory map bounds it instead
+
+
+def test_a_store_too_large_for_the_gpu_stays_in_pinned_cpu_memory(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    from gendisc.engine.data import images
+
+    pinned: list[torch.Tensor] = []
+
+    def pin(self: torch.Tensor) -> torch.Tensor:
+        pinned.append(self)
+        return self.clone()
+
+    monkeypatch.setattr(images, "fits", lambda nbytes, device: False)
+    monkeypatch.setattr(torch.Tensor, "pin_memory", pin)
+    monkeypatch.setattr(torch.Tensor, "is_pinned", lambda self: False)
+    store = np.zeros((10, 28, 28, 1), np.uint8)
+    on_gpu = Images(store).to("cuda")
+    assert pinned and on_gpu.store.device.type == "cpu" and on_gpu.device == torch.device("cuda")
+    assert on_gpu.stored_dtype == torch.uint8            # still bytes: batches are normalised on the GPU
+
+    pinned.clear()                                        # a memory map is never copied into pinned memory
+    mapped = np.lib.format.open_memmap(tmp_path / "cache.npy", "w+", np.uint8, (10, 28, 28, 1))
+    assert Images(mapped).to("cuda").mapped and not pinned
