@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from gendisc.engine.config import CnnConfig, DataConfig, GanConfig, TrainBudget
+from gendisc.engine.data import images
 from gendisc.engine.data.catalog import load_dataset
 from gendisc.engine.data.dataset import RawDataset
 from gendisc.engine.data.images import Images
@@ -106,8 +107,6 @@ def test_training_gives_the_same_numbers_as_the_float_path(raw: RawDataset) -> N
 
 # -- where the store goes when the device is a GPU (decided here on the CPU: the copies themselves need CUDA) ------
 def test_the_store_moves_to_a_gpu_only_with_room_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gendisc.engine.data import images
-
     gib = 1 << 30
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (8 * gib, 16 * gib))
     cuda = torch.device("cuda")
@@ -118,8 +117,6 @@ def test_the_store_moves_to_a_gpu_only_with_room_to_spare(monkeypatch: pytest.Mo
 
 def test_a_store_too_large_for_the_gpu_stays_in_pinned_cpu_memory(monkeypatch: pytest.MonkeyPatch,
                                                                   tmp_path: Path) -> None:
-    from gendisc.engine.data import images
-
     pinned: list[torch.Tensor] = []
 
     def pin(self: torch.Tensor) -> torch.Tensor:
