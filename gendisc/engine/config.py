@@ -26,6 +26,7 @@ GAN_JUDGES = ("auto", "off")   # or the path of a CNN run folder
 GAN_PRESETS = ("recommended", "seed", "dcgan")
 FLOW_SAMPLERS = ("euler", "heun")
 FLOW_TIMES = ("uniform", "logit-normal")   # how training draws t (engine.train.flow_parts.training_times)
+FLOW_CONDITIONINGS = ("shift", "scale-shift")   # how time and class enter each block (engine.models.flow.ResBlock)
 SSGAN_HEADS = ("implicit", "explicit")   # Salimans et al.'s K logits with an implicit fake class, or Odena's K+1
 # every size has a ceiling (a width of 100,000 took gigabytes before failing; 256 is 4× DCGAN's); seeds stay below
 # 2^32, so that combined with epoch and rank numbers they fit the 64 bits torch takes
@@ -278,14 +279,17 @@ class FlowConfig:
     training, so one network gives both predictions classifier-free guidance mixes. ``ema`` is the decay of the
     moving average of the weights every sample is drawn from; ``sampler_steps``, ``guidance`` and ``sampler`` are
     how the epoch samples and the judge's are drawn (the window can change them without retraining).
-    ``time_sampling`` is how training picks t, ``precision`` the arithmetic of the training steps.
+    ``time_sampling`` is how training picks t, ``precision`` the arithmetic of the training steps, ``conditioning``
+    how time and class enter each block: a per-channel shift, or a scale and a shift (FiLM, as in Dhariwal & Nichol
+    2021), which draws more recognisable digits for the same time.
     """
 
-    BEFORE: ClassVar[dict[str, Any]] = {"time_sampling": "uniform", "precision": "fp32"}
+    BEFORE: ClassVar[dict[str, Any]] = {"time_sampling": "uniform", "precision": "fp32", "conditioning": "shift"}
 
     data: DataConfig = field(default_factory=lambda: DataConfig(augment=False))
     budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
     width: int = 16
+    conditioning: str = "scale-shift"
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 2e-3, 0.9, 0.99))
     schedule: str = "constant"
     batch_size: int = 64
@@ -317,6 +321,7 @@ class FlowConfig:
         _in_range("guidance scale", self.guidance, 0.0, 20.0)
         _one_of("sampler", self.sampler, FLOW_SAMPLERS)
         _one_of("time sampling", self.time_sampling, FLOW_TIMES)
+        _one_of("conditioning", self.conditioning, FLOW_CONDITIONINGS)
         _one_of("precision", self.precision, PRECISIONS)
         _int_at_least("number of samples", self.n_samples, 1, hi=1024)
         _int_at_least("seed", self.seed, 0, hi=MAX_SEED)

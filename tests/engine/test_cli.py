@@ -210,6 +210,11 @@ def test_precision_is_a_cnn_and_flow_option_and_time_sampling_a_flow_one() -> No
         with pytest.raises(ConfigError, match="--precision"):
             parse(model, "--precision", "bf16")
     assert parse("flow", "--time-sampling", "uniform").time_sampling == "uniform"
+    assert parse("flow").conditioning == "scale-shift"
+    assert parse("flow", "--conditioning", "shift").conditioning == "shift"
+    for model in ("cnn", "gan", "ssgan"):
+        with pytest.raises(ConfigError, match="--conditioning"):
+            parse(model, "--conditioning", "shift")
     for model in ("cnn", "gan", "ssgan"):
         with pytest.raises(ConfigError, match="--time-sampling"):
             parse(model, "--time-sampling", "uniform")

@@ -37,24 +37,46 @@ def tiny(**kw: object) -> FlowConfig:
     return FlowConfig(**{**base, **kw})   # type: ignore[arg-type]
 
 
-def net_with_weights(shape: tuple[int, int, int] = (1, 28, 28), n_classes: int = 10) -> FlowUNet:
+def net_with_weights(shape: tuple[int, int, int] = (1, 28, 28), n_classes: int = 10,
+                     conditioning: str = "scale-shift") -> FlowUNet:
     torch.manual_seed(0)
-    net = FlowUNet(shape, n_classes, width=8).eval()
+    net = FlowUNet(shape, n_classes, width=8, conditioning=conditioning).eval()
     with torch.no_grad():   # the output layer starts at zero: give it weights so predictions differ by input
         net.conv_out.weight.normal_(0, 0.1)
     return net
 
 
 # -- the network -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("conditioning", ["shift", "scale-shift"])
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
-def test_the_network_keeps_the_image_shape_and_depends_on_time_and_class(shape: tuple[int, int, int]) -> None:
-    net = net_with_weights(shape)
+def test_the_network_keeps_the_image_shape_and_depends_on_time_and_class(shape: tuple[int, int, int],
+                                                                          conditioning: str) -> None:
+    net = net_with_weights(shape, conditioning=conditioning)
     x = torch.randn(4, *shape)
     labels = torch.tensor([0, 1, 2, 10])   # 10: the null class
     out = net(x, torch.full((4,), 0.3), labels)
     assert out.shape == x.shape
     assert not torch.allclose(out, net(x, torch.full((4,), 0.8), labels))
     assert not torch.allclose(out[:3], net(x[:3], torch.full((3,), 0.3), torch.tensor([5, 6, 7])))
+
+
+def test_scale_shift_blocks_scale_and_shift_the_norm_and_shift_blocks_keep_the_first_runs_weights() -> None:
+    from gendisc.engine.models.flow import ResBlock
+
+    torch.manual_seed(0)
+    film, shift = ResBlock(8, 16, 32, "scale-shift"), ResBlock(8, 16, 32, "shift")
+    assert film.emb.out_features == 32 and shift.emb.out_features == 16   # the first runs' checkpoints load
+    x, emb = torch.randn(2, 8, 7, 7), torch.randn(2, 32)
+    with torch.no_grad():   # a zero embedding layer: no scale, no shift, the block is the plain norm → conv one
+        film.emb.weight.zero_(), film.emb.bias.zero_()
+        plain = film.conv2(torch.nn.functional.silu(film.norm2(film.conv1(torch.nn.functional.silu(film.norm1(x))))))
+        torch.testing.assert_close(film(x, emb), plain + film.skip(x))
+        film.emb.bias[:16] = 1.0   # scale 1 + 1 = 2 on every channel
+        doubled = film.conv2(torch.nn.functional.silu(2 * film.norm2(film.conv1(torch.nn.functional.silu(
+            film.norm1(x))))))
+        torch.testing.assert_close(film(x, emb), doubled + film.skip(x))
+    with pytest.raises(ValueError, match="conditioning"):
+        ResBlock(8, 16, 32, "film")
 
 
 def test_the_default_network_is_small() -> None:
@@ -121,7 +143,7 @@ def test_the_config_round_trips_and_refuses_bad_values() -> None:
     assert from_dict(FlowConfig, to_dict(cfg)) == cfg
     assert load_json(save_json(cfg)) == cfg
     for bad in ({"width": 12}, {"guidance": 50.0}, {"sampler": "rk4"}, {"class_dropout": 1.0},
-                {"time_sampling": "beta"}, {"precision": "fp16"}):
+                {"time_sampling": "beta"}, {"precision": "fp16"}, {"conditioning": "film"}):
         with pytest.raises(ConfigError):
             FlowConfig(**bad)   # type: ignore[arg-type]
 
@@ -233,7 +255,8 @@ def test_a_flow_run_loads_as_the_sampler_it_trained(sample: TensorData, tmp_path
 def test_a_flow_run_saved_before_time_sampling_and_precision_existed_resumes_as_trained(tmp_path: Path) -> None:
     folder = RunFolder.create(tmp_path / "old", FlowConfig())
     doc = json.loads((folder.path / "config.json").read_text())
-    del doc["config"]["time_sampling"], doc["config"]["precision"]
+    del doc["config"]["time_sampling"], doc["config"]["precision"], doc["config"]["conditioning"]
     (folder.path / "config.json").write_text(json.dumps(doc))
     cfg = RunFolder(folder.path).config()
     assert isinstance(cfg, FlowConfig) and (cfg.time_sampling, cfg.precision) == ("uniform", "fp32")
+    assert cfg.conditioning == "shift"

@@ -12,6 +12,7 @@ from gendisc.engine.cli.datasets import add_dataset_commands
 from gendisc.engine.config import (
     CNN_ARCHS,
     DEFAULT_FLOW_POOL,
+    FLOW_CONDITIONINGS,
     FLOW_SAMPLERS,
     FLOW_TIMES,
     GAN_LOSSES,
@@ -132,6 +133,9 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--time-sampling", choices=FLOW_TIMES,
                    help="how training picks each image's time t on its path: uniform, or logit-normal (more often "
                         "in the middle, where the velocity is hardest)")
+    g.add_argument("--conditioning", choices=FLOW_CONDITIONINGS,
+                   help="how time and class enter each block: scale-shift (FiLM, default) or shift (the first "
+                        "runs' blocks)")
     g.add_argument("--guidance", type=float,
                    help="classifier-free guidance scale: 1 = conditional, more = more typical (default 2)")
     g = p.add_argument_group("ssgan only (also --latent-dim, --g-width, --d-width, --g-lr, --d-lr, --dropout, --ema)")
@@ -192,7 +196,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         return _flow_config(args)
     if args.model == "ssgan":
         return _ssgan_config(args)
-    _refuse(args, "cnn or gan", "head", "unsupervised_weight", "time_sampling")
+    _refuse(args, "cnn or gan", "head", "unsupervised_weight", "time_sampling", "conditioning")
     if args.model == "gan":
         _refuse(args, "GAN", "precision")
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
@@ -224,7 +228,7 @@ def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
     refused."""
     _refuse(args, "semi-supervised GAN", "l1", "l2", "label_smoothing", "arch", "precision", "early_stopping", "loss",
             "preset", "conditional", "spectral_norm", "judge", "judge_samples", "width", "class_dropout", "sampler",
-            "sampler_steps", "guidance", "time_sampling")
+            "sampler_steps", "guidance", "time_sampling", "conditioning")
     base = SsganConfig()
     data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, g_optimizer=replace(base.g_optimizer, **opt, **_renamed(args, "g_")),
@@ -243,7 +247,7 @@ def _flow_config(args: argparse.Namespace) -> FlowConfig:
     return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
                    **given(args, "schedule", "batch_size", "l2", "seed", "device", "conditional", "ema", "judge",
                            "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance",
-                           "time_sampling", "precision"))
+                           "time_sampling", "precision", "conditioning"))
 
 
 def _common(args: argparse.Namespace, base: RunConfig) -> tuple[Any, Any, dict[str, Any]]:

@@ -3,8 +3,9 @@
 Lipman et al. 2023).
 
 Three resolutions (28 → 14 → 7 for MNIST-like images, 32 → 16 → 8 for CIFAR-10), widths ``w, 2w, 4w`` (16/32/64 by
-default, about 0.2 M parameters), residual blocks with GroupNorm, and one embedding of time plus class added inside
-every block. Class ``n_classes`` is the "no class" token that classifier-free guidance needs.
+default, about 0.2 M parameters), residual blocks with GroupNorm, and one embedding of time plus class that scales and
+shifts the features inside every block (in runs from before that, only shifts them). Class ``n_classes`` is the "no
+class" token that classifier-free guidance needs.
 """
 
 from __future__ import annotations
@@ -29,19 +30,32 @@ def time_features(t: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class ResBlock(nn.Module):
-    """GroupNorm → SiLU → conv, the embedding added as a per-channel shift, GroupNorm → SiLU → conv, plus a skip."""
+    """GroupNorm → SiLU → conv, GroupNorm conditioned on the embedding → SiLU → conv, plus a skip.
 
-    def __init__(self, c_in: int, c_out: int, emb_dim: int) -> None:
+    ``conditioning="shift"`` adds the embedding as a per-channel shift before the second norm (the first runs'
+    block); ``"scale-shift"`` scales and shifts the second norm's output by it (FiLM), which lets time and class
+    switch channels on and off rather than only move them.
+    """
+
+    def __init__(self, c_in: int, c_out: int, emb_dim: int, conditioning: str = "scale-shift") -> None:
         super().__init__()
+        if conditioning not in ("shift", "scale-shift"):
+            raise ValueError(f"conditioning must be shift or scale-shift (got {conditioning!r})")
+        self.scale_shift = conditioning == "scale-shift"
         self.norm1, self.conv1 = _norm(c_in), nn.Conv2d(c_in, c_out, 3, padding=1)
-        self.emb = nn.Linear(emb_dim, c_out)
+        self.emb = nn.Linear(emb_dim, 2 * c_out if self.scale_shift else c_out)
         self.norm2, self.conv2 = _norm(c_out), nn.Conv2d(c_out, c_out, 3, padding=1)
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         h = self.conv1(F.silu(self.norm1(x)))
-        h = h + self.emb(emb)[:, :, None, None]
-        h = self.conv2(F.silu(self.norm2(h)))
+        e = self.emb(emb)[:, :, None, None]
+        if self.scale_shift:
+            scale, shift = e.chunk(2, dim=1)
+            h = self.norm2(h) * (1 + scale) + shift
+        else:
+            h = self.norm2(h + e)
+        h = self.conv2(F.silu(h))
         return h + self.skip(x)
 
 
@@ -51,23 +65,25 @@ class FlowUNet(nn.Module):
     ``labels`` may hold ``n_classes`` (the null class) for the unconditional prediction of guidance.
     """
 
-    def __init__(self, image_shape: tuple[int, int, int], n_classes: int = 0, width: int = 16) -> None:
+    def __init__(self, image_shape: tuple[int, int, int], n_classes: int = 0, width: int = 16,
+                 conditioning: str = "scale-shift") -> None:
         super().__init__()
         c = image_shape[0]
         w1, w2, w3 = width, 2 * width, 4 * width
         emb = 4 * width
         self.image_shape, self.n_classes, self.width, self.emb_dim = tuple(image_shape), n_classes, width, emb
+        self.conditioning = conditioning
         self.time_mlp = nn.Sequential(nn.Linear(emb, emb), nn.SiLU(), nn.Linear(emb, emb))
         self.class_emb = nn.Embedding(n_classes + 1, emb) if n_classes else None
         self.conv_in = nn.Conv2d(c, w1, 3, padding=1)
-        self.down1 = ResBlock(w1, w1, emb)
+        self.down1 = ResBlock(w1, w1, emb, conditioning)
         self.pool1 = nn.Conv2d(w1, w1, 3, stride=2, padding=1)
-        self.down2 = ResBlock(w1, w2, emb)
+        self.down2 = ResBlock(w1, w2, emb, conditioning)
         self.pool2 = nn.Conv2d(w2, w2, 3, stride=2, padding=1)
-        self.down3 = ResBlock(w2, w3, emb)
-        self.mid = ResBlock(w3, w3, emb)
-        self.up2 = ResBlock(w3 + w2, w2, emb)
-        self.up1 = ResBlock(w2 + w1, w1, emb)
+        self.down3 = ResBlock(w2, w3, emb, conditioning)
+        self.mid = ResBlock(w3, w3, emb, conditioning)
+        self.up2 = ResBlock(w3 + w2, w2, emb, conditioning)
+        self.up1 = ResBlock(w2 + w1, w1, emb, conditioning)
         self.norm_out = _norm(w1)
         self.conv_out = nn.Conv2d(w1, c, 3, padding=1)
         nn.init.zeros_(self.conv_out.weight)   # starts predicting zero velocity: a calm first step
