@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from gendisc.engine.config import DataConfig, FlowConfig, TrainBudget, from_dict, load_json, save_json, to_dict
 from gendisc.engine.data.catalog import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.errors import ConfigError
-from gendisc.engine.models.flow import FlowUNet
+from gendisc.engine.models.flow import FlowUNet, ResBlock
 from gendisc.engine.models.flow_sampler import FlowSampler, SamplerSettings, integrate, velocity
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.control import Control
@@ -61,20 +62,17 @@ def test_the_network_keeps_the_image_shape_and_depends_on_time_and_class(shape: 
 
 
 def test_scale_shift_blocks_scale_and_shift_the_norm_and_shift_blocks_keep_the_first_runs_weights() -> None:
-    from gendisc.engine.models.flow import ResBlock
-
     torch.manual_seed(0)
     film, shift = ResBlock(8, 16, 32, "scale-shift"), ResBlock(8, 16, 32, "shift")
     assert film.emb.out_features == 32 and shift.emb.out_features == 16   # the first runs' checkpoints load
     x, emb = torch.randn(2, 8, 7, 7), torch.randn(2, 32)
     with torch.no_grad():   # a zero embedding layer: no scale, no shift, the block is the plain norm → conv one
-        film.emb.weight.zero_(), film.emb.bias.zero_()
-        plain = film.conv2(torch.nn.functional.silu(film.norm2(film.conv1(torch.nn.functional.silu(film.norm1(x))))))
-        torch.testing.assert_close(film(x, emb), plain + film.skip(x))
+        film.emb.weight.zero_()
+        film.emb.bias.zero_()
+        normed = film.norm2(film.conv1(F.silu(film.norm1(x))))
+        torch.testing.assert_close(film(x, emb), film.conv2(F.silu(normed)) + film.skip(x))
         film.emb.bias[:16] = 1.0   # scale 1 + 1 = 2 on every channel
-        doubled = film.conv2(torch.nn.functional.silu(2 * film.norm2(film.conv1(torch.nn.functional.silu(
-            film.norm1(x))))))
-        torch.testing.assert_close(film(x, emb), doubled + film.skip(x))
+        torch.testing.assert_close(film(x, emb), film.conv2(F.silu(2 * normed)) + film.skip(x))
     with pytest.raises(ValueError, match="conditioning"):
         ResBlock(8, 16, 32, "film")
 
@@ -252,7 +250,7 @@ def test_a_flow_run_loads_as_the_sampler_it_trained(sample: TensorData, tmp_path
     torch.testing.assert_close(generate_tensor(loaded.sampler, z, labels), generate_tensor(live, z, labels))
 
 
-def test_a_flow_run_saved_before_time_sampling_and_precision_existed_resumes_as_trained(tmp_path: Path) -> None:
+def test_a_flow_run_saved_before_its_newer_fields_existed_resumes_as_trained(tmp_path: Path) -> None:
     folder = RunFolder.create(tmp_path / "old", FlowConfig())
     doc = json.loads((folder.path / "config.json").read_text())
     del doc["config"]["time_sampling"], doc["config"]["precision"], doc["config"]["conditioning"]

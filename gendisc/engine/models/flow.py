@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gendisc.engine.config import FLOW_CONDITIONINGS
+
 
 def _norm(channels: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(8, channels), channels)
@@ -39,8 +41,8 @@ class ResBlock(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, emb_dim: int, conditioning: str = "scale-shift") -> None:
         super().__init__()
-        if conditioning not in ("shift", "scale-shift"):
-            raise ValueError(f"conditioning must be shift or scale-shift (got {conditioning!r})")
+        if conditioning not in FLOW_CONDITIONINGS:
+            raise ValueError(f"conditioning must be one of {', '.join(FLOW_CONDITIONINGS)} (got {conditioning!r})")
         self.scale_shift = conditioning == "scale-shift"
         self.norm1, self.conv1 = _norm(c_in), nn.Conv2d(c_in, c_out, 3, padding=1)
         self.emb = nn.Linear(emb_dim, 2 * c_out if self.scale_shift else c_out)
@@ -72,7 +74,6 @@ class FlowUNet(nn.Module):
         w1, w2, w3 = width, 2 * width, 4 * width
         emb = 4 * width
         self.image_shape, self.n_classes, self.width, self.emb_dim = tuple(image_shape), n_classes, width, emb
-        self.conditioning = conditioning
         self.time_mlp = nn.Sequential(nn.Linear(emb, emb), nn.SiLU(), nn.Linear(emb, emb))
         self.class_emb = nn.Embedding(n_classes + 1, emb) if n_classes else None
         self.conv_in = nn.Conv2d(c, w1, 3, padding=1)
