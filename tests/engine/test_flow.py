@@ -258,3 +258,32 @@ def test_a_flow_run_saved_before_its_newer_fields_existed_resumes_as_trained(tmp
     cfg = RunFolder(folder.path).config()
     assert isinstance(cfg, FlowConfig) and (cfg.time_sampling, cfg.precision) == ("uniform", "fp32")
     assert cfg.conditioning == "shift"
+
+
+# -- a run folder written by the code of before FiLM (commit 69607fe): 3 steps, width 8, 64 bundled images ----------
+BEFORE_FILM = Path(__file__).resolve().parents[1] / "data" / "flow-run-before-film"
+
+
+def test_a_run_written_before_film_samples_what_its_code_drew_and_resumes(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from gendisc.engine.inference.flow_loading import load_flow
+    from gendisc.engine.inference.predict import generate_tensor
+
+    loaded = load_flow(BEFORE_FILM)
+    assert loaded.cfg.conditioning == "shift" and loaded.step == 3
+    loaded.sampler.settings = replace(loaded.sampler.settings, precision="float32")
+    z = torch.randn(4, 28 * 28, generator=torch.Generator().manual_seed(3))
+    drawn = generate_tensor(loaded.sampler, z, torch.tensor([0, 3, 7, 9]))   # what the old code drew from it
+    torch.testing.assert_close(drawn, torch.from_numpy(np.load(BEFORE_FILM / "expected-samples.npy")))
+
+    run = tmp_path / "old"
+    for name in ("checkpoint.safetensors", "config.json", "metrics.jsonl", "steps.jsonl"):
+        (run / name).parent.mkdir(exist_ok=True)
+        (run / name).write_bytes((BEFORE_FILM / name).read_bytes())
+    data = subset(prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu"), 64, 16)
+    cfg = replace(RunFolder(run).config(), budget=TrainBudget(epochs=5, max_steps=5))
+    reports = list(train_flow(cfg, data, run_dir=run, resume=True, autosave_s=None))
+    steps = [r.step for r in reports if isinstance(r, StepReport)]
+    assert steps[-1] == 5 and isinstance(reports[-1], FinishedReport) and reports[-1].step == 5
+    assert RunFolder(run).config().conditioning == "shift"
