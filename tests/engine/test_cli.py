@@ -218,3 +218,38 @@ def test_precision_is_a_cnn_and_flow_option_and_time_sampling_a_flow_one() -> No
     for model in ("cnn", "gan", "ssgan"):
         with pytest.raises(ConfigError, match="--time-sampling"):
             parse(model, "--time-sampling", "uniform")
+
+
+# a value of every option that one model or a few read, unlike its default (and what it needs beside it)
+ONE_MODEL_VALUES: dict[str, list[str]] = {
+    "arch": ["classic"], "early_stopping": ["3"], "synthetic_from": ["/tmp/a-gan-run"],
+    "augment_from": ["/tmp/a-gan-run"], "generated_share": ["0.25", "--augment-from", "/tmp/a-gan-run"],
+    "generated_pool": ["500", "--synthetic-from", "/tmp/a-gan-run"], "l1": ["0.001"], "label_smoothing": ["0.1"],
+    "dropout": ["0.45"], "l2": ["0.001"], "precision": ["fp32"], "latent_dim": ["33"], "g_optimizer": ["sgd"],
+    "d_optimizer": ["sgd"], "g_lr": ["0.0123"], "d_lr": ["0.0123"], "g_width": ["40"], "d_width": ["40"],
+    "loss": ["hinge"], "preset": ["dcgan"], "spectral_norm": [], "conditional": [], "ema": ["0.5"],
+    "judge": ["auto"], "judge_samples": ["100"], "width": ["24"], "class_dropout": ["0.3"], "sampler": ["heun"],
+    "sampler_steps": ["9"], "guidance": ["3.5"], "time_sampling": ["uniform"], "conditioning": ["shift"],
+    "head": ["explicit"], "unsupervised_weight": ["0.5"],
+}
+
+
+@pytest.mark.parametrize("model", ["cnn", "gan", "flow", "ssgan"])
+def test_every_model_reads_the_options_it_takes_and_refuses_the_others(model: str) -> None:
+    from gendisc.engine.cli.parser import ONLY_FOR, build_parser, config_from_args
+    from gendisc.engine.config import to_dict
+    from gendisc.engine.errors import ConfigError
+
+    def parse(*args: str) -> dict:
+        return to_dict(config_from_args(build_parser().parse_args(["train", model, *args])))
+
+    assert set(ONE_MODEL_VALUES) == set(ONLY_FOR)   # every such option has a value to try here
+    default = parse()
+    for name, value in ONE_MODEL_VALUES.items():
+        option = f"--{name.replace('_', '-')}"
+        args = [option, *value] if value else ["--no-" + option[2:]]   # a switch: on by default
+        if model in ONLY_FOR[name]:
+            assert parse(*args) != default, f"{model} ignores {option}"
+        else:
+            with pytest.raises(ConfigError, match=option):
+                parse(*args)

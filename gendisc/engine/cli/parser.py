@@ -190,15 +190,32 @@ def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
+# The models that read each option of one model or a few; every other model refuses it, so that no option is ever
+# silently ignored (options every model reads — data, budget, optimiser, seed, device — are not listed).
+ONLY_FOR: dict[str, tuple[str, ...]] = {
+    "arch": ("cnn",), "early_stopping": ("cnn",), "synthetic_from": ("cnn",), "augment_from": ("cnn",),
+    "generated_share": ("cnn",), "generated_pool": ("cnn",),
+    "l1": ("cnn", "gan"), "label_smoothing": ("cnn", "gan"), "dropout": ("cnn", "gan", "ssgan"),
+    "l2": ("cnn", "gan", "flow"), "precision": ("cnn", "flow"),
+    "latent_dim": ("gan", "ssgan"), "g_optimizer": ("gan", "ssgan"), "d_optimizer": ("gan", "ssgan"),
+    "g_lr": ("gan", "ssgan"), "d_lr": ("gan", "ssgan"), "g_width": ("gan", "ssgan"), "d_width": ("gan", "ssgan"),
+    "loss": ("gan",), "preset": ("gan",), "spectral_norm": ("gan",), "conditional": ("gan", "flow"),
+    "ema": ("gan", "flow", "ssgan"), "judge": ("gan", "flow"), "judge_samples": ("gan", "flow"),
+    "width": ("flow",), "class_dropout": ("flow",), "sampler": ("flow",), "sampler_steps": ("flow",),
+    "guidance": ("flow",), "time_sampling": ("flow",), "conditioning": ("flow",),
+    "head": ("ssgan",), "unsupervised_weight": ("ssgan",),
+}
+MODEL_NAMES = {"cnn": "CNN", "gan": "GAN", "flow": "flow model", "ssgan": "semi-supervised GAN"}
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """Defaults of the chosen model, overridden by every option given on the command line."""
+    """Defaults of the chosen model, overridden by every option given on the command line; an option the model has
+    no use for is refused (:class:`ConfigError`)."""
+    _refuse(args, MODEL_NAMES[args.model], *(n for n, models in ONLY_FOR.items() if args.model not in models))
     if args.model == "flow":
         return _flow_config(args)
     if args.model == "ssgan":
         return _ssgan_config(args)
-    _refuse(args, "cnn or gan", "head", "unsupervised_weight", "time_sampling", "conditioning")
-    if args.model == "gan":
-        _refuse(args, "GAN", "precision")
     base: RunConfig = CnnConfig() if args.model == "cnn" else GanConfig.preset(args.preset or "recommended")
     data, budget, opt = _common(args, base)
     if args.model == "cnn":   # the dataset's recommended augmentation; --augment / --no-augment switch it
@@ -224,11 +241,7 @@ def _refuse(args: argparse.Namespace, model: str, *names: str) -> None:
 
 
 def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
-    """The semi-supervised GAN's defaults, overridden by the options given; options it has no use for are
-    refused."""
-    _refuse(args, "semi-supervised GAN", "l1", "l2", "label_smoothing", "arch", "precision", "early_stopping", "loss",
-            "preset", "conditional", "spectral_norm", "judge", "judge_samples", "width", "class_dropout", "sampler",
-            "sampler_steps", "guidance", "time_sampling", "conditioning")
+    """The semi-supervised GAN's defaults, overridden by the options given."""
     base = SsganConfig()
     data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, g_optimizer=replace(base.g_optimizer, **opt, **_renamed(args, "g_")),
@@ -238,10 +251,7 @@ def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
 
 
 def _flow_config(args: argparse.Namespace) -> FlowConfig:
-    """The flow model's defaults, overridden by the options given; options it has no use for are refused."""
-    _refuse(args, "flow model", "l1", "dropout", "label_smoothing", "arch", "early_stopping",
-            "latent_dim", "g_optimizer", "d_optimizer", "g_lr", "d_lr", "loss", "preset", "spectral_norm", "g_width",
-            "d_width", "head", "unsupervised_weight")
+    """The flow model's defaults, overridden by the options given."""
     base = FlowConfig()
     data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
