@@ -152,6 +152,27 @@ def test_a_synthetic_run_resumes_exactly(data: TensorData, gan_run: Path, tiny_n
     assert {**first, **rest} == whole   # the same noise after the stop: the trainer's generator was restored
 
 
+def test_a_cnn_whose_generator_trained_on_since_is_refused_on_resume_before_drawing(
+        data: TensorData, tiny_npz: Path, tmp_path: Path) -> None:
+    import shutil
+
+    gan = train_tiny_gan(data, tiny_npz, tmp_path / "gan")   # its own: this test trains it on
+    first = list(train_cnn(cnn(gan, tiny_npz, budget=TrainBudget(epochs=2, max_steps=2)), data, Control(),
+                           tmp_path / "cas"))
+    assert finished(first).step == 2 and RunFolder(tmp_path / "cas").read_meta()["generator_step"] == 2
+    shutil.copytree(tmp_path / "cas", tmp_path / "cas-copy")
+    more = dataclasses.replace(RunFolder(gan).config(), budget=TrainBudget(epochs=2, max_steps=4))
+    list(train_gan(more, data, run_dir=gan, resume=True))   # the generator trains on, to step 4
+    later = cnn(gan, tiny_npz, budget=TrainBudget(epochs=2, max_steps=4))
+    with pytest.raises(ConfigError, match=r"has trained on since this CNN began: its GAN was at step 2 then and is "
+                                          r"at step 4 now"):
+        list(train_cnn(later, data, Control(), tmp_path / "cas", resume=True))
+    assert RunFolder(tmp_path / "cas").read_meta() == RunFolder(tmp_path / "cas-copy").read_meta()   # kept as it was
+    assert (tmp_path / "cas" / "metrics.jsonl").read_bytes() == (tmp_path / "cas-copy" / "metrics.jsonl").read_bytes()
+    fresh = list(train_cnn(later, data, Control(), tmp_path / "cas-new"))   # a new CNN on it trains
+    assert finished(fresh).step == 4 and RunFolder(tmp_path / "cas-new").read_meta()["generator_step"] == 4
+
+
 # -- the source: a trained conditional GAN, checked against the real data -------------------------------------------
 def test_a_conditional_gan_gives_class_balanced_images_of_the_classes_asked(data: TensorData, gan_run: Path) -> None:
     source = GeneratedImages.from_run(gan_run, data, CPU)

@@ -105,7 +105,9 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.l2)
     # loaded (and checked against the data) before the run folder is written; a pool is drawn from a seed of its
     # own, so a resumed run rebuilds the pool it trained on
-    generated = yield from generated_images(cfg, data, device, control)
+    resumed_from = _generator_step_of(run_dir) if resume and cfg.generated_share > 0 else None
+    generated = yield from generated_images(cfg, data, device, control, resumed_from)
+    generator_step = generated.source_step if generated is not None else None
     batch = min(cfg.batch_size, len(x_train))
     batches = MixedBatches.plan(x_train, y_train, batch, generated, cfg.generated_share)
     state = LoopState()
@@ -163,7 +165,7 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
         # an epoch end saves below, after its metrics line: a checkpoint never runs ahead of metrics.jsonl
         if (control.take_checkpoint_request() or autosave.due()) and run is not None and not loop.at_epoch_end:
             log.check(lr)
-            _save(run, model, opt, gen, state, data)
+            _save(run, model, opt, gen, state, data, generator_step)
         if loop.at_epoch_end:
             ev = evaluate_classifier(model, x_val, y_val, data.n_classes)
             accs.append(ev.accuracy)
@@ -179,7 +181,7 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
                         reason = "early-stopped"
                         break
             if run is not None:
-                _save(run, model, opt, gen, state, data)
+                _save(run, model, opt, gen, state, data, generator_step)
             log.restart_clock()   # validation and saving are not training throughput
     log.check(lr)   # steps since the last report: a stop must not save (or report) NaN weights
     partial_ev = partial = None
@@ -189,7 +191,7 @@ def _train(cfg: CnnConfig, data: TensorData, control: Control, device: torch.dev
     if reason == "early-stopped" and best_state is not None:
         model.load_state_dict(best_state)   # keep the weights of the best validation epoch
     if run is not None:
-        _save(run, model, opt, gen, state, data)   # before the next yield: a consumer may drop us there
+        _save(run, model, opt, gen, state, data, generator_step)   # before the next yield: a consumer may drop us there
     if partial is not None:
         yield partial
     yield WeightsReport("cnn", state.step, numpy_state(model))
@@ -210,8 +212,16 @@ def _epoch_report(run: RunFolder | None, loop: Loop, ev: Evaluation, warning: st
 
 
 def _save(run: RunFolder, model: torch.nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator,
-          state: LoopState, data: TensorData) -> None:
+          state: LoopState, data: TensorData, generator_step: int | None) -> None:
     optim_tensors, optim_meta = pack_optimizer("optim", opt)
     tensors = {**pack_module("model", model), **optim_tensors, **pack_rng(gen)}
+    generated = {} if generator_step is None else {"generator_step": generator_step}
     run.save_checkpoint(tensors, {"kind": "cnn", "loop": loop_meta(state), "optim": optim_meta,
-                                  **data_meta(data)})
+                                  **data_meta(data), **generated})
+
+
+def _generator_step_of(run_dir: str | os.PathLike[str] | None) -> int | None:
+    """The step of the generator run a CNN run's images came from, as its checkpoint recorded it (``None`` for a
+    checkpoint of before the record, or without a number there)."""
+    step = RunFolder(run_dir).read_meta().get("generator_step") if run_dir is not None else None
+    return step if isinstance(step, int) and not isinstance(step, bool) else None

@@ -55,6 +55,8 @@ POOL_SEED = 2**62           # added to the CNN's seed: a stream no other seed of
 
 
 class Generated(Protocol):
+    source_step: int   # the step of the generator run the images come from, when they were drawn
+
     def batch(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` images (float ``N×C×H×W`` in [-1, 1] on the device) and their classes, picked with ``gen``."""
         ...
@@ -134,10 +136,11 @@ class GeneratedImages:
     the run's kind (``gan``, ``flow`` or ``ssgan``).
     """
 
-    def __init__(self, source: GeneratorSource, labeller: Labeller, kind: str = "gan") -> None:
+    def __init__(self, source: GeneratorSource, labeller: Labeller, kind: str = "gan", source_step: int = 0) -> None:
         self.source = source
         self.labeller = labeller
         self.kind = kind
+        self.source_step = source_step   # the generator run's step: a resumed CNN checks it has not trained on
 
     @classmethod
     def from_run(cls, folder: str | os.PathLike[str], data: TensorData, device: torch.device) -> GeneratedImages:
@@ -161,8 +164,8 @@ class GeneratedImages:
         g: Generator | FlowSampler = loaded.sampler if isinstance(loaded, LoadedFlow) else loaded.generator
         source = GeneratorSource(g, g.latent_dim, torch.device(device))
         if isinstance(loaded, LoadedSsgan):
-            return cls(source, ClassifiedImages(loaded.classifier), kind)
-        return cls(source, AskedClasses(g.n_classes), kind)
+            return cls(source, ClassifiedImages(loaded.classifier), kind, loaded.step)
+        return cls(source, AskedClasses(g.n_classes), kind, loaded.step)
 
     @torch.no_grad()
     def batch(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -200,7 +203,7 @@ class GeneratedImages:
             if drawn < n and (yield drawn):   # sent True: stop here
                 break
         assert images is not None
-        return GeneratedPool(images[:drawn], labels[:drawn])
+        return GeneratedPool(images[:drawn], labels[:drawn], self.source_step)
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ class GeneratedPool:
 
     images: torch.Tensor   # uint8 N×C×H×W on the device: 0..255 for [-1, 1]
     labels: torch.Tensor   # int N on the device
+    source_step: int = 0   # the step of the generator run they were drawn from
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -255,10 +259,14 @@ def pool_size(cfg: CnnConfig, kind: str, split_size: int) -> int:
 
 
 def generated_images(cfg: CnnConfig, data: TensorData, device: torch.device, control: Control | None = None,
+                     resumed_from: int | None = None,
                      ) -> abc.Generator[PreparationReport, None, GeneratedImages | GeneratedPool | None]:
     """The generated images a CNN run of ``cfg`` trains on, checked against ``data`` (see
     :meth:`GeneratedImages.from_run`): fresh noise every batch, the pool :func:`pool_size` says, or ``None`` for a
     CNN of real images only (the generator's return value).
+
+    ``resumed_from``: the generator run's step a resumed CNN began with; a generator that has trained on since is
+    refused (:class:`ConfigError`) before any image is drawn, as the CNN would go on with a different one's images.
 
     A pool is drawn now (about 85 s for 5,000 images of a flow run on two CPU cores): reports say how far, a pause
     through ``control`` holds the drawing between chunks, and a stop ends it after the chunk in progress (the run
@@ -266,6 +274,11 @@ def generated_images(cfg: CnnConfig, data: TensorData, device: torch.device, con
     if cfg.generated_share <= 0:
         return None
     images = GeneratedImages.from_run(cfg.generated_from, data, device)
+    if resumed_from is not None and resumed_from != images.source_step:
+        raise ConfigError(
+            f"{cfg.generated_from} has trained on since this CNN began: its {model_name(images.kind)} was at step "
+            f"{resumed_from:,} then and is at step {images.source_step:,} now, so the CNN would go on with images of "
+            "a different generator. The CNN run is kept as it was; train a new CNN on the generator as it is now.")
     n = pool_size(cfg, images.kind, data.epoch_images)
     if not n:
         return images
