@@ -26,11 +26,11 @@ from gendisc.engine.config import GENERATIVE_KINDS
 from gendisc.engine.train.reports import EpochReport, StepReport
 from gendisc.gui.session.follow import FollowedRun
 from gendisc.gui.session.runs import OpenedRun, RunsModel
-from gendisc.gui.session.settings import FEW_LABEL_KINDS, TrainingSettings
+from gendisc.gui.session.settings import FEW_LABEL_KINDS, KINDS, TrainingSettings
 from gendisc.gui.session.training import TrainingJob, TrainingSession
 from gendisc.gui.widgets.plot_data import PlotData
 from gendisc.gui.widgets.plot_grid import GROUPS, PlotGrid
-from gendisc.gui.widgets.plot_specs import BY_NAME, OPTIONAL_PLOTS, PLOTS, SPECS
+from gendisc.gui.widgets.plot_specs import BY_NAME, JUDGE_PLOTS, PLOTS, SPECS, group_of
 from gendisc.gui.widgets.plot_toolbar import PlotToolbar
 
 __all__ = ["PlotsPanel"]
@@ -136,13 +136,18 @@ class PlotsPanel(QWidget):
         self._show_optional()
 
     def _show_optional(self) -> None:
-        """The semi-supervised GAN's losses once it is chosen, trains or has curves; the few-labels plot then too,
-        or with fewer labels chosen or shown for the CNN. A default window keeps its four rows."""
-        kinds = self._settings.kinds() if self._settings is not None else []
-        ssgan = "ssgan" in kinds or self.training.job("ssgan") is not None or self._data.has_kind("ssgan")
-        few = ssgan or self._few_cnn or self._settings_labels > 0
-        shown = {key for key in PLOTS if key not in OPTIONAL_PLOTS}
-        self.graphics.set_shown(shown | ({"ssgan_loss"} if ssgan else set()) | ({"few_acc"} if few else set()))
+        """Each model's plots once it is chosen in Train, trains or has curves (the judge's with the GAN's or the
+        flow model's), so the rows there are get the height; the few-labels plot with the semi-supervised GAN, or
+        with fewer labels chosen or shown for the CNN. Without settings to ask: the CNN's, the GAN's and the flow
+        model's."""
+        chosen = set(self._settings.kinds()) if self._settings is not None else {"cnn", "gan", "flow"}
+        shown_kinds = {kind for kind in KINDS
+                       if kind in chosen or self.training.job(kind) is not None or self._data.has_kind(kind)}
+        few = "ssgan" in shown_kinds or self._few_cnn or self._settings_labels > 0
+        keys = {key for key in PLOTS if group_of(key) in shown_kinds and key not in JUDGE_PLOTS}
+        if shown_kinds & set(GENERATIVE_KINDS):
+            keys |= set(JUDGE_PLOTS)
+        self.graphics.set_shown(keys | ({"few_acc"} if few else set()))
 
     def show_run(self, run: OpenedRun) -> None:
         """A saved run opened: its step curves and epoch points replace the model's (its plots fitted to them

@@ -77,11 +77,11 @@ PLOTS = {
     "cnn_acc": (3, 1, "CNN · validation accuracy", "accuracy (%)"),
     "few_acc": (4, 0, "Few labels · validation accuracy", "accuracy (%)"),
 }
-# the flow model has one plot: it takes its row, shared with the semi-supervised GAN's when that shows; the few-labels
-# plot takes its row too, so its title has room for the label count
-COLSPAN = {"flow_loss": 2, "few_acc": 2}
-OPTIONAL_PLOTS = ("ssgan_loss", "few_acc")   # shown only when useful (the plots panel decides): a default window
-# keeps its four rows
+# the few-labels plot takes its row, so its title has room for the label count (the flow model's one plot and the
+# semi-supervised GAN's share a row: see grid_cells)
+COLSPAN = {"few_acc": 2}
+OPTIONAL_PLOTS = ("ssgan_loss", "few_acc")   # not in a new grid; the plots panel then shows each model's plots
+# while the model is chosen, trains or has curves
 X_LABELS = {"few_acc": "training time (s)"}   # every other plot's x axis: "step"
 JUDGE_PLOTS = ("gan_judge", "gan_fcd")
 # a model's plots share the leader's axis; the few-labels plot has its own (time, not steps)
@@ -133,11 +133,18 @@ def few_labels_title(labels_per_class: int) -> str:
 
 def grid_cells(shown: set[str] | frozenset[str], columns: int) -> list[tuple[str, int, int, int]]:
     """(key, row, column, column span) of the plots ``shown``, in ``columns`` (2, or 1: one under the other in
-    :data:`PLOTS`' order). Rows without a plot shown close up; the flow model's loss leaves half its row to the
-    semi-supervised GAN's when that shows."""
+    :data:`PLOTS`' order). Rows without a plot shown close up; the flow model's loss and the semi-supervised GAN's
+    share their row when both show, and either alone takes all of it."""
     keys = [key for key in PLOTS if key in shown]
     if columns == 1:
         return [(key, i, 0, 1) for i, key in enumerate(keys)]
     rows = {row: i for i, row in enumerate(sorted({PLOTS[key][0] for key in keys}))}
-    span = {key: 1 if key == "flow_loss" and "ssgan_loss" in shown else COLSPAN.get(key, 1) for key in keys}
-    return [(key, rows[PLOTS[key][0]], PLOTS[key][1], span[key]) for key in keys]
+    both = {"flow_loss", "ssgan_loss"} <= set(keys)
+
+    def cell(key: str) -> tuple[str, int, int, int]:
+        row, column = PLOTS[key][:2]
+        if key in ("flow_loss", "ssgan_loss"):
+            return (key, rows[row], column, 1) if both else (key, rows[row], 0, 2)
+        return key, rows[row], column, COLSPAN.get(key, 1)
+
+    return [cell(key) for key in keys]
