@@ -56,7 +56,8 @@ def describe_device(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple GPU (MPS)"
-    return f"CPU ({torch.get_num_threads()} threads of {os.cpu_count()} cores)"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'' if n == 1 else 's'} of {os.cpu_count()} cores)"
 
 
 @functools.cache   # asked at every sampling call (the trajectory view re-samples live): ask the CPU once

@@ -66,3 +66,59 @@ def test_training_from_the_window_uses_every_thread_after_the_gui_thread_went_si
     qtbot.waitUntil(lambda: bool(finished) and not w.session.training.is_running(), timeout=60_000)
     assert devices and devices[0][0] == "cpu" and devices[0][1].startswith(f"CPU ({two_threads} threads")
     assert torch.get_num_threads() == 1   # the GUI thread itself stays on one
+
+
+def test_cpu_trainers_share_the_cores_and_take_them_back_when_the_other_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch_threads.default_threads()
+    monkeypatch.setattr(torch_threads, "_default", 4)
+    first_in, second_in, shared, second_out = (threading.Event() for _ in range(4))
+    seen: dict[str, list[int]] = {"first": [], "second": [], "gpu": []}
+
+    def first() -> None:
+        torch_threads.for_training()
+        with torch_threads.CpuShare() as share:
+            seen["first"].append(torch.get_num_threads())   # alone: all four
+            first_in.set()
+            second_in.wait(5)
+            share.update()   # its next report: the second trainer has started
+            seen["first"].append(torch.get_num_threads())
+            shared.set()
+            second_out.wait(5)
+            share.update()   # the second has ended: all four again
+            seen["first"].append(torch.get_num_threads())
+
+    def second() -> None:
+        first_in.wait(5)
+        torch_threads.for_training()
+        with torch_threads.CpuShare():
+            seen["second"].append(torch.get_num_threads())
+            with torch_threads.CpuShare(on_cpu=False):   # a GPU trainer beside them takes no share
+                seen["gpu"].append(torch.get_num_threads())
+            second_in.set()
+            shared.wait(5)
+        second_out.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"first": [4, 2, 4], "second": [2], "gpu": [2]}
+    assert not torch_threads._cpu_trainers   # every trainer counted out
+
+
+def test_the_cnn_and_the_gan_trained_at_once_from_the_window_share_the_cores(qtbot: QtBot, two_threads: int) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.dataset_panel.dataset() is not None, timeout=10_000)
+    w.dataset_panel.val_split.setValue(50)
+    w.training_panel.cnn_form.widget("budget.epochs").setValue(2)
+    w.training_panel.gan_form.widget("budget.epochs").setValue(2)
+    finished: list[FinishedReport] = []
+    w.session.training.finished.connect(finished.append)
+    assert w.start_training()
+    qtbot.waitUntil(lambda: len(torch_threads._cpu_trainers) == 2, timeout=60_000)   # both counted in
+    assert torch_threads.CpuShare().threads() == 1   # so each trains on one of the two threads
+    qtbot.waitUntil(lambda: len(finished) == 2 and not w.session.training.is_running(), timeout=120_000)
+    assert not torch_threads._cpu_trainers   # and counted out when done

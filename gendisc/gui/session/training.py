@@ -67,7 +67,7 @@ def run_training(job: TrainingJob, control: Control, context: JobContext) -> Non
     from gendisc.engine.devices import describe_device, pick_device
     from gendisc.engine.runs.lock import hold_for_writing
     from gendisc.engine.train.setup import setup_training
-    from gendisc.gui.threads.torch_threads import for_training
+    from gendisc.gui.threads.torch_threads import CpuShare, for_training
 
     try:
         # the run folder's lock first: another process writing it (a `gendisc resume` in a terminal) is refused
@@ -75,15 +75,18 @@ def run_training(job: TrainingJob, control: Control, context: JobContext) -> Non
         with hold_for_writing(job.run_dir, create=not job.resume):
             for_training()   # every core, whatever count the GUI thread left for new threads
             device = pick_device(job.cfg.device)
-            context.emit(DeviceChosen(device.type, describe_device(device)))
-            context.emit(Status(f"Loading {job.cfg.data.dataset}…"))
-            setup = setup_training(job.cfg, device=device)
-            if control.stopped:
-                return
-            context.emit(Status(f"Training the {model_name(job.kind)} on {setup.device_name}"))
-            for report in setup.reports(control, job.run_dir, job.resume, WEIGHTS_EVERY_S,
-                                        autosave_s=job.autosave_s):
-                context.emit(report)
+            with CpuShare(device.type == "cpu") as share:   # its share of the cores beside other CPU trainers
+                context.emit(DeviceChosen(device.type, describe_device(device)))
+                context.emit(Status(f"Loading {job.cfg.data.dataset}…"))
+                setup = setup_training(job.cfg, device=device)
+                if control.stopped:
+                    return
+                share.update()
+                context.emit(Status(f"Training the {model_name(job.kind)} on {setup.device_name}"))
+                for report in setup.reports(control, job.run_dir, job.resume, WEIGHTS_EVERY_S,
+                                            autosave_s=job.autosave_s):
+                    share.update()   # a trainer started or ended since: the cores are shared anew
+                    context.emit(report)
     finally:
         _free_gpu_memory()   # what a failed run held goes back, so the next run (or the draw panel) fits
 
