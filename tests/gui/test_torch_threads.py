@@ -9,6 +9,7 @@ import pytest
 import torch
 from pytestqt.qtbot import QtBot
 
+from gendisc.engine.train.control import Control
 from gendisc.engine.train.reports import FinishedReport
 from gendisc.gui.shell.main_window import MainWindow
 from gendisc.gui.threads import torch_threads
@@ -94,6 +95,11 @@ def test_cpu_trainers_share_the_cores_and_take_them_back_when_the_other_ends(mon
             seen["second"].append(torch.get_num_threads())
             with torch_threads.CpuShare(on_cpu=False):   # a GPU trainer beside them takes no share
                 seen["gpu"].append(torch.get_num_threads())
+            paused = Control()
+            paused.pause()
+            torch_threads._cpu_trainers[-1] = paused   # a third trainer, paused: it leaves its share to the others
+            seen["gpu"].append(torch_threads.CpuShare().threads())
+            del torch_threads._cpu_trainers[-1]
             second_in.set()
             shared.wait(5)
         second_out.set()
@@ -103,7 +109,7 @@ def test_cpu_trainers_share_the_cores_and_take_them_back_when_the_other_ends(mon
         t.start()
     for t in threads:
         t.join(10)
-    assert seen == {"first": [4, 2, 4], "second": [2], "gpu": [2]}
+    assert seen == {"first": [4, 2, 4], "second": [2], "gpu": [2, 2]}
     assert not torch_threads._cpu_trainers   # every trainer counted out
 
 

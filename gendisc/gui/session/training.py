@@ -75,7 +75,8 @@ def run_training(job: TrainingJob, control: Control, context: JobContext) -> Non
         with hold_for_writing(job.run_dir, create=not job.resume):
             for_training()   # every core, whatever count the GUI thread left for new threads
             device = pick_device(job.cfg.device)
-            with CpuShare(device.type == "cpu") as share:   # its share of the cores beside other CPU trainers
+            # its share of the cores beside the other CPU trainers (all of them while they are paused)
+            with CpuShare(device.type == "cpu", control) as share:
                 context.emit(DeviceChosen(device.type, describe_device(device)))
                 context.emit(Status(f"Loading {job.cfg.data.dataset}…"))
                 setup = setup_training(job.cfg, device=device)

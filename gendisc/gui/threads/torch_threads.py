@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gendisc.engine.train.control import Control
 
 _lock = threading.Lock()
 _default: int | None = None
 _local = threading.local()
-_cpu_trainers: set[int] = set()   # the threads training on the CPU now (their idents)
+_cpu_trainers: dict[int, Control | None] = {}   # the threads training on the CPU now (idents), with their controls
 
 
 def default_threads() -> int:
@@ -64,16 +68,18 @@ class CpuShare:
     """The calling training thread's share of the cores while it trains on the CPU, with the others that do:
     ``with CpuShare(): ... share.update()`` between its reports. Entering counts the thread in (and takes its
     share at once); :meth:`update` takes the share again (another trainer started or ended since); leaving counts
-    it out, so the others take its cores at their next update. A thread training on a GPU takes no share."""
+    it out, so the others take its cores at their next update. A thread training on a GPU takes no share, and
+    one whose ``control`` is paused leaves its share to the others while it waits."""
 
-    def __init__(self, on_cpu: bool = True) -> None:
+    def __init__(self, on_cpu: bool = True, control: Control | None = None) -> None:
         self.on_cpu = on_cpu
+        self.control = control
         self._ident = threading.get_ident()
 
     def __enter__(self) -> CpuShare:
         if self.on_cpu:
             with _lock:
-                _cpu_trainers.add(self._ident)
+                _cpu_trainers[self._ident] = self.control
             self.update()
         return self
 
@@ -81,13 +87,15 @@ class CpuShare:
                  tb: TracebackType | None) -> None:
         if self.on_cpu:
             with _lock:
-                _cpu_trainers.discard(self._ident)
+                _cpu_trainers.pop(self._ident, None)
 
     def threads(self) -> int:
-        """This thread's share: PyTorch's default count split evenly over the CPU trainers, at least one."""
+        """This thread's share: PyTorch's default count split evenly over the CPU trainers not paused (and this
+        one), at least one."""
         with _lock:
-            n = max(1, len(_cpu_trainers))
-        return max(1, default_threads() // n)
+            n = sum(1 for ident, control in _cpu_trainers.items()
+                    if ident == self._ident or control is None or not control.paused)
+        return max(1, default_threads() // max(1, n))
 
     def update(self) -> None:
         """Set the calling thread's PyTorch thread count to its share, if that changed."""
