@@ -123,8 +123,11 @@ def test_the_cnn_and_the_gan_trained_at_once_from_the_window_share_the_cores(qtb
     w.training_panel.gan_form.widget("budget.epochs").setValue(2)
     finished: list[FinishedReport] = []
     w.session.training.finished.connect(finished.append)
+    names: list[str] = []
+    w.session.training.device.connect(lambda _type, name: names.append(name))
     assert w.start_training()
     qtbot.waitUntil(lambda: len(torch_threads._cpu_trainers) == 2, timeout=60_000)   # both counted in
     assert torch_threads.CpuShare().threads() == 1   # so each trains on one of the two threads
     qtbot.waitUntil(lambda: len(finished) == 2 and not w.session.training.is_running(), timeout=120_000)
     assert not torch_threads._cpu_trainers   # and counted out when done
+    assert any(n.startswith("CPU (1 thread of") for n in names)   # the status bar said so while they shared

@@ -77,16 +77,20 @@ def run_training(job: TrainingJob, control: Control, context: JobContext) -> Non
             device = pick_device(job.cfg.device)
             # its share of the cores beside the other CPU trainers (all of them while they are paused)
             with CpuShare(device.type == "cpu", control) as share:
+                def reshare() -> None:   # a trainer started, paused or ended since: share the cores anew, say so
+                    if share.update():
+                        context.emit(DeviceChosen(device.type, describe_device(device)))
+
                 context.emit(DeviceChosen(device.type, describe_device(device)))
                 context.emit(Status(f"Loading {job.cfg.data.dataset}…"))
                 setup = setup_training(job.cfg, device=device)
                 if control.stopped:
                     return
-                share.update()
+                reshare()
                 context.emit(Status(f"Training the {model_name(job.kind)} on {setup.device_name}"))
                 for report in setup.reports(control, job.run_dir, job.resume, WEIGHTS_EVERY_S,
                                             autosave_s=job.autosave_s):
-                    share.update()   # a trainer started or ended since: the cores are shared anew
+                    reshare()
                     context.emit(report)
     finally:
         _free_gpu_memory()   # what a failed run held goes back, so the next run (or the draw panel) fits

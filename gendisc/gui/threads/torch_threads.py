@@ -97,12 +97,14 @@ class CpuShare:
                     if ident == self._ident or control is None or not control.paused)
         return max(1, default_threads() // max(1, n))
 
-    def update(self) -> None:
-        """Set the calling thread's PyTorch thread count to its share, if that changed."""
+    def update(self) -> bool:
+        """Set the calling thread's PyTorch thread count to its share; whether that changed it."""
         if not self.on_cpu:
-            return
+            return False
         import torch
 
         n = self.threads()
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
+        if torch.get_num_threads() == n:
+            return False
+        torch.set_num_threads(n)
+        return True
