@@ -35,27 +35,33 @@ from gendisc.gui.threads.torch_threads import CpuShare, for_training
 FEW = DataConfig(labels_per_class=10)
 
 
+CONFIGS = {"cnn": CnnConfig, "gan": GanConfig, "flow": FlowConfig, "ssgan": SsganConfig}
+
+
 def config(kind: str, few: bool, seconds: float) -> RunConfig:
-    data = FEW if few else DataConfig()
-    base: RunConfig = {"cnn": CnnConfig(data=data), "gan": GanConfig(), "flow": FlowConfig(),
-                       "ssgan": SsganConfig(data=FEW)}[kind]
+    """The model's defaults, ``seconds`` of CPU training; on 10 labels per class when ``few`` (the semi-supervised
+    GAN always)."""
+    base: RunConfig = CONFIGS[kind]()
+    if few and kind in ("cnn", "ssgan"):
+        base = dataclasses.replace(base, data=FEW)
     return dataclasses.replace(base, budget=TrainBudget(epochs=100_000, max_seconds=seconds), device="cpu")
 
 
-def train(cfg: RunConfig, share: bool, out: dict[str, float]) -> None:
+def train(kind: str, cfg: RunConfig, share: bool, out: dict[str, float]) -> None:
     """One training thread as the window's: the default count first, then (``share``) its share of the cores."""
     for_training()
-    data = prepare(load_dataset("mnist-sample"), cfg.data, "cpu", unlabelled=isinstance(cfg, SsganConfig))
+    data = prepare(load_dataset("mnist-sample"), cfg.data, "cpu", unlabelled=kind == "ssgan")
     with CpuShare(on_cpu=share) as cores:
         for report in trainer_for(cfg)(cfg, data, Control(), autosave_s=None):
             cores.update()
             if isinstance(report, FinishedReport):
-                out[type(cfg).__name__] = report.step / report.elapsed_s
+                out[kind] = report.step / report.elapsed_s
 
 
-def side_by_side(cfgs: list[RunConfig], share: bool) -> dict[str, float]:
+def side_by_side(kinds: list[str], cfgs: list[RunConfig], share: bool) -> dict[str, float]:
+    """Steps per second of each model, trained at once in threads of this process."""
     out: dict[str, float] = {}
-    threads = [threading.Thread(target=train, args=(cfg, share, out)) for cfg in cfgs]
+    threads = [threading.Thread(target=train, args=(k, c, share, out)) for k, c in zip(kinds, cfgs, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -73,14 +79,12 @@ def main() -> None:
         kinds = pair.split("+")
         few = "ssgan" in kinds   # a CNN beside the semi-supervised GAN learns from the same 10 labels per class
         cfgs = [config(kind, few, args.seconds) for kind in kinds]
-        names = [type(c).__name__ for c in cfgs]
         print(f"{pair} ({'10 labels per class' if few else 'all labels'}), {args.seconds:.0f} s side by side:")
         for label, share in (("whole", False), ("shared", True)):
-            rates = side_by_side(cfgs, share)
-            figures = (f"{k}: {rates[n]:5.1f} steps/s" for k, n in zip(kinds, names, strict=True))
-            print(f"  {label:<7}" + "  ".join(figures), flush=True)
+            rates = side_by_side(kinds, cfgs, share)
+            print(f"  {label:<7}" + "  ".join(f"{k}: {rates[k]:5.1f} steps/s" for k in kinds), flush=True)
         if args.alone:
-            rate = side_by_side(cfgs[:1], True)[names[0]]
+            rate = side_by_side(kinds[:1], cfgs[:1], True)[kinds[0]]
             print(f"  alone   {kinds[0]}: {rate:5.1f} steps/s", flush=True)
 
 

@@ -136,7 +136,7 @@ class GeneratedImages:
     the run's kind (``gan``, ``flow`` or ``ssgan``).
     """
 
-    def __init__(self, source: GeneratorSource, labeller: Labeller, kind: str = "gan", source_step: int = 0) -> None:
+    def __init__(self, source: GeneratorSource, labeller: Labeller, kind: str, source_step: int) -> None:
         self.source = source
         self.labeller = labeller
         self.kind = kind
@@ -220,7 +220,7 @@ class GeneratedPool:
 
     images: torch.Tensor   # uint8 N×C×H×W on the device: 0..255 for [-1, 1]
     labels: torch.Tensor   # int N on the device
-    source_step: int = 0   # the step of the generator run they were drawn from
+    source_step: int   # the step of the generator run they were drawn from
 
     def __len__(self) -> int:
         return len(self.labels)

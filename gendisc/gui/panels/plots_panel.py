@@ -107,7 +107,7 @@ class PlotsPanel(QWidget):
         if settings is not None:
             settings.changed.connect(self._on_settings_changed)
         self.graphics.set_labels_per_class(self._settings_labels)
-        self._show_optional()
+        self._show_plots_in_play()
 
     # ----------------------------------------------------------------- what the session says
     def _on_started(self, job: TrainingJob) -> None:
@@ -126,16 +126,16 @@ class PlotsPanel(QWidget):
             self._settings_labels = labels
             if not any(self.training.is_running(kind) for kind in FEW_LABEL_KINDS):
                 self.graphics.set_labels_per_class(labels)
-        self._show_optional()
+        self._show_plots_in_play()
 
     def _note_labels(self, kind: str, labels: int) -> None:
         """A run of ``kind`` on ``labels`` per class started or was opened: the title says its count."""
         if kind == "cnn":
             self._few_cnn = labels > 0
         self.graphics.set_labels_per_class(labels)
-        self._show_optional()
+        self._show_plots_in_play()
 
-    def _show_optional(self) -> None:
+    def _show_plots_in_play(self) -> None:
         """Each model's plots once it is chosen in Train, trains or has curves (the judge's with the GAN's or the
         flow model's), so the rows there are get the height; the few-labels plot with the semi-supervised GAN, or
         with fewer labels chosen or shown for the CNN. Without settings to ask: the CNN's, the GAN's and the flow
@@ -254,7 +254,7 @@ class PlotsPanel(QWidget):
             self.graphics.set_curve(name, x, y * spec.scale if spec.scale != 1.0 else y)
         self._data.dirty.clear()
         has_data = {key: self.has_data(key) for key in PLOTS}
-        self._show_optional()   # a followed semi-supervised GAN's first curves
+        self._show_plots_in_play()   # a followed or opened run's first curves bring its plots
         self.graphics.follow(has_data)
         self.graphics.show_placeholders(has_data)
 
