@@ -27,6 +27,7 @@ GAN_PRESETS = ("recommended", "seed", "dcgan")
 FLOW_SAMPLERS = ("euler", "heun")
 FLOW_TIMES = ("uniform", "logit-normal")   # how training draws t (engine.train.flow_parts.training_times)
 FLOW_CONDITIONINGS = ("shift", "scale-shift")   # how time and class enter each block (engine.models.flow.ResBlock)
+FLOW_PATCHES = (1, 2)   # pixels per side of the blocks the flow network sees as one (engine.models.flow.FlowUNet)
 SSGAN_HEADS = ("implicit", "explicit")   # Salimans et al.'s K logits with an implicit fake class, or Odena's K+1
 # every size has a ceiling (a width of 100,000 took gigabytes before failing; 256 is 4× DCGAN's); seeds stay below
 # 2^32, so that combined with epoch and rank numbers they fit the 64 bits torch takes
@@ -281,15 +282,19 @@ class FlowConfig:
     how the epoch samples and the judge's are drawn (the window can change them without retraining).
     ``time_sampling`` is how training picks t, ``precision`` the arithmetic of the training steps, ``conditioning``
     how time and class enter each block: a per-channel shift, or a scale and a shift (FiLM, as in Dhariwal & Nichol
-    2021), which draws more recognisable digits for the same time.
+    2021), which draws more recognisable digits for the same time. ``patch = 2`` runs the network on 2×2 blocks of
+    pixels (half the resolution, four times the channels): a step of the same width costs half, which buys a wider
+    network and more steps in the same time.
     """
 
-    BEFORE: ClassVar[dict[str, Any]] = {"time_sampling": "uniform", "precision": "fp32", "conditioning": "shift"}
+    BEFORE: ClassVar[dict[str, Any]] = {"time_sampling": "uniform", "precision": "fp32", "conditioning": "shift",
+                                        "patch": 1}
 
     data: DataConfig = field(default_factory=lambda: DataConfig(augment=False))
     budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=20))
-    width: int = 16
+    width: int = 24
     conditioning: str = "scale-shift"
+    patch: int = 2
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig("adam", 2e-3, 0.9, 0.99))
     schedule: str = "constant"
     batch_size: int = 64
@@ -297,7 +302,7 @@ class FlowConfig:
     class_dropout: float = 0.1
     ema: float = 0.999
     sampler_steps: int = 16
-    guidance: float = 2.0
+    guidance: float = 1.75
     sampler: str = "euler"
     time_sampling: str = "logit-normal"
     precision: str = "auto"
@@ -322,6 +327,8 @@ class FlowConfig:
         _one_of("sampler", self.sampler, FLOW_SAMPLERS)
         _one_of("time sampling", self.time_sampling, FLOW_TIMES)
         _one_of("conditioning", self.conditioning, FLOW_CONDITIONINGS)
+        _check(type(self.patch) is int and self.patch in FLOW_PATCHES,
+               f"patch must be one of {', '.join(map(str, FLOW_PATCHES))} (got {self.patch!r})")
         _one_of("precision", self.precision, PRECISIONS)
         _int_at_least("number of samples", self.n_samples, 1, hi=1024)
         _int_at_least("seed", self.seed, 0, hi=MAX_SEED)

@@ -215,6 +215,7 @@ def test_precision_is_a_cnn_and_flow_option_and_time_sampling_a_flow_one() -> No
     for model in ("cnn", "gan", "ssgan"):
         with pytest.raises(ConfigError, match="--conditioning"):
             parse(model, "--conditioning", "shift")
+    assert parse("flow").patch == 2 and parse("flow", "--patch", "1").patch == 1
     for model in ("cnn", "gan", "ssgan"):
         with pytest.raises(ConfigError, match="--time-sampling"):
             parse(model, "--time-sampling", "uniform")
@@ -228,9 +229,9 @@ ONE_MODEL_VALUES: dict[str, list[str]] = {
     "dropout": ["0.45"], "l2": ["0.001"], "precision": ["fp32"], "latent_dim": ["33"], "g_optimizer": ["sgd"],
     "d_optimizer": ["sgd"], "g_lr": ["0.0123"], "d_lr": ["0.0123"], "g_width": ["40"], "d_width": ["40"],
     "loss": ["hinge"], "preset": ["dcgan"], "spectral_norm": [], "conditional": [], "ema": ["0.5"],
-    "judge": ["auto"], "judge_samples": ["100"], "width": ["24"], "class_dropout": ["0.3"], "sampler": ["heun"],
+    "judge": ["auto"], "judge_samples": ["100"], "width": ["32"], "class_dropout": ["0.3"], "sampler": ["heun"],
     "sampler_steps": ["9"], "guidance": ["3.5"], "time_sampling": ["uniform"], "conditioning": ["shift"],
-    "head": ["explicit"], "unsupervised_weight": ["0.5"],
+    "patch": ["1"], "head": ["explicit"], "unsupervised_weight": ["0.5"],
 }
 
 

@@ -158,9 +158,9 @@ def test_json_round_trip_keeps_every_field() -> None:
 
 @pytest.mark.parametrize(("cfg", "before"), [
     (CnnConfig(), {"precision": "fp32"}),
-    (FlowConfig(), {"time_sampling": "uniform", "precision": "fp32", "conditioning": "shift"}),
+    (FlowConfig(), {"time_sampling": "uniform", "precision": "fp32", "conditioning": "shift", "patch": 1}),
 ])
-def test_a_run_saved_before_a_field_existed_reads_as_it_was_trained(cfg: object, before: dict[str, str]) -> None:
+def test_a_run_saved_before_a_field_existed_reads_as_it_was_trained(cfg: object, before: dict[str, object]) -> None:
     obj = json.loads(save_json(cfg))
     for name in before:
         del obj["config"][name]

@@ -39,20 +39,20 @@ def tiny(**kw: object) -> FlowConfig:
 
 
 def net_with_weights(shape: tuple[int, int, int] = (1, 28, 28), n_classes: int = 10,
-                     conditioning: str = "scale-shift") -> FlowUNet:
+                     conditioning: str = "scale-shift", patch: int = 2) -> FlowUNet:
     torch.manual_seed(0)
-    net = FlowUNet(shape, n_classes, width=8, conditioning=conditioning).eval()
+    net = FlowUNet(shape, n_classes, width=8, conditioning=conditioning, patch=patch).eval()
     with torch.no_grad():   # the output layer starts at zero: give it weights so predictions differ by input
         net.conv_out.weight.normal_(0, 0.1)
     return net
 
 
 # -- the network -----------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("conditioning", ["shift", "scale-shift"])
+@pytest.mark.parametrize(("conditioning", "patch"), [("shift", 1), ("scale-shift", 1), ("scale-shift", 2)])
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
 def test_the_network_keeps_the_image_shape_and_depends_on_time_and_class(shape: tuple[int, int, int],
-                                                                          conditioning: str) -> None:
-    net = net_with_weights(shape, conditioning=conditioning)
+                                                                          conditioning: str, patch: int) -> None:
+    net = net_with_weights(shape, conditioning=conditioning, patch=patch)
     x = torch.randn(4, *shape)
     labels = torch.tensor([0, 1, 2, 10])   # 10: the null class
     out = net(x, torch.full((4,), 0.3), labels)
@@ -78,8 +78,26 @@ def test_scale_shift_blocks_scale_and_shift_the_norm_and_shift_blocks_keep_the_f
 
 
 def test_the_default_network_is_small() -> None:
-    params = sum(p.numel() for p in FlowUNet((1, 28, 28), 10, width=16).parameters())
-    assert 100_000 < params < 400_000
+    params = sum(p.numel() for p in FlowUNet((1, 28, 28), 10).parameters())
+    assert 300_000 < params < 800_000
+
+
+def test_a_patch_network_runs_its_unet_on_blocks_of_pixels_and_puts_them_back_in_place() -> None:
+    net = net_with_weights((1, 28, 28), patch=2)
+    seen: dict[str, torch.Tensor] = {}
+    net.conv_in.register_forward_hook(lambda _m, args, _out: seen.update(into=args[0]))
+    net.down1.register_forward_hook(lambda _m, _args, out: seen.update(first=out))
+    net.conv_out.register_forward_hook(lambda _m, _args, out: seen.update(out=out))
+    x = torch.randn(2, 1, 28, 28)
+    out = net(x, torch.full((2,), 0.5), torch.tensor([3, 8]))
+    assert seen["first"].shape == (2, 8, 14, 14)   # the first level works at half the resolution
+    # pixel (2i + a, 2j + b) is channel 2a + b of block (i, j), on the way in and on the way out
+    for i, j, a, b in ((0, 0, 0, 0), (1, 2, 1, 1), (13, 6, 0, 1), (7, 13, 1, 0)):
+        assert seen["into"][1, 2 * a + b, i, j] == x[1, 0, 2 * i + a, 2 * j + b]
+        assert out[1, 0, 2 * i + a, 2 * j + b] == seen["out"][1, 2 * a + b, i, j]
+    assert FlowUNet((1, 28, 28), 10, width=8, patch=1).conv_in.in_channels == 1   # the first runs' network
+    with pytest.raises(ValueError, match="patch"):
+        FlowUNet((1, 27, 27), 10, width=8, patch=2)
 
 
 # -- the sampler -----------------------------------------------------------------------------------------------------
@@ -141,7 +159,8 @@ def test_the_config_round_trips_and_refuses_bad_values() -> None:
     assert from_dict(FlowConfig, to_dict(cfg)) == cfg
     assert load_json(save_json(cfg)) == cfg
     for bad in ({"width": 12}, {"guidance": 50.0}, {"sampler": "rk4"}, {"class_dropout": 1.0},
-                {"time_sampling": "beta"}, {"precision": "fp16"}, {"conditioning": "film"}):
+                {"time_sampling": "beta"}, {"precision": "fp16"}, {"conditioning": "film"}, {"patch": 3},
+                {"patch": True}):
         with pytest.raises(ConfigError):
             FlowConfig(**bad)   # type: ignore[arg-type]
 

@@ -13,6 +13,7 @@ from gendisc.engine.config import (
     CNN_ARCHS,
     DEFAULT_FLOW_POOL,
     FLOW_CONDITIONINGS,
+    FLOW_PATCHES,
     FLOW_SAMPLERS,
     FLOW_TIMES,
     GAN_LOSSES,
@@ -122,8 +123,12 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                                    "per dataset and cached), or the folder of a CNN run")
     g.add_argument("--judge-samples", type=int, help="generated images the judge scores per epoch (default 256)")
     g = p.add_argument_group("flow only (also --conditional, --ema, --judge, --judge-samples)")
-    g.add_argument("--width", type=int, help="channels of the velocity network's first level (default 16; "
+    g.add_argument("--width", type=int, help="channels of the velocity network's first level (default 24; "
                                             "then 2× and 4×)")
+    g.add_argument("--patch", type=int, choices=FLOW_PATCHES,
+                   help="pixels per side of the blocks the velocity network sees as one: 2 (default; its first "
+                        "level at half the resolution, steps 2× cheaper) or 1 (every pixel, the first runs' "
+                        "network)")
     g.add_argument("--class-dropout", type=float,
                    help="share of labels replaced by 'no class' while training, for guidance (default 0.1)")
     g.add_argument("--sampler", choices=FLOW_SAMPLERS,
@@ -137,7 +142,7 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                    help="how time and class enter each block: scale-shift (FiLM, default) or shift (the first "
                         "runs' blocks)")
     g.add_argument("--guidance", type=float,
-                   help="classifier-free guidance scale: 1 = conditional, more = more typical (default 2)")
+                   help="classifier-free guidance scale: 1 = conditional, more = more typical (default 1.75)")
     g = p.add_argument_group("ssgan only (also --latent-dim, --g-width, --d-width, --g-lr, --d-lr, --dropout, --ema)")
     g.add_argument("--head", choices=SSGAN_HEADS,
                    help="implicit: K class logits, the fake class implicit (Salimans et al. 2016, default); "
@@ -202,7 +207,7 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
     "loss": ("gan",), "preset": ("gan",), "spectral_norm": ("gan",), "conditional": ("gan", "flow"),
     "ema": ("gan", "flow", "ssgan"), "judge": ("gan", "flow"), "judge_samples": ("gan", "flow"),
     "width": ("flow",), "class_dropout": ("flow",), "sampler": ("flow",), "sampler_steps": ("flow",),
-    "guidance": ("flow",), "time_sampling": ("flow",), "conditioning": ("flow",),
+    "guidance": ("flow",), "time_sampling": ("flow",), "conditioning": ("flow",), "patch": ("flow",),
     "head": ("ssgan",), "unsupervised_weight": ("ssgan",),
 }
 MODEL_NAMES = {"cnn": "CNN", "gan": "GAN", "flow": "flow model", "ssgan": "semi-supervised GAN"}
@@ -257,7 +262,7 @@ def _flow_config(args: argparse.Namespace) -> FlowConfig:
     return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
                    **given(args, "schedule", "batch_size", "l2", "seed", "device", "conditional", "ema", "judge",
                            "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance",
-                           "time_sampling", "precision", "conditioning"))
+                           "time_sampling", "precision", "conditioning", "patch"))
 
 
 def _common(args: argparse.Namespace, base: RunConfig) -> tuple[Any, Any, dict[str, Any]]:

@@ -44,7 +44,7 @@ def build_flow(cfg: FlowConfig, image_shape: tuple[int, int, int], n_classes: in
     takes: square, 1 or 3 channels, 28 or 32 pixels and the like)."""
     if problem := check_gan_shape(image_shape):
         raise ConfigError(problem.replace("the GAN", "the flow model"))
-    return FlowUNet(image_shape, n_classes if cfg.conditional else 0, cfg.width, cfg.conditioning)
+    return FlowUNet(image_shape, n_classes if cfg.conditional else 0, cfg.width, cfg.conditioning, cfg.patch)
 
 
 def build_ssgan(cfg: SsganConfig, image_shape: tuple[int, int, int], n_classes: int) -> tuple[Generator,

@@ -2,10 +2,14 @@
 ``x_t = (1 − t)·noise + t·data`` of the straight path between them (rectified flow, Liu et al. 2022; flow matching,
 Lipman et al. 2023).
 
-Three resolutions (28 → 14 → 7 for MNIST-like images, 32 → 16 → 8 for CIFAR-10), widths ``w, 2w, 4w`` (16/32/64 by
-default, about 0.2 M parameters), residual blocks with GroupNorm, and one embedding of time plus class that scales and
-shifts the features inside every block (in runs from before that, only shifts them). Class ``n_classes`` is the "no
-class" token that classifier-free guidance needs.
+The image first goes into ``patch × patch`` blocks of pixels stacked as channels (space to depth, as the patches of a
+vision transformer; ``patch = 2`` by default, 1 in the first runs), so the three resolutions are 14 → 7 → 4 for
+MNIST-like images and 16 → 8 → 4 for CIFAR-10 (28 → 14 → 7 and 32 → 16 → 8 with ``patch = 1``). The full-size
+level costs half of a step and adds little: without it a step of the same width is about 2× cheaper, and the time
+saved buys more steps and a wider network. Widths ``w, 2w, 4w`` (24/48/96 by default, about 0.56 M parameters),
+residual blocks with GroupNorm, and one embedding of time plus class that scales and shifts the features inside every
+block (in runs from before that, only shifts them). Class ``n_classes`` is the "no class" token that classifier-free
+guidance needs.
 """
 
 from __future__ import annotations
@@ -64,16 +68,20 @@ class ResBlock(nn.Module):
 class FlowUNet(nn.Module):
     """Velocity network ``v(x_t, t, y)`` for images ``image_shape`` (C, H, W); ``n_classes = 0``: unconditional.
 
-    ``labels`` may hold ``n_classes`` (the null class) for the unconditional prediction of guidance.
+    ``labels`` may hold ``n_classes`` (the null class) for the unconditional prediction of guidance; ``patch`` must
+    divide the image's sides.
     """
 
-    def __init__(self, image_shape: tuple[int, int, int], n_classes: int = 0, width: int = 16,
-                 conditioning: str = "scale-shift") -> None:
+    def __init__(self, image_shape: tuple[int, int, int], n_classes: int = 0, width: int = 24,
+                 conditioning: str = "scale-shift", patch: int = 2) -> None:
         super().__init__()
-        c = image_shape[0]
+        if patch < 1 or image_shape[1] % patch or image_shape[2] % patch:
+            raise ValueError(f"patch {patch} must divide the image's sides (got {image_shape[1]}×{image_shape[2]})")
+        c = image_shape[0] * patch * patch
         w1, w2, w3 = width, 2 * width, 4 * width
         emb = 4 * width
         self.image_shape, self.n_classes, self.width, self.emb_dim = tuple(image_shape), n_classes, width, emb
+        self.patch = patch
         self.time_mlp = nn.Sequential(nn.Linear(emb, emb), nn.SiLU(), nn.Linear(emb, emb))
         self.class_emb = nn.Embedding(n_classes + 1, emb) if n_classes else None
         self.conv_in = nn.Conv2d(c, w1, 3, padding=1)
@@ -106,9 +114,12 @@ class FlowUNet(nn.Module):
         if t.ndim == 0:
             t = t.expand(len(x))
         emb = self.embedding(t, labels)
+        if self.patch > 1:
+            x = F.pixel_unshuffle(x, self.patch)
         h1 = self.down1(self.conv_in(x), emb)
         h2 = self.down2(self.pool1(h1), emb)
         h3 = self.mid(self.down3(self.pool2(h2), emb), emb)
         u2 = self.up2(torch.cat([F.interpolate(h3, size=h2.shape[-2:], mode="nearest"), h2], 1), emb)
         u1 = self.up1(torch.cat([F.interpolate(u2, size=h1.shape[-2:], mode="nearest"), h1], 1), emb)
-        return self.conv_out(F.silu(self.norm_out(u1)))
+        out = self.conv_out(F.silu(self.norm_out(u1)))
+        return F.pixel_shuffle(out, self.patch) if self.patch > 1 else out

@@ -31,8 +31,8 @@ class SamplerSettings:
     velocity is still added up in float32; an 8-bit image cannot tell the difference), float32 elsewhere.
     """
 
-    steps: int = 16
-    guidance: float = 2.0
+    steps: int = FlowConfig.sampler_steps   # a new run's defaults
+    guidance: float = FlowConfig.guidance
     method: str = "euler"
     precision: str = "auto"
 

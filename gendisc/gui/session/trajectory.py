@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from gendisc.engine.config import FlowConfig
 from gendisc.gui.session.live_models import LiveModel, LiveModels
 from gendisc.gui.session.throttled import ThrottledPass
 
@@ -75,13 +76,13 @@ class TrajectoryModel(ThrottledPass):
 
     def steps(self) -> int:
         model = self.model()
-        return self._steps or (model.module.settings.steps if model is not None else 16)
+        return self._steps or (model.module.settings.steps if model is not None else FlowConfig.sampler_steps)
 
     def guidance(self) -> float:
         model = self.model()
         if self._guidance is not None:
             return self._guidance
-        return model.module.settings.guidance if model is not None else 2.0
+        return model.module.settings.guidance if model is not None else FlowConfig.guidance
 
     def set_sampling(self, steps: int, guidance: float) -> None:
         """Integrate with ``steps`` steps and guidance scale ``guidance`` from now on, and sample again."""

@@ -103,7 +103,12 @@ FLOW_FIELDS = [
     Field("conditional", "Conditional", "bool", "Class-conditional velocity network: it is told which class to "
           "draw, so samples are class-balanced, guidance can sharpen them and the Latent panel can sweep classes."),
     Field("width", "Width", "int", "Channels of the UNet's first stage (doubled in each of the two below; a "
-          "multiple of 8). 16 is about 0.2 M parameters: clear digits after a few minutes on a CPU.", 8, 128),
+          "multiple of 8). 24 on 2×2 patches is about 0.56 M parameters: clear digits after a few minutes on a "
+          "CPU.", 8, 128),
+    Field("patch", "Patches", "choice", "How many pixels the network sees as one. 2×2: its first stage works at "
+          "half the resolution on blocks of four pixels, so a step of the same width costs half and the same time "
+          "trains a wider network for more steps. 1×1: every pixel (the first flow runs' network).",
+          choices=((2, "2×2 pixels"), (1, "1×1 (every pixel)"))),
     PRECISION,
     Field("time_sampling", "Training times", "choice", "Where on the path from noise to image each training image "
           "is taken. Uniform: anywhere, equally often. Logit-normal: more often in the middle, where the velocity "

@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QTabBar, QVBoxLayout, QWidget
 
+from gendisc.engine.config import FlowConfig
 from gendisc.engine.imageio import make_grid
 from gendisc.gui.widgets.fitting import FittingStack
 from gendisc.gui.widgets.image_grid import ImageGrid
@@ -36,14 +37,14 @@ class TrajectoryView(QWidget):
         self._captions: list[str] = []
         self.steps = IntBox("Sampler steps")
         self.steps.setRange(1, 200)
-        self.steps.setValue(16)
+        self.steps.setValue(FlowConfig.sampler_steps)
         self.steps.setToolTip("Integration steps from noise to image. Few steps: blurry, averaged images (the "
                               "straight path is only a guess at first); more: sharper, and slower.")
         self.guidance = FloatBox("Guidance")
         self.guidance.setRange(0.0, 20.0)
         self.guidance.setSingleStep(0.25)
         self.guidance.setDecimals(2)
-        self.guidance.setValue(2.0)
+        self.guidance.setValue(FlowConfig.guidance)
         self.guidance.setToolTip("Classifier-free guidance w: 0 = unconditional, 1 = the plain conditional "
                                  "prediction, above 1 = more typical of the class (less varied).")
         self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DELAY_MS)
