@@ -44,8 +44,9 @@ def _check(ok: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:
-    _check(value in choices, f"{name} must be one of {', '.join(choices)} (got {value!r})")
+def _one_of(name: str, value: object, choices: tuple[object, ...]) -> None:
+    ok = any(type(value) is type(c) and value == c for c in choices)   # of the same type: True is not 1
+    _check(ok, f"{name} must be one of {', '.join(map(str, choices))} (got {value!r})")
 
 
 def _finite_positive(name: str, value: float) -> None:
@@ -327,8 +328,7 @@ class FlowConfig:
         _one_of("sampler", self.sampler, FLOW_SAMPLERS)
         _one_of("time sampling", self.time_sampling, FLOW_TIMES)
         _one_of("conditioning", self.conditioning, FLOW_CONDITIONINGS)
-        _check(type(self.patch) is int and self.patch in FLOW_PATCHES,
-               f"patch must be one of {', '.join(map(str, FLOW_PATCHES))} (got {self.patch!r})")
+        _one_of("patch", self.patch, FLOW_PATCHES)
         _one_of("precision", self.precision, PRECISIONS)
         _int_at_least("number of samples", self.n_samples, 1, hi=1024)
         _int_at_least("seed", self.seed, 0, hi=MAX_SEED)

@@ -123,18 +123,19 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                                    "per dataset and cached), or the folder of a CNN run")
     g.add_argument("--judge-samples", type=int, help="generated images the judge scores per epoch (default 256)")
     g = p.add_argument_group("flow only (also --conditional, --ema, --judge, --judge-samples)")
-    g.add_argument("--width", type=int, help="channels of the velocity network's first level (default 24; "
-                                            "then 2× and 4×)")
+    g.add_argument("--width", type=int, help="channels of the velocity network's first level (default "
+                                            f"{FlowConfig.width}; then 2× and 4×)")
     g.add_argument("--patch", type=int, choices=FLOW_PATCHES,
                    help="pixels per side of the blocks the velocity network sees as one: 2 (default; its first "
                         "level at half the resolution, steps 2× cheaper) or 1 (every pixel, the first runs' "
                         "network)")
     g.add_argument("--class-dropout", type=float,
-                   help="share of labels replaced by 'no class' while training, for guidance (default 0.1)")
+                   help="share of labels replaced by 'no class' while training, for guidance (default "
+                        f"{FlowConfig.class_dropout:g})")
     g.add_argument("--sampler", choices=FLOW_SAMPLERS,
                    help="ODE solver of the samples: euler (default) or heun (twice the network evaluations, a little "
                         "more accurate)")
-    g.add_argument("--sampler-steps", type=int, help="solver steps per sample (default 16)")
+    g.add_argument("--sampler-steps", type=int, help=f"solver steps per sample (default {FlowConfig.sampler_steps})")
     g.add_argument("--time-sampling", choices=FLOW_TIMES,
                    help="how training picks each image's time t on its path: uniform, or logit-normal (more often "
                         "in the middle, where the velocity is hardest)")
@@ -142,7 +143,8 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                    help="how time and class enter each block: scale-shift (FiLM, default) or shift (the first "
                         "runs' blocks)")
     g.add_argument("--guidance", type=float,
-                   help="classifier-free guidance scale: 1 = conditional, more = more typical (default 1.75)")
+                   help="classifier-free guidance scale: 1 = conditional, more = more typical (default "
+                        f"{FlowConfig.guidance:g})")
     g = p.add_argument_group("ssgan only (also --latent-dim, --g-width, --d-width, --g-lr, --d-lr, --dropout, --ema)")
     g.add_argument("--head", choices=SSGAN_HEADS,
                    help="implicit: K class logits, the fake class implicit (Salimans et al. 2016, default); "
