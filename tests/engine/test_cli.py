@@ -230,7 +230,8 @@ ONE_MODEL_VALUES: dict[str, list[str]] = {
     "d_optimizer": ["sgd"], "g_lr": ["0.0123"], "d_lr": ["0.0123"], "g_width": ["40"], "d_width": ["40"],
     "loss": ["hinge"], "preset": ["dcgan"], "spectral_norm": [], "conditional": [], "ema": ["0.5"],
     "judge": ["auto"], "judge_samples": ["100"], "width": ["32"], "class_dropout": ["0.3"], "sampler": ["heun"],
-    "sampler_steps": ["9"], "guidance": ["3.5"], "time_sampling": ["uniform"], "conditioning": ["shift"],
+    "sampler_steps": ["9"], "guidance": ["3.5"], "guidance_start": ["0.05"], "guidance_end": ["0.9"],
+    "time_sampling": ["uniform"], "conditioning": ["shift"],
     "patch": ["1"], "head": ["explicit"], "unsupervised_weight": ["0.5"],
 }
 

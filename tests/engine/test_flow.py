@@ -124,6 +124,23 @@ def test_guidance_one_is_the_conditional_prediction_and_zero_the_unconditional()
                                    rtol=1e-4, atol=1e-5)
 
 
+def test_guidance_applies_only_inside_its_interval() -> None:
+    net = net_with_weights()
+    noise, labels = torch.randn(2, 1, 28, 28), torch.tensor([3, 8])
+    settings = SamplerSettings(steps=2, guidance=3.0, precision="float32", interval=(0.5, 1.0))
+    images, _ = integrate(net, noise, labels, settings)
+    with torch.no_grad():   # t = 0 is before the interval: the conditional prediction; t = 0.5 is guided
+        x = noise + 0.5 * net(noise, torch.zeros(2), labels)
+        expected = x + 0.5 * velocity(net, x, 0.5, labels, 3.0)
+    torch.testing.assert_close(images, expected)
+    everywhere, _ = integrate(net, noise, labels, SamplerSettings(steps=2, guidance=3.0, precision="float32",
+                                                                  interval=(0.0, 1.0)))
+    assert not torch.allclose(everywhere, images)   # the interval changes the samples
+    assert [settings.guidance_at(t) for t in (0.0, 0.49, 0.5, 0.99)] == [1.0, 1.0, 3.0, 3.0]
+    cfg = FlowConfig(guidance=2.0, guidance_start=0.2, guidance_end=0.6)
+    assert SamplerSettings.of(cfg).interval == (0.2, 0.6)
+
+
 def test_the_trajectory_runs_from_the_noise_to_the_final_sample() -> None:
     net = net_with_weights()
     noise, labels = torch.randn(2, 1, 28, 28), torch.tensor([3, 8])
@@ -147,7 +164,8 @@ def test_bfloat16_sampling_draws_nearly_the_same_images() -> None:
     assert 0 < float((fast - exact).abs().mean()) < 0.02 * float(exact.abs().mean())
 
 
-@pytest.mark.parametrize("bad", [{"steps": 0}, {"guidance": -1.0}, {"method": "rk4"}, {"precision": "fp8"}])
+@pytest.mark.parametrize("bad", [{"steps": 0}, {"guidance": -1.0}, {"method": "rk4"}, {"precision": "fp8"},
+                                 {"interval": (0.5, 0.5)}, {"interval": (-0.1, 0.5)}, {"interval": (0.2, 1.5)}])
 def test_sampler_settings_refuse_bad_values(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         SamplerSettings(**bad)   # type: ignore[arg-type]
@@ -160,7 +178,8 @@ def test_the_config_round_trips_and_refuses_bad_values() -> None:
     assert load_json(save_json(cfg)) == cfg
     for bad in ({"width": 12}, {"guidance": 50.0}, {"sampler": "rk4"}, {"class_dropout": 1.0},
                 {"time_sampling": "beta"}, {"precision": "fp16"}, {"conditioning": "film"}, {"patch": 3},
-                {"patch": True}):
+                {"patch": True}, {"guidance_start": -0.1}, {"guidance_end": 1.2},
+                {"guidance_start": 0.6, "guidance_end": 0.6}):
         with pytest.raises(ConfigError):
             FlowConfig(**bad)   # type: ignore[arg-type]
 

@@ -145,6 +145,12 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--guidance", type=float,
                    help="classifier-free guidance scale: 1 = conditional, more = more typical (default "
                         f"{FlowConfig.guidance:g})")
+    g.add_argument("--guidance-start", type=float,
+                   help="time t from which guidance applies; before it, near the noise, the plain conditional "
+                        f"prediction keeps the samples varied (default {FlowConfig.guidance_start:g})")
+    g.add_argument("--guidance-end", type=float,
+                   help="time t at which guidance stops: near the image it changes little and costs a second pass "
+                        f"(default {FlowConfig.guidance_end:g})")
     g = p.add_argument_group("ssgan only (also --latent-dim, --g-width, --d-width, --g-lr, --d-lr, --dropout, --ema)")
     g.add_argument("--head", choices=SSGAN_HEADS,
                    help="implicit: K class logits, the fake class implicit (Salimans et al. 2016, default); "
@@ -209,7 +215,8 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
     "loss": ("gan",), "preset": ("gan",), "spectral_norm": ("gan",), "conditional": ("gan", "flow"),
     "ema": ("gan", "flow", "ssgan"), "judge": ("gan", "flow"), "judge_samples": ("gan", "flow"),
     "width": ("flow",), "class_dropout": ("flow",), "sampler": ("flow",), "sampler_steps": ("flow",),
-    "guidance": ("flow",), "time_sampling": ("flow",), "conditioning": ("flow",), "patch": ("flow",),
+    "guidance": ("flow",), "guidance_start": ("flow",), "guidance_end": ("flow",), "time_sampling": ("flow",),
+    "conditioning": ("flow",), "patch": ("flow",),
     "head": ("ssgan",), "unsupervised_weight": ("ssgan",),
 }
 MODEL_NAMES = {"cnn": "CNN", "gan": "GAN", "flow": "flow model", "ssgan": "semi-supervised GAN"}
@@ -264,7 +271,7 @@ def _flow_config(args: argparse.Namespace) -> FlowConfig:
     return replace(base, data=data, budget=budget, optimizer=replace(base.optimizer, **opt),
                    **given(args, "schedule", "batch_size", "l2", "seed", "device", "conditional", "ema", "judge",
                            "judge_samples", "width", "class_dropout", "sampler", "sampler_steps", "guidance",
-                           "time_sampling", "precision", "conditioning", "patch"))
+                           "guidance_start", "guidance_end", "time_sampling", "precision", "conditioning", "patch"))
 
 
 def _common(args: argparse.Namespace, base: RunConfig) -> tuple[Any, Any, dict[str, Any]]:

@@ -10,6 +10,7 @@ more than a fifth of the time), so the view costs the training little on a CPU; 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -42,15 +43,16 @@ class Trajectory:
     seconds: float
 
 
-def compute(sampler: Any, noise: np.ndarray, labels: np.ndarray | None, steps: int, guidance: float, method: str,
+def compute(sampler: Any, noise: np.ndarray, labels: np.ndarray | None, steps: int, guidance: float,
             captions: tuple[str, ...], source: str) -> Trajectory:
-    """A background job's work: integrate every noise and keep the path."""
+    """A background job's work: integrate every noise and keep the path, with ``steps`` and ``guidance`` in place of
+    the sampler's own (its method and guidance interval stay the run's)."""
 
     from gendisc.engine.inference.flow_loading import flow_trajectory
-    from gendisc.engine.models.flow_sampler import SamplerSettings
 
     start = time.perf_counter()
-    times, frames = flow_trajectory(sampler, noise, labels, SamplerSettings(steps, guidance, method), POINTS)
+    settings = dataclasses.replace(sampler.settings, steps=steps, guidance=guidance)
+    times, frames = flow_trajectory(sampler, noise, labels, settings, POINTS)
     return Trajectory(times, frames, captions, steps, guidance, source, time.perf_counter() - start)
 
 
@@ -111,9 +113,9 @@ class TrajectoryModel(ThrottledPass):
         from gendisc.engine.inference.flow_loading import trajectory_noise
 
         noise = trajectory_noise(model.image_shape, SAMPLES, NOISE_SEED)
-        steps, guidance, method = self.steps(), self.guidance(), sampler.settings.method
+        steps, guidance = self.steps(), self.guidance()
         source = model.describe("the flow model")
-        self._launch(lambda: compute(sampler, noise, labels, steps, guidance, method, captions, source), "trajectory")
+        self._launch(lambda: compute(sampler, noise, labels, steps, guidance, captions, source), "trajectory")
         self.busy_changed.emit(True)
 
     def _done(self, result: Trajectory) -> None:

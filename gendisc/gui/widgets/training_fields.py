@@ -139,6 +139,12 @@ FLOW_FIELDS = [
     Field("guidance", "Guidance scale", "float", "Classifier-free guidance w: v = v_uncond + w·(v_cond − "
           "v_uncond). 1 = the plain conditional prediction, 0 = unconditional, 2–3 = sharper, more typical "
           "digits at some cost in variety.", 0.0, 20.0, 2, 0.25),
+    Field("guidance_start", "Guided from t", "float", "Guidance applies from this time on the path (0 = the "
+          "noise). Guided near the noise, samples lose variety; before it the plain conditional prediction "
+          "keeps them varied.", 0.0, 0.99, 2, 0.05),
+    Field("guidance_end", "Guided until t", "float", "Guidance stops at this time (1 = the image): near the "
+          "image it changes little, and unguided steps cost one pass of the network instead of two.", 0.01, 1.0,
+          2, 0.05),
     Field("l2", "L2 penalty", "float", "Weight decay of the velocity network.", 0.0, 0.1, 5, 1e-4),
     Field("judge", "Judge CNN", "choice", "A CNN trained on the same images scores every epoch's samples, as for "
           "the GAN (the same CNN judges both when they train together, so their curves compare): confident share, "

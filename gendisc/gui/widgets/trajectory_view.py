@@ -46,7 +46,9 @@ class TrajectoryView(QWidget):
         self.guidance.setDecimals(2)
         self.guidance.setValue(FlowConfig.guidance)
         self.guidance.setToolTip("Classifier-free guidance w: 0 = unconditional, 1 = the plain conditional "
-                                 "prediction, above 1 = more typical of the class (less varied).")
+                                 "prediction, above 1 = more typical of the class (less varied). It acts on the "
+                                 "part of the path the run was trained to guide (Training → Flow: Guided from / "
+                                 "until t), the plain conditional prediction elsewhere.")
         self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DELAY_MS)
         self._edit_timer.timeout.connect(lambda: self.sampling_changed.emit(self.steps.value(),
                                                                             self.guidance.value()))
