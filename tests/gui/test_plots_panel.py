@@ -363,6 +363,14 @@ def judged_epoch(epoch: int, step: int, confident: float, entropy: float, fcd: f
     return EpochReport("gan", epoch, step, metrics, 1.0, judge=verdict)
 
 
+def test_the_judges_short_name_fits_beside_the_fcd_legend() -> None:
+    from gendisc.gui.widgets.plot_style import short_judge
+
+    assert short_judge("the automatic CNN (the default CNN) · 98.9% validation accuracy") == "automatic CNN"
+    long = short_judge("CNN run 2026-12-04-183000-very-long-name · 99.1%")
+    assert len(long) == 20 and long.endswith("…") and long.startswith("CNN run 2026")
+
+
 def test_judge_series_are_plotted_beside_the_losses_and_name_their_judge(panel: PlotsPanel) -> None:
     assert not panel.has_data("gan_judge") and panel.judge_name() == ""
     panel.add_epoch(judged_epoch(1, 70, 0.4, 0.9, 12.0))
@@ -372,7 +380,7 @@ def test_judge_series_are_plotted_beside_the_losses_and_name_their_judge(panel: 
     np.testing.assert_array_equal(panel.series("judge_entropy")[1], [0.9, 0.97])
     np.testing.assert_array_equal(panel.series("judge_fcd")[1], [12.0, 3.5])
     assert "98.9%" in panel.judge_name()
-    assert "judge: the automatic CNN" in panel.plot_item("gan_fcd").titleLabel.text
+    assert "judge: automatic CNN" in panel.plot_item("gan_fcd").titleLabel.text
     for key in ("gan_judge", "gan_fcd"):
         assert "98.9%" in panel.plot_item(key).toolTip()
     panel.redraw()

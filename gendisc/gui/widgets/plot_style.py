@@ -21,9 +21,11 @@ def style_symbols(item: pg.PlotDataItem, brush: object, pen: object) -> None:
     item.scatter.setSize(item.opts["symbolSize"])
 
 
-def short_judge(name: str, limit: int = 30) -> str:
-    """The judge's name without its accuracy, elided: a plot title must not widen its column."""
+def short_judge(name: str, limit: int = 20) -> str:
+    """The judge's name without its accuracy or a leading article, elided: it shares the FCD plot's legend line,
+    which must fit a 1280-pixel screen's narrow column (the full name is in the plot's tooltip)."""
     head = name.split(" · ")[0].split(" (")[0]
+    head = head[4:] if head.startswith("the ") else head
     return head if len(head) <= limit else head[:limit - 1] + "…"
 
 
