@@ -107,7 +107,8 @@ FLOW_FIELDS = [
           "CPU.", 8, 128),
     Field("patch", "Patches", "choice", "How many pixels the network sees as one. 2×2: its first stage works at "
           "half the resolution on blocks of four pixels, so a step of the same width costs half and the same time "
-          "trains a wider network for more steps. 1×1: every pixel (the first flow runs' network).",
+          "trains a wider network for more steps: best for digits. 1×1: every pixel (the first flow runs' network): "
+          "better for textured images such as Fashion-MNIST's clothes (with width 16).",
           choices=((2, "2×2 pixels"), (1, "1×1 (every pixel)"))),
     PRECISION,
     Field("time_sampling", "Training times", "choice", "Where on the path from noise to image each training image "
