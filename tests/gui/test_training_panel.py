@@ -108,7 +108,7 @@ def test_a_run_preparing_its_images_says_what_it_does_and_how_far(panel: Trainin
 def test_a_finished_gan_says_what_its_judge_thought() -> None:
     report = FinishedReport("gan", 4, 900, "completed", {"loss_d": 1.2, "judge_confident": 0.874, "judge_fcd": 12.34},
                             60.0)
-    assert finished_text(report) == "done  ·  judge recognises 87% of samples  ·  FCD 12.3"
+    assert finished_text(report) == "done  ·  87% recognised  ·  FCD 12.3"
     assert finished_text(FinishedReport("gan", 1, 9, "stopped", {"loss_d": 1.2}, 6.0, epochs_done=0.15)) == \
         "stopped after 0.15 of an epoch"
 

@@ -37,8 +37,8 @@ def finished_text(r: FinishedReport) -> str:
         text += f"  ·  validation accuracy {100 * r.metrics['val_acc']:.1f}%"
     if "test_acc" in r.metrics:
         text += f"  ·  test {100 * r.metrics['test_acc']:.1f}%"
-    if "judge_confident" in r.metrics:
-        text += f"  ·  judge recognises {100 * r.metrics['judge_confident']:.0f}% of samples"
+    if "judge_confident" in r.metrics:   # by the judge; said short, so it fits a narrow progress bar
+        text += f"  ·  {100 * r.metrics['judge_confident']:.0f}% recognised"
     if "judge_fcd" in r.metrics:
         text += f"  ·  FCD {r.metrics['judge_fcd']:.1f}"
     return text
