@@ -7,9 +7,9 @@ each budget (``--budgets``, seconds of CPU training), each model trains with the
 ``--judge-epochs`` epochs with its own seed — then classifies ``--samples`` class-balanced samples of each and
 prints the share it recognises with confidence ≥ 0.9, the normalised entropy of their classes and the Fréchet
 classifier distance to the real training images in its penultimate-layer features. Last, the flow model's sampling
-time per image on the CPU at its default sampler (16 Euler steps, guided for t in [0.15, 0.8)) is measured on a batch
-of 100, and its samples are judged again at the other guidance scales of ``--guidance-sweep`` (guidance trades
-variety for typical digits).
+time per image on the CPU at its default sampler (FlowConfig's steps, method, guidance and guidance interval) is
+measured on a batch of 100, and its samples are judged again at the other guidance scales of ``--guidance-sweep``
+(guidance trades variety for typical digits).
 
 Targets (bundled sample, 180 s): flow confident ≥ 0.95, class entropy ≥ 0.99, FCD ≤ 1.5× the GAN's at the same
 budget; sampling ≤ 20 ms per image.

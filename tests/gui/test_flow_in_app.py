@@ -112,7 +112,9 @@ def test_gan_and_flow_train_at_once_and_the_judge_scores_both(qtbot: QtBot, wind
 
 def test_the_trajectory_view_goes_from_the_noise_to_the_sample(qtbot: QtBot, session: Session) -> None:
     torch.manual_seed(0)
-    spec = ModelSpec(FlowConfig(width=8, sampler_steps=4, guidance=1.5), (1, 28, 28), NAMES)
+    # an interval other than the default: the view must integrate with the run's own, as the run's sampler does
+    spec = ModelSpec(FlowConfig(width=8, sampler_steps=4, guidance=1.5, guidance_start=0.5, guidance_end=1.0),
+                     (1, 28, 28), NAMES)
     net = spec.flow()
     for p in net.parameters():   # a network that draws something else than its input
         p.data.normal_(0.0, 0.05)

@@ -10,9 +10,8 @@ more than a fifth of the time), so the view costs the training little on a CPU; 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -51,7 +50,7 @@ def compute(sampler: Any, noise: np.ndarray, labels: np.ndarray | None, steps: i
     from gendisc.engine.inference.flow_loading import flow_trajectory
 
     start = time.perf_counter()
-    settings = dataclasses.replace(sampler.settings, steps=steps, guidance=guidance)
+    settings = replace(sampler.settings, steps=steps, guidance=guidance)
     times, frames = flow_trajectory(sampler, noise, labels, settings, POINTS)
     return Trajectory(times, frames, captions, steps, guidance, source, time.perf_counter() - start)
 
