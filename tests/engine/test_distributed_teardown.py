@@ -13,19 +13,24 @@ ROOT = Path(__file__).resolve().parents[2]
 # A fresh interpreter: the first optimizer and the first DDP wrapper import torch._dynamo there, as in `main.py
 # train` under torchrun (in this pytest process other tests may have imported it already).
 SCRIPT = """
-import glob, json, sys
+import glob, json, sys, time
 import torch
 from gendisc.engine.train.distributed import cleanup, join
 
 def threads():
     return sorted(open(t).read().strip() for t in glob.glob("/proc/self/task/*/comm"))
 
+def gloo(names):
+    return any(name.startswith(("gloo", "pt_gloo")) for name in names)
+
 join("gloo", 0, 1, init_method="file://" + sys.argv[1])
-during = threads()
 model = torch.nn.Linear(4, 2)
 torch.optim.Adam(model.parameters())
 net = torch.nn.parallel.DistributedDataParallel(model)
 net(torch.randn(3, 4)).sum().backward()
+deadline = time.monotonic() + 10   # a new thread names itself a moment after it starts
+while not gloo(during := threads()) and time.monotonic() < deadline:
+    time.sleep(0.05)
 del net
 cleanup()
 print(json.dumps({"during": during, "after": threads()}))

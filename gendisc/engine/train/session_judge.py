@@ -1,6 +1,6 @@
 """What the generative trainers (GAN and flow) share at an epoch end: the epoch report with its samples and the
-judge's verdict, the CNN the window offers as judge (``judge="session"``), and the judge's summary figures for the
-finished report."""
+judge's verdict, how often an epoch end draws them (:class:`SamplingPace`), the CNN the window offers as judge
+(``judge="session"``), and the judge's summary figures for the finished report."""
 
 from __future__ import annotations
 
@@ -49,6 +49,50 @@ def take_session_judge(cfg: GeneratorConfig, control: Control, run: RunFolder | 
     return judge
 
 
+SAMPLING_SHARE = 0.1   # at most about this share of a generator's training time goes to epoch-end samples
+
+
+class SamplingPace:
+    """Whether an epoch end draws the gallery's fixed-noise samples and the judge's: the first epoch end and the
+    run's last always; between them, once the training since the last draw took ``1 / share`` times as long as
+    that draw did.
+
+    A GAN draws in milliseconds and so at every epoch end. The flow model integrates 16 guided steps per image:
+    on the bundled sample (an epoch of ~4 s) its 64 gallery samples took a tenth of the run and, with the judge's
+    256 more, a third; the paced run trains that much longer in the same time and the gallery still changes
+    every few seconds. A run that ends mid-epoch draws its partial epoch anyway (not through the pace).
+    """
+
+    def __init__(self, loop: Loop, control: Control, share: float = SAMPLING_SHARE) -> None:
+        self.loop, self.control, self.share = loop, control, share
+        self._cost = 0.0                  # seconds the latest draw took
+        self._last: float | None = None   # training seconds when it ended
+        self._epoch_end = loop.elapsed()
+        self._epoch_s = 0.0               # how long the latest epoch took
+
+    def due(self) -> bool:
+        """At an epoch end: draw now?"""
+        now = self.loop.elapsed()
+        self._epoch_s, self._epoch_end = now - self._epoch_end, now
+        if self._last is None or self._ending(now):
+            return True
+        return now - self._last >= self._cost / self.share
+
+    def drew(self, started: float) -> None:
+        """A draw begun at training second ``started`` has just ended."""
+        self._last = self.loop.elapsed()
+        self._cost = self._last - started
+        self._epoch_end = self._last   # the next epoch's time is training only
+
+    def _ending(self, now: float) -> bool:
+        """The run ends at this epoch end, or (a time budget) within the next epoch: its last samples are drawn."""
+        loop = self.loop
+        if self.control.stopped or loop.step >= loop.total_steps:
+            return True
+        limit = loop.budget.max_seconds
+        return bool(limit) and limit - now < self._epoch_s + self._cost
+
+
 def judge_figures(report: EpochReport) -> dict[str, float]:
     """The judge's summary figures of an epoch report, for the finished report (none without a judge)."""
     if report.judge is None:
@@ -58,21 +102,26 @@ def judge_figures(report: EpochReport) -> dict[str, float]:
 
 def generator_epoch_report(kind: str, loss_names: tuple[str, ...], run: RunFolder | None, loop: Loop, models: Any,
                            running: tuple[torch.Tensor, int], z_fixed: torch.Tensor, judge: Judge | None,
-                           z_judge: torch.Tensor) -> EpochReport:
+                           z_judge: torch.Tensor, pace: SamplingPace | None = None) -> EpochReport:
     """The epoch just ended (or, mid-epoch, its part done): the mean losses, the fixed-noise samples and the
     judge's verdict, recorded in the run folder (metrics line and sample grid) and reported. ``models`` is a
-    GanModels or FlowModels: ``samples(z)``, its ``sampler`` and ``n_classes``."""
+    GanModels or FlowModels: ``samples(z)``, its ``sampler`` and ``n_classes``. An epoch end the ``pace`` says
+    is not due reports (and records) its losses only: no samples, no verdict."""
     epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
     sums, steps = running
     metrics = dict(zip(loss_names, (sums / max(steps, 1)).tolist(), strict=True))
-    samples = models.samples(z_fixed)
+    draw, started = pace is None or pace.due(), loop.elapsed()
+    samples = models.samples(z_fixed) if draw else None
     verdict = None
-    if judge is not None:
+    if judge is not None and draw:
         verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
         metrics.update(judge_metrics)
+    if pace is not None and draw:
+        pace.drew(started)
     elapsed = loop.elapsed()
     if run is not None:
         run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))
-        run.save_samples(epoch, make_grid(samples))
+        if samples is not None:
+            run.save_samples(epoch, make_grid(samples))
     return EpochReport(kind, epoch, loop.step, metrics, elapsed, samples=samples, judge=verdict,
                        epoch_fraction=fraction)

@@ -72,7 +72,8 @@ class GalleryPanel(QWidget):
 
         self.grid = ImageGrid()
         self.grid.set_placeholder(PLACEHOLDER)
-        self.grid.setToolTip("Samples from the same fixed noise at every epoch. Click one to enlarge it.")
+        self.grid.setToolTip("Samples from the same fixed noise at every epoch (a flow model's every few epochs "
+                            "when epochs are short: they cost more to draw). Click one to enlarge it.")
         self.grid.image_clicked.connect(self.enlarge)
 
         self.slider = QSlider(Qt.Orientation.Horizontal)

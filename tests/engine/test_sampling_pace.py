@@ -1,0 +1,110 @@
+"""Epoch-end samples and judging are paced: a tenth of a generator's time at most, the first and last always."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from gendisc.engine.config import DataConfig, FlowConfig, TrainBudget
+from gendisc.engine.data.catalog import load_dataset
+from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.train.control import Control
+from gendisc.engine.train.flow_trainer import train_flow
+from gendisc.engine.train.reports import EpochReport, FinishedReport
+from gendisc.engine.train.session_judge import SamplingPace
+from tests.helpers.data import subset
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def sample() -> TensorData:
+    return subset(prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu"), 64, 16)
+
+
+@dataclass
+class FakeLoop:
+    """The clock and budget a pace reads, set by hand."""
+
+    now: float = 0.0
+    step: int = 0
+    total_steps: int = 1_000_000
+    budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=1_000))
+
+    def elapsed(self) -> float:
+        return self.now
+
+
+def draw(pace: SamplingPace, loop: FakeLoop, seconds: float) -> None:
+    started = loop.now
+    loop.now += seconds
+    pace.drew(started)
+
+
+def test_after_a_draw_the_next_waits_for_ten_times_its_cost_of_training() -> None:
+    loop = FakeLoop()
+    pace = SamplingPace(loop, Control())
+    loop.now = 2.0
+    assert pace.due()              # the first epoch end always draws
+    draw(pace, loop, 0.5)          # ... and that took half a second: the next waits for 5 s of training
+    drawn = []
+    for _ in range(8):             # epochs of 2 s of training each
+        loop.now += 2.0
+        loop.step += 10
+        drawn.append(pace.due())
+        if drawn[-1]:
+            draw(pace, loop, 0.5)
+    assert drawn == [False, False, True, False, False, True, False, False]
+
+
+def test_paced_draws_take_a_tenth_of_the_time() -> None:
+    loop = FakeLoop()
+    pace = SamplingPace(loop, Control())
+    draws = 0
+    while loop.now < 1_000:
+        loop.now += 2.0            # an epoch of training
+        loop.step += 10
+        if pace.due():
+            draw(pace, loop, 1.0)  # a draw costs half an epoch
+            draws += 1
+    share = draws * 1.0 / loop.now
+    assert 0.07 < share <= 0.1, share   # without the pace: 1/3 of the time
+
+
+def test_the_last_epoch_of_a_run_always_draws() -> None:
+    for end in ("steps", "stop", "time"):
+        loop = FakeLoop(total_steps=100, budget=TrainBudget(epochs=1_000, max_seconds=60.0 if end == "time" else None))
+        control = Control()
+        pace = SamplingPace(loop, control)
+        loop.now = 1.0
+        assert pace.due()
+        draw(pace, loop, 5.0)       # the next draw is due 50 s later
+        loop.now, loop.step = 10.0, 10
+        assert not pace.due()
+        if end == "steps":
+            loop.step = 100
+        elif end == "stop":
+            control.stop()
+        else:
+            loop.now = 55.0         # 5 s left: less than an epoch and a draw
+        assert pace.due(), end
+
+
+def test_a_flow_run_with_costly_samples_reports_every_epoch_and_draws_its_first_and_last(
+        sample: TensorData, tmp_path: Path) -> None:
+    data = sample   # 64 images, one step an epoch: drawing 64 samples of 16 guided steps costs many epochs
+    cfg = FlowConfig(width=8, batch_size=64, device="cpu", budget=TrainBudget(epochs=12), n_samples=64)
+    reports = list(train_flow(cfg, data, Control(), tmp_path / "run", autosave_s=None))
+    epochs = [r for r in reports if isinstance(r, EpochReport)]
+    assert [r.epoch for r in epochs] == list(range(1, 13))   # the losses of every epoch
+    assert all("loss" in r.metrics for r in epochs)
+    drawn = [r.epoch for r in epochs if r.samples is not None]
+    assert drawn[0] == 1 and drawn[-1] == 12
+    assert len(drawn) < 12        # some epoch ends skip the samples ...
+    run = RunFolder(tmp_path / "run")
+    assert [s.epoch for s in run.sample_files()] == drawn   # ... and the run folder keeps the grids it drew
+    assert [r["epoch"] for r in run.read_metrics()] == list(range(1, 13))
+    assert isinstance(reports[-1], FinishedReport) and reports[-1].epoch == 12
