@@ -305,7 +305,7 @@ class FlowConfig:
     class_dropout: float = 0.1
     ema: float = 0.999
     sampler_steps: int = 16
-    guidance: float = 2.5
+    guidance: float = 2.4
     guidance_start: float = 0.15
     guidance_end: float = 0.8
     sampler: str = "euler"

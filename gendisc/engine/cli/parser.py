@@ -118,10 +118,11 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                                              "draws the samples; 0 = off (default 0.999)")
     g.add_argument("--g-width", type=int, help="channels of the generator's last hidden layer (default 32)")
     g.add_argument("--d-width", type=int, help="channels of the discriminator's first layer (default 32)")
-    g.add_argument("--judge", help="a CNN that scores every epoch's samples (confident share, class entropy, "
-                                   "Frechet classifier distance): off (default), auto (the default CNN, trained once "
-                                   "per dataset and cached), or the folder of a CNN run")
-    g.add_argument("--judge-samples", type=int, help="generated images the judge scores per epoch (default 256)")
+    g.add_argument("--judge", help="a CNN that scores the samples drawn at epoch ends (confident share, class "
+                                   "entropy, Frechet classifier distance; drawing and judging take at most a tenth of "
+                                   "the training time, so short epochs are not all judged): off (default), auto (the "
+                                   "default CNN, trained once per dataset and cached), or the folder of a CNN run")
+    g.add_argument("--judge-samples", type=int, help="generated images the judge scores at an epoch end (default 256)")
     g = p.add_argument_group("flow only (also --conditional, --ema, --judge, --judge-samples)")
     g.add_argument("--width", type=int, help="channels of the velocity network's first level (default "
                                             f"{FlowConfig.width}; then 2× and 4×)")

@@ -147,9 +147,10 @@ FLOW_FIELDS = [
           "image it changes little, and unguided steps cost one pass of the network instead of two.", 0.01, 1.0,
           2, 0.05),
     Field("l2", "L2 penalty", "float", "Weight decay of the velocity network.", 0.0, 0.1, 5, 1e-4),
-    Field("judge", "Judge CNN", "choice", "A CNN trained on the same images scores every epoch's samples, as for "
+    Field("judge", "Judge CNN", "choice", "A CNN trained on the same images scores the samples of epoch ends, as for "
           "the GAN (the same CNN judges both when they train together, so their curves compare): confident share, "
-          "class entropy and Fréchet classifier distance. Automatic: your CNN of this session on this dataset, "
+          "class entropy and Fréchet classifier distance. Drawing and judging take at most a tenth of the training "
+          "time: where epochs are short, every few epochs. Automatic: your CNN of this session on this dataset, "
           "otherwise the default CNN trained once for the purpose and cached.", choices=JUDGE_CHOICES),
 ]
 
