@@ -1,4 +1,4 @@
-"""Epoch-end samples and judging are paced: a tenth of a generator's time at most, the first and last always."""
+"""Epoch-end samples and judging are paced: each a tenth of a generator's time at most, the first and last always."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 from gendisc.engine.config import DataConfig, FlowConfig, TrainBudget
 from gendisc.engine.data.catalog import load_dataset
 from gendisc.engine.data.tensors import TensorData, prepare
+from gendisc.engine.evaluate.judge import Judge
+from gendisc.engine.models.cnn import build_cnn
 from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.flow_trainer import train_flow
@@ -108,3 +110,18 @@ def test_a_flow_run_with_costly_samples_reports_every_epoch_and_draws_its_first_
     assert [s.epoch for s in run.sample_files()] == drawn   # ... and the run folder keeps the grids it drew
     assert [r["epoch"] for r in run.read_metrics()] == list(range(1, 13))
     assert isinstance(reports[-1], FinishedReport) and reports[-1].epoch == 12
+
+
+def test_a_judged_flow_run_judges_some_epochs_and_each_verdict_has_its_epochs_samples(sample: TensorData) -> None:
+    judge = Judge(build_cnn("classic", (1, 28, 28), 10).eval(), sample.class_names, (1, 28, 28), "test judge")
+    judge.fit_real(sample.train_x)
+    # the judge's 256 samples cost four times the gallery's 64: fewer epochs are judged than drawn
+    cfg = FlowConfig(width=8, batch_size=64, device="cpu", budget=TrainBudget(epochs=12), n_samples=64,
+                     judge_samples=256)
+    epochs = [r for r in train_flow(cfg, sample, Control(), judge=judge, autosave_s=None)
+              if isinstance(r, EpochReport)]
+    judged = [r.epoch for r in epochs if r.judge is not None]
+    drawn = [r.epoch for r in epochs if r.samples is not None]
+    assert judged[0] == 1 and judged[-1] == 12 and len(judged) < 12
+    assert set(judged) <= set(drawn)   # a verdict never comes without its epoch's samples
+    assert all(("judge_fcd" in r.metrics) == (r.judge is not None) for r in epochs)

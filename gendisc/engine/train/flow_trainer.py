@@ -27,7 +27,7 @@ from gendisc.engine.train.judge_setup import prepare_judge
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
 from gendisc.engine.train.reports import FinishedReport, Report, WeightsReport
 from gendisc.engine.train.session_judge import (
-    SamplingPace,
+    EpochPaces,
     generator_epoch_report,
     judge_figures,
     take_session_judge,
@@ -99,7 +99,7 @@ def _train(cfg: FlowConfig, data: TensorData, control: Control, device: torch.de
     log = StepLog("flow", LOSS_NAMES, loop, cfg.log_every, watch={"the flow network": models.net}, run=run)
     publish = Every(publish_weights_s)
     autosave = Every(autosave_s if run_dir is not None else None)
-    pace = SamplingPace(loop, control)
+    paces = EpochPaces.of(loop, control)
     last_verdict: dict[str, float] = {}
     models.net.train()
     while (reason := loop.before_step()) is None:
@@ -126,7 +126,7 @@ def _train(cfg: FlowConfig, data: TensorData, control: Control, device: torch.de
             log.check(lr, "flow-matching loss")   # samples and the checkpoint below come from finite weights
             judge = judge or take_session_judge(cfg, control, run, data, device, dist)
             report = generator_epoch_report(
-                "flow", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge, pace)
+                "flow", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge, paces)
             epoch_sums, epoch_steps = torch.zeros(len(LOSS_NAMES), device=device), 0
             if run is not None:
                 models.save(run, state, data, (epoch_sums, epoch_steps))

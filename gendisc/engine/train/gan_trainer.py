@@ -28,7 +28,7 @@ from gendisc.engine.train.judge_setup import prepare_judge
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
 from gendisc.engine.train.reports import FinishedReport, Report, WeightsReport
 from gendisc.engine.train.session_judge import (
-    SamplingPace,
+    EpochPaces,
     generator_epoch_report,
     judge_figures,
     take_session_judge,
@@ -113,7 +113,7 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
     log = StepLog("gan", LOSS_NAMES, loop, cfg.log_every, watch={"G": models.g, "D": models.d}, run=run)
     publish = Every(publish_weights_s)
     autosave = Every(autosave_s if run_dir is not None else None)
-    pace = SamplingPace(loop, control)
+    paces = EpochPaces.of(loop, control)
     last_verdict: dict[str, float] = {}   # the latest judge figures, for the finished report
     models.g.train()
     models.d.train()
@@ -141,7 +141,7 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
         if loop.at_epoch_end:
             judge = judge or take_session_judge(cfg, control, run, data, device, dist)
             report = generator_epoch_report(
-                "gan", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge, pace)
+                "gan", LOSS_NAMES, run, loop, models, (epoch_sums, epoch_steps), z_fixed, judge, z_judge, paces)
             epoch_sums, epoch_steps = torch.zeros(4, device=device), 0
             if run is not None:
                 models.save(run, state, data, (epoch_sums, epoch_steps))

@@ -1,11 +1,12 @@
 """What the generative trainers (GAN and flow) share at an epoch end: the epoch report with its samples and the
-judge's verdict, how often an epoch end draws them (:class:`SamplingPace`), the CNN the window offers as judge
+judge's verdict, how often an epoch end draws them (:class:`EpochPaces`), the CNN the window offers as judge
 (``judge="session"``), and the judge's summary figures for the finished report."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -53,14 +54,15 @@ SAMPLING_SHARE = 0.1   # at most about this share of a generator's training time
 
 
 class SamplingPace:
-    """Whether an epoch end draws the gallery's fixed-noise samples and the judge's: the first epoch end and the
-    run's last always; between them, once the training since the last draw took ``1 / share`` times as long as
-    that draw did.
+    """Whether an epoch end draws one kind of samples (the gallery's fixed-noise batch, or the judge's): the first
+    epoch end and the run's last always; between them, once the time since the last draw is ``1 / share`` times
+    what that draw took.
 
-    A GAN draws in milliseconds and so at every epoch end. The flow model integrates 16 guided steps per image:
-    on the bundled sample (an epoch of ~4 s) its 64 gallery samples took a tenth of the run and, with the judge's
-    256 more, a third; the paced run trains that much longer in the same time and the gallery still changes
-    every few seconds. A run that ends mid-epoch draws its partial epoch anyway (not through the pace).
+    A GAN draws in milliseconds and so at every epoch end. The flow model integrates 16 guided steps per image: on
+    the bundled sample (an epoch of ~4 s) its 64 gallery samples take about a tenth of an epoch (still drawn at
+    nearly every one), the judge's 256 a third, so the judge scores every third or fourth epoch instead (the
+    gallery's samples are drawn with each verdict). A run that ends mid-epoch draws its partial epoch anyway
+    (not through the pace).
     """
 
     def __init__(self, loop: Loop, control: Control, share: float = SAMPLING_SHARE) -> None:
@@ -93,6 +95,18 @@ class SamplingPace:
         return bool(limit) and limit - now < self._epoch_s + self._cost
 
 
+@dataclass(frozen=True)
+class EpochPaces:
+    """The paces of a generator's two epoch-end draws: the gallery's samples and the judge's."""
+
+    gallery: SamplingPace
+    judge: SamplingPace
+
+    @classmethod
+    def of(cls, loop: Loop, control: Control) -> EpochPaces:
+        return cls(SamplingPace(loop, control), SamplingPace(loop, control))
+
+
 def judge_figures(report: EpochReport) -> dict[str, float]:
     """The judge's summary figures of an epoch report, for the finished report (none without a judge)."""
     if report.judge is None:
@@ -102,22 +116,29 @@ def judge_figures(report: EpochReport) -> dict[str, float]:
 
 def generator_epoch_report(kind: str, loss_names: tuple[str, ...], run: RunFolder | None, loop: Loop, models: Any,
                            running: tuple[torch.Tensor, int], z_fixed: torch.Tensor, judge: Judge | None,
-                           z_judge: torch.Tensor, pace: SamplingPace | None = None) -> EpochReport:
+                           z_judge: torch.Tensor, paces: EpochPaces | None = None) -> EpochReport:
     """The epoch just ended (or, mid-epoch, its part done): the mean losses, the fixed-noise samples and the
     judge's verdict, recorded in the run folder (metrics line and sample grid) and reported. ``models`` is a
-    GanModels or FlowModels: ``samples(z)``, its ``sampler`` and ``n_classes``. An epoch end the ``pace`` says
-    is not due reports (and records) its losses only: no samples, no verdict."""
+    GanModels or FlowModels: ``samples(z)``, its ``sampler`` and ``n_classes``. Where ``paces`` says a draw is
+    not due, the report (and the record) goes without its samples or without the verdict; the losses are always
+    there."""
     epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
     sums, steps = running
     metrics = dict(zip(loss_names, (sums / max(steps, 1)).tolist(), strict=True))
-    draw, started = pace is None or pace.due(), loop.elapsed()
-    samples = models.samples(z_fixed) if draw else None
-    verdict = None
-    if judge is not None and draw:
+    samples = verdict = None
+    judged = judge is not None and (paces is None or paces.judge.due())
+    gallery = paces is None or paces.gallery.due()
+    if gallery or judged:   # a verdict always has its epoch's samples beside it in the gallery
+        started = loop.elapsed()
+        samples = models.samples(z_fixed)
+        if paces is not None:
+            paces.gallery.drew(started)
+    if judged:
+        started = loop.elapsed()
         verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
         metrics.update(judge_metrics)
-    if pace is not None and draw:
-        pace.drew(started)
+        if paces is not None:
+            paces.judge.drew(started)
     elapsed = loop.elapsed()
     if run is not None:
         run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))

@@ -72,7 +72,7 @@ class GalleryPanel(QWidget):
 
         self.grid = ImageGrid()
         self.grid.set_placeholder(PLACEHOLDER)
-        self.grid.setToolTip("Samples from the same fixed noise at every epoch (a flow model's every few epochs "
+        self.grid.setToolTip("Samples from the same fixed noise at every epoch (a flow model's may skip an epoch "
                             "when epochs are short: they cost more to draw). Click one to enlarge it.")
         self.grid.image_clicked.connect(self.enlarge)
 
@@ -225,10 +225,16 @@ class GalleryPanel(QWidget):
         self.add_samples(report.epoch, report.samples, report.kind)
 
     def verdict(self, epoch: int | None = None) -> JudgeReport | None:
-        """The judge's verdict on ``epoch`` of the generator shown (default: the epoch shown), or None."""
-        epoch = self.current_epoch() if epoch is None else epoch
-        entry = self._track.verdicts.get(epoch) if epoch is not None else None
-        return entry[0] if entry else None
+        """The judge's latest verdict at or before ``epoch`` of the generator shown (default: the epoch shown), or
+        None: the judge need not score every epoch (see ``SamplingPace``)."""
+        found = self._verdict_at(self.current_epoch() if epoch is None else epoch)
+        return found[1][0] if found else None
+
+    def _verdict_at(self, epoch: int | None) -> tuple[int, tuple[JudgeReport, dict]] | None:
+        """(its epoch, the verdict and figures) of the latest verdict at or before ``epoch``."""
+        verdicts = self._track.verdicts
+        earlier = [e for e in verdicts if epoch is not None and e <= epoch]
+        return (max(earlier), verdicts[max(earlier)]) if earlier else None
 
     def show_view(self, index: int) -> None:
         """``SAMPLES_VIEW`` (0) or ``HARDEST_VIEW`` (1), as clicking the tabs does."""
@@ -304,11 +310,13 @@ class GalleryPanel(QWidget):
             self.grid.set_grid(for_display(batch)[0])
         else:
             self.grid.set_images(for_display(batch))
-        entry = track.verdicts.get(epoch)
-        if entry is not None:
-            self.judge_view.show_verdict(entry[0], entry[1], epoch)
-        elif epoch in track.run_figures:
-            self.judge_view.show_figures(track.run_figures[epoch], epoch, track.run_judge)
+        # this epoch's verdict (or a saved run's figures), else the latest before it: the summary names its epoch
+        found = self._verdict_at(epoch)
+        figures = max((e for e in track.run_figures if e <= epoch), default=None)
+        if found is not None and (figures is None or found[0] >= figures):
+            self.judge_view.show_verdict(found[1][0], found[1][1], found[0])
+        elif figures is not None:
+            self.judge_view.show_figures(track.run_figures[figures], figures, track.run_judge)
         elif track.run_judged is False:
             self.judge_view.show_verdict(None, placeholder=JUDGE_OFF_PLACEHOLDER)
         else:
@@ -316,10 +324,10 @@ class GalleryPanel(QWidget):
         self._sync_controls()
 
     def _enlarge_hardest(self, index: int) -> None:
-        verdict = self.verdict()
-        if verdict is None or not 0 <= index < len(verdict.hardest):
+        found = self._verdict_at(self.current_epoch())
+        if found is None or not 0 <= index < len(found[1][0].hardest):
             return
-        epoch = self.current_epoch() or 0
+        epoch, (verdict, _figures) = found
         self._dialog().present(for_display(verdict.hardest)[index], epoch, index, len(verdict.hardest),
                                f"Epoch {epoch} · hardest sample {index + 1}: {hardest_captions(verdict)[index]}")
 
