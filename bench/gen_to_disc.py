@@ -79,18 +79,21 @@ def few_labels(dataset: str, per_class: int, seconds: float, seed: int, out: Pat
     return accuracy(ss), accuracy(cnn), ssgan_dir
 
 
-def cas(dataset: str, gen_seconds: float, seed: int, out: Path, source: str = "gan") -> tuple[float, float, int]:
-    """Experiment 2: the CNN on the images of a conditional generator (``source``: the default GAN or flow model)
-    only, and the same CNN (same steps) on real images."""
+def real_data_cnn(dataset: str, seed: int) -> tuple[CnnConfig, FinishedReport]:
+    """Experiment 2's yardstick: the default CNN trained on the real training images."""
+    cfg = CnnConfig(data=DataConfig(dataset=dataset), seed=seed)
+    return cfg, train(cfg)
+
+
+def cas(dataset: str, gen_seconds: float, seed: int, out: Path, real_cfg: CnnConfig, source: str = "gan") -> float:
+    """Experiment 2: the accuracy of ``real_cfg``'s CNN trained on the images of a conditional generator only
+    (``source``: the default GAN or flow model, trained ``gen_seconds``)."""
     gen_dir = out / f"{source}-{dataset}-{seed}"
     data, budget = DataConfig(dataset=dataset, augment=False), timed(gen_seconds)
     gen_cfg = GanConfig(data=data, budget=budget, seed=seed) if source == "gan" else \
         FlowConfig(data=data, budget=budget, seed=seed)
     train(gen_cfg, gen_dir)
-    real_cfg = CnnConfig(data=DataConfig(dataset=dataset), seed=seed)
-    real = train(real_cfg)
-    synthetic = train(dataclasses.replace(real_cfg, generated_from=str(gen_dir), generated_share=1.0))
-    return accuracy(synthetic), accuracy(real), real.step
+    return accuracy(train(dataclasses.replace(real_cfg, generated_from=str(gen_dir), generated_share=1.0)))
 
 
 def augmentation(dataset: str, per_class: int, seconds: float, seed: int, ssgan_dir: Path) -> tuple[float, float]:
@@ -141,12 +144,14 @@ def main() -> None:
                           f"{100 * plain:.2f}%, gain {100 * (mixed - plain):+.2f} points", flush=True)
                 if "cas" in parts:
                     gan_s = args.gan_seconds if dataset == "mnist-sample" else max(args.gan_seconds, 300.0)
+                    real_cfg, real_run = real_data_cnn(dataset, seed)   # the same yardstick for every source
+                    real = accuracy(real_run)
                     for source in args.cas_from.split(","):
-                        synthetic, real, steps = cas(dataset, gan_s, seed, out, source)
+                        synthetic = cas(dataset, gan_s, seed, out, real_cfg, source)
                         name = "GAN" if source == "gan" else "flow model"
-                        print(f"{dataset} seed {seed}: CAS (conditional {name} {gan_s:.0f} s, CNN {steps} steps), "
-                              f"{measure} accuracy on real images: trained on generated {100 * synthetic:.2f}%, on "
-                              f"real {100 * real:.2f}%, gap {100 * (real - synthetic):.2f} points", flush=True)
+                        print(f"{dataset} seed {seed}: CAS (conditional {name} {gan_s:.0f} s, CNN {real_run.step} "
+                              f"steps), {measure} accuracy on real images: trained on generated {100 * synthetic:.2f}%,"
+                              f" on real {100 * real:.2f}%, gap {100 * (real - synthetic):.2f} points", flush=True)
                 print(f"  ({time.perf_counter() - t0:.0f} s, load {load_avg()})", flush=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,10 @@ from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.evaluate.judge import Judge
 from gendisc.engine.models.cnn import build_cnn
 from gendisc.engine.runs.folder import RunFolder
+from gendisc.engine.train import loop as loop_module
 from gendisc.engine.train.control import Control
 from gendisc.engine.train.flow_trainer import train_flow
+from gendisc.engine.train.loop import Loop, LoopState
 from gendisc.engine.train.reports import EpochReport, FinishedReport
 from gendisc.engine.train.session_judge import SamplingPace
 from tests.helpers.data import subset
@@ -27,71 +28,81 @@ def sample() -> TensorData:
     return subset(prepare(load_dataset("mnist-sample"), DataConfig(val_fraction=0.1, split_seed=0), "cpu"), 64, 16)
 
 
-@dataclass
-class FakeLoop:
-    """The clock and budget a pace reads, set by hand."""
+class Clock:
+    """The time the loop reads, set by hand."""
 
-    now: float = 0.0
-    step: int = 0
-    total_steps: int = 1_000_000
-    budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=1_000))
+    def __init__(self) -> None:
+        self.now = 0.0
 
-    def elapsed(self) -> float:
+    def perf_counter(self) -> float:
         return self.now
 
 
-def draw(pace: SamplingPace, loop: FakeLoop, seconds: float) -> None:
-    started = loop.now
-    loop.now += seconds
+def make_loop(monkeypatch: pytest.MonkeyPatch, epochs: int = 100_000, max_seconds: float | None = None,
+              control: Control | None = None) -> tuple[Loop, Clock]:
+    """A real loop of 10 steps an epoch on a hand-set clock."""
+    clock = Clock()
+    monkeypatch.setattr(loop_module, "time", clock)
+    return Loop(TrainBudget(epochs=epochs, max_seconds=max_seconds), 10, control or Control(), LoopState()), clock
+
+
+def epoch(loop: Loop, clock: Clock, seconds: float) -> None:
+    clock.now += seconds
+    loop.state.step += 10
+
+
+def draw(pace: SamplingPace, clock: Clock, seconds: float) -> None:
+    started = clock.now
+    clock.now += seconds
     pace.drew(started)
 
 
-def test_after_a_draw_the_next_waits_for_ten_times_its_cost_of_training() -> None:
-    loop = FakeLoop()
-    pace = SamplingPace(loop, Control())
-    loop.now = 2.0
+def test_after_a_draw_the_next_waits_for_ten_times_its_cost_of_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop, clock = make_loop(monkeypatch)
+    pace = SamplingPace(loop)
+    epoch(loop, clock, 2.0)
     assert pace.due()              # the first epoch end always draws
-    draw(pace, loop, 0.5)          # ... and that took half a second: the next waits for 5 s of training
+    draw(pace, clock, 0.5)         # ... and that took half a second: the next waits for 5 s of training
     drawn = []
     for _ in range(8):             # epochs of 2 s of training each
-        loop.now += 2.0
-        loop.step += 10
+        epoch(loop, clock, 2.0)
         drawn.append(pace.due())
         if drawn[-1]:
-            draw(pace, loop, 0.5)
+            draw(pace, clock, 0.5)
     assert drawn == [False, False, True, False, False, True, False, False]
 
 
-def test_paced_draws_take_a_tenth_of_the_time() -> None:
-    loop = FakeLoop()
-    pace = SamplingPace(loop, Control())
+def test_paced_draws_take_a_tenth_of_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop, clock = make_loop(monkeypatch)
+    pace = SamplingPace(loop)
     draws = 0
-    while loop.now < 1_000:
-        loop.now += 2.0            # an epoch of training
-        loop.step += 10
+    while clock.now < 1_000:
+        epoch(loop, clock, 2.0)
         if pace.due():
-            draw(pace, loop, 1.0)  # a draw costs half an epoch
+            draw(pace, clock, 1.0)  # a draw costs half an epoch
             draws += 1
-    share = draws * 1.0 / loop.now
+    share = draws * 1.0 / clock.now
     assert 0.07 < share <= 0.1, share   # without the pace: 1/3 of the time
 
 
-def test_the_last_epoch_of_a_run_always_draws() -> None:
+def test_the_last_epoch_of_a_run_always_draws(monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("steps", "stop", "time"):
-        loop = FakeLoop(total_steps=100, budget=TrainBudget(epochs=1_000, max_seconds=60.0 if end == "time" else None))
         control = Control()
-        pace = SamplingPace(loop, control)
-        loop.now = 1.0
+        loop, clock = make_loop(monkeypatch, epochs=10, max_seconds=60.0 if end == "time" else None, control=control)
+        pace = SamplingPace(loop)
+        epoch(loop, clock, 1.0)
         assert pace.due()
-        draw(pace, loop, 5.0)       # the next draw is due 50 s later
-        loop.now, loop.step = 10.0, 10
+        draw(pace, clock, 5.0)       # the next draw is due 50 s later
+        epoch(loop, clock, 1.0)
         assert not pace.due()
         if end == "steps":
-            loop.step = 100
+            for _ in range(8):
+                epoch(loop, clock, 1.0)   # the tenth and last epoch
         elif end == "stop":
             control.stop()
         else:
-            loop.now = 55.0         # 5 s left: less than an epoch and a draw
+            for _ in range(6):
+                epoch(loop, clock, 8.0)   # 55 s: less than an epoch and a draw left of the 60
         assert pace.due(), end
 
 

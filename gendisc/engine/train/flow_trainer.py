@@ -99,7 +99,7 @@ def _train(cfg: FlowConfig, data: TensorData, control: Control, device: torch.de
     log = StepLog("flow", LOSS_NAMES, loop, cfg.log_every, watch={"the flow network": models.net}, run=run)
     publish = Every(publish_weights_s)
     autosave = Every(autosave_s if run_dir is not None else None)
-    paces = EpochPaces.of(loop, control)
+    paces = EpochPaces.of(loop)
     last_verdict: dict[str, float] = {}
     models.net.train()
     while (reason := loop.before_step()) is None:

@@ -113,7 +113,7 @@ def _train(cfg: GanConfig, data: TensorData, control: Control, device: torch.dev
     log = StepLog("gan", LOSS_NAMES, loop, cfg.log_every, watch={"G": models.g, "D": models.d}, run=run)
     publish = Every(publish_weights_s)
     autosave = Every(autosave_s if run_dir is not None else None)
-    paces = EpochPaces.of(loop, control)
+    paces = EpochPaces.of(loop)
     last_verdict: dict[str, float] = {}   # the latest judge figures, for the finished report
     models.g.train()
     models.d.train()

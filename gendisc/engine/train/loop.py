@@ -212,6 +212,18 @@ class Loop:
             reason, self._agreed_progress = self.sync(reason, self._local_progress())
         return reason
 
+    def ends_within(self, seconds: float) -> bool:
+        """Whether the next step check ends the run (a stop, the step or epoch budget), or the time budget runs out
+        within ``seconds`` of training from now."""
+        if self.control.stopped or self.state.step >= self.total_steps:
+            return True
+        limit = self.budget.max_seconds
+        return bool(limit) and limit - self.elapsed() < seconds
+
+    def seconds_per_epoch(self) -> float:
+        """The mean training time of an epoch so far (0 before the first step)."""
+        return self.elapsed() / self.epochs_done if self.state.step else 0.0
+
     def _local_reason(self) -> str | None:
         self._paused += self.control.wait_if_paused()
         if self.control.stopped:

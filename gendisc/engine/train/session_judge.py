@@ -65,34 +65,23 @@ class SamplingPace:
     (not through the pace).
     """
 
-    def __init__(self, loop: Loop, control: Control, share: float = SAMPLING_SHARE) -> None:
-        self.loop, self.control, self.share = loop, control, share
+    def __init__(self, loop: Loop, share: float = SAMPLING_SHARE) -> None:
+        self.loop, self.share = loop, share
         self._cost = 0.0                  # seconds the latest draw took
         self._last: float | None = None   # training seconds when it ended
-        self._epoch_end = loop.elapsed()
-        self._epoch_s = 0.0               # how long the latest epoch took
 
     def due(self) -> bool:
-        """At an epoch end: draw now?"""
-        now = self.loop.elapsed()
-        self._epoch_s, self._epoch_end = now - self._epoch_end, now
-        if self._last is None or self._ending(now):
+        """At an epoch end: draw now? Always at the first, and at the run's last (it ends here or within the next
+        epoch and draw)."""
+        loop = self.loop
+        if self._last is None or loop.ends_within(loop.seconds_per_epoch() + self._cost):
             return True
-        return now - self._last >= self._cost / self.share
+        return loop.elapsed() - self._last >= self._cost / self.share
 
     def drew(self, started: float) -> None:
         """A draw begun at training second ``started`` has just ended."""
         self._last = self.loop.elapsed()
         self._cost = self._last - started
-        self._epoch_end = self._last   # the next epoch's time is training only
-
-    def _ending(self, now: float) -> bool:
-        """The run ends at this epoch end, or (a time budget) within the next epoch: its last samples are drawn."""
-        loop = self.loop
-        if self.control.stopped or loop.step >= loop.total_steps:
-            return True
-        limit = loop.budget.max_seconds
-        return bool(limit) and limit - now < self._epoch_s + self._cost
 
 
 @dataclass(frozen=True)
@@ -103,8 +92,8 @@ class EpochPaces:
     judge: SamplingPace
 
     @classmethod
-    def of(cls, loop: Loop, control: Control) -> EpochPaces:
-        return cls(SamplingPace(loop, control), SamplingPace(loop, control))
+    def of(cls, loop: Loop) -> EpochPaces:
+        return cls(SamplingPace(loop), SamplingPace(loop))
 
 
 def judge_figures(report: EpochReport) -> dict[str, float]:

@@ -233,8 +233,8 @@ class GalleryPanel(QWidget):
     def _verdict_at(self, epoch: int | None) -> tuple[int, tuple[JudgeReport, dict]] | None:
         """(its epoch, the verdict and figures) of the latest verdict at or before ``epoch``."""
         verdicts = self._track.verdicts
-        earlier = [e for e in verdicts if epoch is not None and e <= epoch]
-        return (max(earlier), verdicts[max(earlier)]) if earlier else None
+        latest = max((e for e in verdicts if epoch is not None and e <= epoch), default=None)
+        return None if latest is None else (latest, verdicts[latest])
 
     def show_view(self, index: int) -> None:
         """``SAMPLES_VIEW`` (0) or ``HARDEST_VIEW`` (1), as clicking the tabs does."""
