@@ -354,9 +354,14 @@ class SsganConfig:
     implicit "fake" class, D(x) = Z/(Z+1) with Z = Σₖ exp(lₖ) (``head="explicit"``: Odena's K+1 logits). It learns
     the classes from the labelled images (``data.labels_per_class`` of each class) and what real images look like
     from all the training images, labelled or not; the generator learns by feature matching (the mean of D's
-    last hidden layer on generated images against real ones). ``unsupervised_weight`` scales the real/fake loss.
-    ``ema`` is the decay of the moving average of G's weights that draws the samples.
+    last hidden layer on generated images against real ones). ``unsupervised_weight`` scales the real/fake loss;
+    ``consistency`` the consistency loss on the unlabelled images (the class probabilities of an augmented copy
+    pulled towards those of the image: Π-model / CR-GAN style). ``ema`` is the decay of the moving average of G's
+    weights that draws the samples, ``classifier_ema`` that of D's weights that classify (evaluation, the Draw
+    panel, export; Salimans et al. average D's weights for testing too).
     """
+
+    BEFORE: ClassVar[dict[str, Any]] = {"consistency": 0.0, "classifier_ema": 0.0}
 
     data: DataConfig = field(default_factory=lambda: DataConfig(labels_per_class=10))
     budget: TrainBudget = field(default_factory=lambda: TrainBudget(epochs=60))
@@ -370,7 +375,9 @@ class SsganConfig:
     batch_size: int = 64
     dropout: float = 0.3
     unsupervised_weight: float = 1.0
+    consistency: float = 1.0
     ema: float = 0.999
+    classifier_ema: float = 0.999
     n_samples: int = 64
     seed: int = 0
     device: str = "auto"
@@ -385,7 +392,9 @@ class SsganConfig:
         _int_at_least("batch size", self.batch_size, 1, hi=65536)
         _in_range("dropout", self.dropout, 0.0, 1.0, hi_open=True)
         _in_range("unsupervised loss weight", self.unsupervised_weight, 0.0, 100.0)
+        _in_range("consistency loss weight", self.consistency, 0.0, 100.0)
         _in_range("EMA decay", self.ema, 0.0, 1.0, hi_open=True)
+        _in_range("classifier EMA decay", self.classifier_ema, 0.0, 1.0, hi_open=True)
         _int_at_least("number of samples", self.n_samples, 1, hi=1024)
         _int_at_least("seed", self.seed, 0, hi=MAX_SEED)
         _check(isinstance(self.device, str) and self.device != "", "device must be auto, cpu, cuda or mps")

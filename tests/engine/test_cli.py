@@ -232,7 +232,8 @@ ONE_MODEL_VALUES: dict[str, list[str]] = {
     "judge": ["auto"], "judge_samples": ["100"], "width": ["32"], "class_dropout": ["0.3"], "sampler": ["heun"],
     "sampler_steps": ["9"], "guidance": ["3.5"], "guidance_start": ["0.05"], "guidance_end": ["0.9"],
     "time_sampling": ["uniform"], "conditioning": ["shift"],
-    "patch": ["1"], "head": ["explicit"], "unsupervised_weight": ["0.5"],
+    "patch": ["1"], "head": ["explicit"], "unsupervised_weight": ["0.5"], "consistency": ["0.25"],
+    "classifier_ema": ["0.9"],
 }
 
 

@@ -16,11 +16,12 @@ from gendisc.engine.data.tensors import TensorData, prepare
 from gendisc.engine.errors import ConfigError
 from gendisc.engine.evaluate.run import evaluate_run
 from gendisc.engine.export.model import export_run
-from gendisc.engine.inference.loading import classifier_from_state, load_classifier
+from gendisc.engine.inference.loading import classifier_from_state, load_classifier, load_ssgan
 from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.models.ssgan import SsganDiscriminator
+from gendisc.engine.runs.folder import RunFolder
 from gendisc.engine.train.reports import EpochReport, FinishedReport, WeightsReport
-from gendisc.engine.train.ssgan_parts import SsganModels
+from gendisc.engine.train.ssgan_parts import LOSS_NAMES, SsganModels, consistency_loss
 from gendisc.engine.train.ssgan_trainer import train_ssgan
 from tests.engine.test_cli import cli, last_json
 
@@ -68,6 +69,43 @@ def test_a_few_steps_lower_the_supervised_loss_and_the_class_head_gives_probabil
     with torch.no_grad():
         probs = torch.softmax(models.d(few.val_x[:20]), 1)
     assert probs.shape == (20, 10) and torch.allclose(probs.sum(1), torch.ones(20), atol=1e-5)
+
+
+def test_the_consistency_loss_pulls_the_augmented_copy_towards_the_images_classes() -> None:
+    clean = torch.tensor([[2.0, 0.0, -1.0], [0.0, 3.0, 0.0]], requires_grad=True)
+    same = clean.detach().clone().requires_grad_(True)
+    assert consistency_loss(clean, same).detach().item() == pytest.approx(0.0, abs=1e-6)   # same classes
+    moved = torch.tensor([[0.0, 2.0, -1.0], [3.0, 0.0, 0.0]], requires_grad=True)
+    loss = consistency_loss(clean, moved)
+    p, q = torch.softmax(clean.detach(), 1), torch.softmax(moved.detach(), 1)
+    assert loss.detach().item() == pytest.approx(float((p * (p / q).log()).sum(1).mean()), rel=1e-5)   # KL(p ‖ q)
+    loss.backward()
+    assert clean.grad is None and moved.grad is not None   # only the augmented copy is pulled
+
+
+def test_training_with_consistency_reports_it_and_without_reports_zero(few: TensorData) -> None:
+    assert few.unlabelled_x is not None
+    for weight in (1.0, 0.0):
+        torch.manual_seed(0)
+        models = SsganModels(small(consistency=weight), few, torch.device("cpu"), torch.Generator().manual_seed(1))
+        rows = [models.step(few.train_x[:], few.train_y, few.unlabelled_x[:50], step) for step in range(6)]
+        cons = [float(r[LOSS_NAMES.index("loss_cons")]) for r in rows]
+        assert all(v > 0 for v in cons) if weight else all(v == 0 for v in cons)
+
+
+def test_the_classifier_is_the_moving_average_of_the_discriminator(few: TensorData) -> None:
+    assert few.unlabelled_x is not None
+    torch.manual_seed(0)
+    models = SsganModels(small(classifier_ema=0.5), few, torch.device("cpu"), torch.Generator().manual_seed(1))
+    before = [p.detach().clone() for p in models.d.parameters()]
+    models.step(few.train_x[:], few.train_y, few.unlabelled_x[:50], 100)   # decay 0.5 at step 100
+    assert models.shown_d is models.d_ema and models.shown_d is not models.d
+    for avg, old, new in zip(models.shown_d.parameters(), before, models.d.parameters(), strict=True):
+        assert torch.allclose(avg, (old + new) / 2, atol=1e-6)   # ema ← 0.5·ema + 0.5·D, ema started as D
+    assert all(k.startswith(("G.", "D.")) for k in models.published())
+    published_d = {k[2:]: v for k, v in models.published().items() if k.startswith("D.")}
+    assert all(np.array_equal(v, models.d_ema.state_dict()[k].numpy()) for k, v in published_d.items())
+    assert SsganModels(small(classifier_ema=0.0), few, torch.device("cpu"), torch.Generator()).shown_d is not None
 
 
 def test_the_implicit_fake_class_is_salimans_d_of_x() -> None:
@@ -120,6 +158,40 @@ def test_its_discriminator_is_a_classifier_everywhere_a_cnn_is(ssgan_run: tuple[
     assert onnx.max_abs_diff is None or onnx.max_abs_diff < 1e-4
 
 
+def test_the_run_keeps_the_averaged_classifier_and_every_loader_reads_it(ssgan_run: tuple[Path, list]) -> None:
+    run, _reports = ssgan_run
+    tensors, _meta = RunFolder(run).load_checkpoint()
+    averaged = {k[len("D_ema."):]: v for k, v in tensors.items() if k.startswith("D_ema.")}
+    trained = {k[len("D."):]: v for k, v in tensors.items() if k.startswith("D.")}
+    assert averaged.keys() == trained.keys() and any(not torch.equal(averaged[k], trained[k]) for k in averaged)
+    for model in (load_classifier(run).model, load_ssgan(run).classifier):
+        assert all(torch.equal(v, averaged[k]) for k, v in model.state_dict().items())
+
+
+def test_a_run_saved_before_consistency_and_the_averaged_classifier_loads_and_resumes(few: TensorData,
+                                                                                      tmp_path: Path) -> None:
+    """Such a run's config has neither field and its checkpoint neither D_ema nor the consistency's running sum:
+    it reads as trained (no consistency, D itself classifies) and resumes so."""
+    run = tmp_path / "old"
+    list(train_ssgan(small(consistency=0.0, classifier_ema=0.0, budget=TrainBudget(max_steps=12)), few, run_dir=run))
+    config = json.loads((run / "config.json").read_text())
+    for key in ("consistency", "classifier_ema"):
+        del config["config"][key]
+    (run / "config.json").write_text(json.dumps(config))
+    folder = RunFolder(run)
+    tensors, meta = folder.load_checkpoint()
+    assert "epoch_partial" in meta and len(meta["epoch_partial"]["sums"]) == 6   # stopped mid-epoch
+    meta["epoch_partial"]["sums"] = meta["epoch_partial"]["sums"][:5]
+    folder.save_checkpoint(tensors, meta)
+    cfg = folder.config()
+    assert isinstance(cfg, SsganConfig) and cfg.consistency == 0 and cfg.classifier_ema == 0
+    loaded = load_classifier(run).model
+    assert all(torch.equal(v, tensors[f"D.{k}"]) for k, v in loaded.state_dict().items())
+    resumed = list(train_ssgan(dataclasses.replace(cfg, budget=TrainBudget(max_steps=20)), few, run_dir=run,
+                               resume=True))
+    assert resumed[-1].step == 20 and resumed[-1].metrics["loss_cons"] == 0
+
+
 def test_a_stopped_run_resumes_where_it_stopped(few: TensorData, tmp_path: Path) -> None:
     straight = list(train_ssgan(small(budget=TrainBudget(max_steps=20)), few, run_dir=tmp_path / "a"))
     list(train_ssgan(small(budget=TrainBudget(max_steps=12)), few, run_dir=tmp_path / "b"))
@@ -136,6 +208,10 @@ def test_config_round_trips_and_checks_its_values() -> None:
         SsganConfig(head="k+2")
     with pytest.raises(ConfigError, match="unsupervised loss weight"):
         SsganConfig(unsupervised_weight=-1)
+    with pytest.raises(ConfigError, match="consistency loss weight"):
+        SsganConfig(consistency=-0.5)
+    with pytest.raises(ConfigError, match="classifier EMA decay"):
+        SsganConfig(classifier_ema=1.0)
 
 
 def test_train_ssgan_on_the_command_line(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def test_cnn_and_semi_supervised_gan_on_ten_labels_compare_by_training_time(qtbo
     assert "10 labels per class" in few.titleLabel.text
     assert "CNN" in few.titleLabel.text and "semi-supervised GAN" in few.titleLabel.text
     assert few.getAxis("bottom").labelText == "training time (s)"
-    for name in ("ssgan_loss_sup", "ssgan_loss_unsup", "ssgan_loss_g"):   # the semi-supervised GAN's losses
+    for name in ("ssgan_loss_sup", "ssgan_loss_unsup", "ssgan_loss_g", "ssgan_loss_cons"):   # its losses
         assert len(plots.series(name)[0]) >= 1 and len(curve_data(plots, name)[0]) >= 1, name
     assert plots.has_data("ssgan_loss") and not plots.graphics.placeholders()["ssgan_loss"].isVisible()
     assert panel.progress["ssgan"].format().startswith("SSGAN: step limit reached")
@@ -88,6 +88,8 @@ def test_the_label_count_and_the_semi_supervised_gan_survive_a_restart(qtbot: Qt
     choose_labels(first.training_panel, 25)
     first.training_panel.train_ssgan.setChecked(True)
     first.training_panel.ssgan_form.widget("unsupervised_weight").setValue(0.5)
+    first.training_panel.ssgan_form.widget("consistency").setValue(2.0)
+    first.training_panel.ssgan_form.widget("classifier_ema").setValue(0.99)
     first.close()   # saves the settings
     second = MainWindow()
     qtbot.addWidget(second)
@@ -98,7 +100,7 @@ def test_the_label_count_and_the_semi_supervised_gan_survive_a_restart(qtbot: Qt
     cnn, ssgan, gan = (settings.config(kind, data) for kind in ("cnn", "ssgan", "gan"))
     assert cnn.data.labels_per_class == ssgan.data.labels_per_class == 25
     assert gan.data.labels_per_class == 0   # conditioned on the classes: every label
-    assert ssgan.unsupervised_weight == 0.5
+    assert ssgan.unsupervised_weight == 0.5 and ssgan.consistency == 2.0 and ssgan.classifier_ema == 0.99
     second.close()
 
 

@@ -158,6 +158,12 @@ def _train_options(p: argparse.ArgumentParser) -> None:
                         "explicit: K+1 logits (Odena 2016)")
     g.add_argument("--unsupervised-weight", type=float,
                    help="weight of the real/fake loss beside the labelled images' cross-entropy (default 1)")
+    g.add_argument("--consistency", type=float,
+                   help="weight of the consistency loss: an augmented unlabelled image should get the classes the "
+                        "image gets (default 1; 0 = off)")
+    g.add_argument("--classifier-ema", type=float,
+                   help="decay of the moving average of D's weights that classifies (evaluation, Draw, export); "
+                        "0 = D itself (default 0.999)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,7 +224,7 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
     "width": ("flow",), "class_dropout": ("flow",), "sampler": ("flow",), "sampler_steps": ("flow",),
     "guidance": ("flow",), "guidance_start": ("flow",), "guidance_end": ("flow",), "time_sampling": ("flow",),
     "conditioning": ("flow",), "patch": ("flow",),
-    "head": ("ssgan",), "unsupervised_weight": ("ssgan",),
+    "head": ("ssgan",), "unsupervised_weight": ("ssgan",), "consistency": ("ssgan",), "classifier_ema": ("ssgan",),
 }
 MODEL_NAMES = {"cnn": "CNN", "gan": "GAN", "flow": "flow model", "ssgan": "semi-supervised GAN"}
 
@@ -256,13 +262,16 @@ def _refuse(args: argparse.Namespace, model: str, *names: str) -> None:
 
 
 def _ssgan_config(args: argparse.Namespace) -> SsganConfig:
-    """The semi-supervised GAN's defaults, overridden by the options given."""
-    base = SsganConfig()
+    """The semi-supervised GAN's defaults (its consistency weight: the dataset's recommendation), overridden by the
+    options given."""
+    from gendisc.engine.data.augment import recommended_consistency
+
+    base = SsganConfig(consistency=recommended_consistency(args.dataset))
     data, budget, opt = _common(args, base)
     return replace(base, data=data, budget=budget, g_optimizer=replace(base.g_optimizer, **opt, **_renamed(args, "g_")),
                    d_optimizer=replace(base.d_optimizer, **opt, **_renamed(args, "d_")),
                    **given(args, "schedule", "batch_size", "dropout", "seed", "device", "latent_dim", "g_width",
-                           "d_width", "ema", "head", "unsupervised_weight"))
+                           "d_width", "ema", "head", "unsupervised_weight", "consistency", "classifier_ema"))
 
 
 def _flow_config(args: argparse.Namespace) -> FlowConfig:

@@ -64,8 +64,12 @@ class LoadedGan(LoadedRun):
         return self.generator.n_classes > 0
 
 
-# the checkpoint prefix of each classifying kind's classifier
-CLASSIFIER_PREFIX = {"cnn": "model", "ssgan": "D"}
+def classifier_prefix(cfg: RunConfig) -> str:
+    """The checkpoint prefix of a classifying run's classifier: a CNN's ``model``; a semi-supervised GAN's
+    discriminator, the moving average of its weights (``D_ema``) when the run keeps one."""
+    if isinstance(cfg, SsganConfig):
+        return "D_ema" if cfg.classifier_ema > 0 else "D"
+    return "model"
 
 
 def _open(run_dir: str | os.PathLike[str], *kinds: str) -> tuple[RunConfig, dict[str, torch.Tensor],
@@ -95,7 +99,7 @@ def load_classifier(run_dir: str | os.PathLike[str], device: str | torch.device 
     cfg, tensors, meta, source = _open(run_dir, *CLASSIFIER_KINDS)
     spec, step = _checked(cfg, meta, tensors, source)
     model = spec.classifier()
-    unpack_module(CLASSIFIER_PREFIX[spec.kind], model, tensors, source)
+    unpack_module(classifier_prefix(spec.cfg), model, tensors, source)
     return LoadedClassifier(spec, step, model=model.to(device).eval())
 
 
@@ -129,7 +133,7 @@ def load_ssgan(run_dir: str | os.PathLike[str], device: str | torch.device = "cp
     assert isinstance(spec.cfg, SsganConfig)
     g, d = spec.ssgan()
     unpack_module("G_ema" if spec.cfg.ema > 0 else "G", g, tensors, source)
-    unpack_module("D", d, tensors, source)
+    unpack_module(classifier_prefix(spec.cfg), d, tensors, source)
     return LoadedSsgan(spec, step, generator=g.to(device).eval(), classifier=d.to(device).eval())
 
 

@@ -227,15 +227,17 @@ def checked_loop(source: Source, meta: Mapping[str, Any]) -> dict[str, Any]:
             "bad_epochs": bad}
 
 
-def checked_epoch_partial(source: Source, meta: Mapping[str, Any], n_values: int) -> tuple[list[float], int]:
+def checked_epoch_partial(source: Source, meta: Mapping[str, Any], n_values: int,
+                          older: int | None = None) -> tuple[list[float], int]:
     """A GAN's running sums of the epoch in progress (``n_values`` finite numbers) and its step count; zeros when
-    the checkpoint has none (it was saved at an epoch end)."""
+    the checkpoint has none (it was saved at an epoch end). ``older``: how many values runs saved before the last
+    reported value was added have; theirs are padded with zeros."""
     if "epoch_partial" not in meta:
         return [0.0] * n_values, 0
     partial = section(source, meta, "epoch_partial")
     sums, steps = partial.get("sums"), partial.get("steps")
-    if not (isinstance(sums, list) and len(sums) == n_values and all(finite_number(v) for v in sums)):
+    if not (isinstance(sums, list) and len(sums) in {n_values, older} and all(finite_number(v) for v in sums)):
         raise _fail(source, f"its running sums of the epoch in progress are not {n_values} finite numbers")
     if not (is_int(steps) and 0 <= steps <= MAX_STEP):
         raise _fail(source, f"its step count of the epoch in progress {steps!r} is not a whole number ≥ 0")
-    return [float(v) for v in sums], steps
+    return [float(v) for v in sums] + [0.0] * (n_values - len(sums)), steps

@@ -2,8 +2,9 @@
 
 An epoch is one pass over the training split's images, labelled or not (the unlabelled real images the
 discriminator learns "real" from); every step also draws a batch of the few labelled images, with replacement.
-At every epoch end the discriminator is measured as a classifier on the validation split (the same figures as a
-CNN's: ``val_loss``, ``val_acc``, the confusion matrix) and the generator's fixed-noise samples are saved.
+At every epoch end the discriminator (the moving average of its weights, when kept) is measured as a classifier
+on the validation split (the same figures as a CNN's: ``val_loss``, ``val_acc``, the confusion matrix) and the
+generator's fixed-noise samples are saved.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from gendisc.engine.train.control import Control
 from gendisc.engine.train.gan_parts import fixed_noise
 from gendisc.engine.train.loop import Every, Loop, LoopState, StepLog, check_interval, epoch_order, lr_factor, oom_error
 from gendisc.engine.train.reports import EpochReport, FinishedReport, Report, WeightsReport
-from gendisc.engine.train.ssgan_parts import LOSS_NAMES, SsganModels
+from gendisc.engine.train.ssgan_parts import BEFORE_CONSISTENCY, LOSS_NAMES, SsganModels
 
 if TYPE_CHECKING:
     from gendisc.engine.train.distributed import Dist
@@ -46,8 +47,8 @@ def train_ssgan(cfg: SsganConfig, data: TensorData, control: Control | None = No
     """Train a semi-supervised GAN on ``data`` (prepared with ``unlabelled=True``: its ``unlabelled_x`` are the
     real images without labels); yield step, epoch (validation figures, confusion, samples), weights and finished
     reports. Losses reported: ``loss_sup`` (cross-entropy on the labelled images), ``loss_unsup`` (real/fake),
-    ``loss_g`` (feature matching), and D's mean belief that real images are real (``d_real``) and generated ones
-    (``d_fake``).
+    ``loss_cons`` (consistency on augmented unlabelled images), ``loss_g`` (feature matching), and D's mean
+    belief that real images are real (``d_real``) and generated ones (``d_fake``).
 
     Raises
     ------
@@ -89,7 +90,7 @@ def _train(cfg: SsganConfig, data: TensorData, control: Control, device: torch.d
         tensors, meta = folder.load_checkpoint()
         source = folder.checkpoint_file
         state = resume_meta(meta, data, source, "optG", "optD")
-        sums, epoch_steps = checked_epoch_partial(source, meta, len(LOSS_NAMES))
+        sums, epoch_steps = checked_epoch_partial(source, meta, len(LOSS_NAMES), older=BEFORE_CONSISTENCY)
         models.restore(tensors, meta, source)
         epoch_sums = torch.tensor(sums, device=device)
         if run is not None:
@@ -146,7 +147,7 @@ def _train(cfg: SsganConfig, data: TensorData, control: Control, device: torch.d
     yield WeightsReport("ssgan", state.step, models.published())
     elapsed = loop.elapsed()
     yield FinishedReport("ssgan", loop.epoch - loop.at_epoch_end, state.step, reason,
-                         {**log.last, **final_metrics(models.d, data)}, elapsed, str(run.path) if run else None,
+                         {**log.last, **final_metrics(models.shown_d, data)}, elapsed, str(run.path) if run else None,
                          loop.epochs_done)
 
 
@@ -156,7 +157,7 @@ def _epoch_report(run: RunFolder | None, loop: Loop, models: SsganModels, runnin
     the fixed-noise samples; recorded in the run folder and reported."""
     epoch, fraction = loop.epoch - loop.at_epoch_end, loop.epoch_fraction
     sums, steps = running
-    ev = evaluate_classifier(models.d, x_val, y_val, data.n_classes)
+    ev = evaluate_classifier(models.shown_d, x_val, y_val, data.n_classes)
     metrics = {**dict(zip(LOSS_NAMES, (sums / max(steps, 1)).tolist(), strict=True)),
                "val_loss": ev.loss, "val_acc": ev.accuracy}
     samples = models.samples(z_fixed)

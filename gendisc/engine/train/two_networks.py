@@ -36,23 +36,32 @@ class TwoNetworks:
     opt_d: torch.optim.Optimizer
     gen: torch.Generator
 
+    def averages(self) -> dict[str, nn.Module]:
+        """The moving averages of weights the run keeps, by checkpoint prefix (``G_ema``: the generator's)."""
+        return {"G_ema": self.g_ema} if self.g_ema is not None else {}
+
     @property
     def sampler(self) -> Any:
         """The generator every sample the user sees comes from: the moving average when the run keeps one."""
         return self.g_ema if self.g_ema is not None else self.g
 
+    @property
+    def shown_d(self) -> nn.Module:
+        """The discriminator the app's panels get: D itself here."""
+        return self.d
+
     def published(self) -> dict[str, np.ndarray]:
-        """The weights the app's panels get: the sampler under ``G.*``, the discriminator under ``D.*``."""
+        """The weights the app's panels get: the sampler under ``G.*``, :attr:`shown_d` under ``D.*``."""
         return {**{f"G.{k}": v for k, v in numpy_state(self.sampler).items()},
-                **{f"D.{k}": v for k, v in numpy_state(self.d).items()}}
+                **{f"D.{k}": v for k, v in numpy_state(self.shown_d).items()}}
 
     def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any],
                 source: object = "the checkpoint") -> None:
         """Load weights, optimizer states and RNGs, each checked first (errors name ``source``)."""
         unpack_module("G", self.g, tensors, source)
         unpack_module("D", self.d, tensors, source)
-        if self.g_ema is not None:
-            unpack_module("G_ema", self.g_ema, tensors, source)
+        for prefix, average in self.averages().items():
+            unpack_module(prefix, average, tensors, source)
         unpack_optimizer("optG", self.opt_g, tensors, meta.get("optG"), source)
         unpack_optimizer("optD", self.opt_d, tensors, meta.get("optD"), source)
         unpack_rng(self.gen, tensors, source)
@@ -62,8 +71,8 @@ class TwoNetworks:
         tg, mg = pack_optimizer("optG", self.opt_g)
         td, md = pack_optimizer("optD", self.opt_d)
         tensors = {**pack_module("G", self.g), **pack_module("D", self.d), **tg, **td, **pack_rng(self.gen)}
-        if self.g_ema is not None:
-            tensors.update(pack_module("G_ema", self.g_ema))
+        for prefix, average in self.averages().items():
+            tensors.update(pack_module(prefix, average))
         epoch_partial = {"sums": partial[0].tolist(), "steps": partial[1]}
         run.save_checkpoint(tensors, {"kind": self.KIND, "loop": loop_meta(state), "optG": mg, "optD": md,
                                       "epoch_partial": epoch_partial, **data_meta(data)})

@@ -52,10 +52,11 @@ class PlotsPanel(QWidget):
     epoch reports; ``val_acc`` is stored as the engine's 0..1 fraction and drawn as a percentage), ``flow_loss`` and
     ``epoch_flow_loss`` (flow step and epoch reports), ``flow_judge_confident``, ``flow_judge_entropy`` and
     ``flow_judge_fcd`` (the judge's verdict on the flow model, drawn on the GAN's judge plots), ``ssgan_loss_sup``,
-    ``ssgan_loss_unsup``, ``ssgan_loss_g`` and their ``epoch_…`` means (semi-supervised GAN), ``few_cnn_acc`` and
-    ``few_ssgan_acc`` (the CNN's and the semi-supervised GAN's ``val_acc`` with the training seconds as x, not the
-    step). A saved or followed run fills the same series from its folder: step series from ``steps.jsonl``, epoch
-    series from ``metrics.jsonl`` (their records hold the values under the reports' keys, and ``elapsed_s``).
+    ``ssgan_loss_unsup``, ``ssgan_loss_g``, ``ssgan_loss_cons`` and their ``epoch_…`` means (semi-supervised GAN),
+    ``few_cnn_acc`` and ``few_ssgan_acc`` (the CNN's and the semi-supervised GAN's ``val_acc`` with the training
+    seconds as x, not the step). A saved or followed run fills the same series from its folder: step series from
+    ``steps.jsonl``, epoch series from ``metrics.jsonl`` (their records hold the values under the reports' keys,
+    and ``elapsed_s``).
 
     ``settings`` (optional) shows the few-labels plots as soon as the semi-supervised GAN is chosen or fewer labels
     are; without it they show once such a run starts or is opened.

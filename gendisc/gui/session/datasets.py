@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from gendisc.engine.config import DataConfig
 from gendisc.engine.data import DatasetInfo, RawDataset, list_datasets, load_dataset, registry, unload
 from gendisc.engine.data import download as dl
-from gendisc.engine.data.augment import recommended_augmentation
+from gendisc.engine.data.augment import recommended_augmentation, recommended_consistency
 from gendisc.engine.data.sources import REMOTE
 from gendisc.engine.errors import DatasetError
 from gendisc.gui.threads.jobs import Job, JobContext
@@ -94,6 +94,10 @@ class DatasetModel(QObject):
     def recommended_augmentation(self) -> DataConfig:
         """The dataset in use, with the CNN augmentation recommended for it."""
         return recommended_augmentation(self.data_config())
+
+    def recommended_consistency(self) -> float:
+        """The semi-supervised GAN's consistency weight recommended for the dataset in use."""
+        return recommended_consistency(self.data_config().dataset)
 
     def is_loading(self) -> bool:
         """True while the dataset the user picked is not the one in use yet (loading or downloading)."""

@@ -59,6 +59,7 @@ class Session(QObject):
         ds.loaded.connect(lambda _key: ins.set_dataset(ds.dataset(), ds.data_config()))
         ds.split_changed.connect(lambda: ins.set_dataset(ds.dataset(), ds.data_config()))
         ds.loaded.connect(lambda _key: self.settings.set_augmentation(ds.recommended_augmentation()))
+        ds.loaded.connect(lambda _key: self.settings.set_consistency(ds.recommended_consistency()))
 
     # -- starting runs ------------------------------------------------------------------------------------------
     def start_training(self, kinds: list[str] | None = None) -> tuple[str, str] | None:

@@ -109,6 +109,10 @@ class TrainingSettings(QObject):
         self.set_cnn(dataclasses.replace(self._cnn, data=with_augmentation(self._cnn.data, source)))
         self.set_ssgan(dataclasses.replace(self._ssgan, data=with_augmentation(self._ssgan.data, source)))
 
+    def set_consistency(self, weight: float) -> None:
+        """The semi-supervised GAN's consistency weight: the recommendation for a dataset just loaded."""
+        self.set_ssgan(dataclasses.replace(self._ssgan, consistency=weight))
+
     def apply_gan_preset(self, name: str) -> None:
         """The GAN's model and optimisation settings of preset ``name``, keeping epochs, seed and judge."""
         self.set_gan(GanConfig.preset(name, self._gan))

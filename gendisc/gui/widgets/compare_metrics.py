@@ -76,6 +76,8 @@ METRICS: dict[str, MetricInfo] = {m.key: m for m in (
           "cross-entropy on the few labelled images, over the epoch.", quantity="loss"),
     _info("loss_unsup", "Real/fake loss", "", "", "Semi-supervised GAN: the discriminator's loss telling real "
           "images (labelled or not) from generated ones.", quantity="loss"),
+    _info("loss_cons", "Consistency loss", "", "lower", "Semi-supervised GAN: how far the classes of augmented "
+          "unlabelled images are from those of the images themselves (KL divergence).", quantity="loss"),
     _info("judge_entropy", "Judge: class entropy", "%", "higher", "How evenly the samples spread over the classes "
           "(100% = balanced; a falling entropy is mode collapse)."),
     _info("d_real", "D(x): D's score of real images", "", "", "Mean discriminator output on real images (1 = "

@@ -52,11 +52,13 @@ SPECS: tuple[SeriesSpec, ...] = (
     SeriesSpec("val_acc", "cnn", "epoch", "val_acc", "cnn_acc", "validation accuracy", TEAL, scale=100.0),
     SeriesSpec("ssgan_loss_sup", "ssgan", "step", "loss_sup", "ssgan_loss", "labelled CE", ORANGE),
     SeriesSpec("ssgan_loss_unsup", "ssgan", "step", "loss_unsup", "ssgan_loss", "real/fake", GREEN),
-    # short legend entries: three must fit one line of a half-width plot (the plot's tooltip says them in full)
+    # short legend entries: four must fit one line of a half-width plot (the plot's tooltip says them in full)
     SeriesSpec("ssgan_loss_g", "ssgan", "step", "loss_g", "ssgan_loss", "feature match", BLUE),
+    SeriesSpec("ssgan_loss_cons", "ssgan", "step", "loss_cons", "ssgan_loss", "consistency", PURPLE),
     SeriesSpec("epoch_ssgan_loss_sup", "ssgan", "epoch", "loss_sup", "ssgan_loss", None, ORANGE),
     SeriesSpec("epoch_ssgan_loss_unsup", "ssgan", "epoch", "loss_unsup", "ssgan_loss", None, GREEN),
     SeriesSpec("epoch_ssgan_loss_g", "ssgan", "epoch", "loss_g", "ssgan_loss", None, BLUE),
+    SeriesSpec("epoch_ssgan_loss_cons", "ssgan", "epoch", "loss_cons", "ssgan_loss", None, PURPLE),
     # few labels: both classifiers' accuracy on one time axis, so "as accurate sooner" reads off the plot
     SeriesSpec("few_cnn_acc", "cnn", "epoch", "val_acc", "few_acc", "CNN", TEAL, scale=100.0, x="time"),
     SeriesSpec("few_ssgan_acc", "ssgan", "epoch", "val_acc", "few_acc", "semi-supervised GAN", PURPLE, scale=100.0,

@@ -170,6 +170,12 @@ SSGAN_FIELDS = [
     Field("unsupervised_weight", "Unsupervised weight", "float", "Weight of the real/fake loss on every training "
           "image (labels unused) beside the cross-entropy on the labelled ones. 0 = a plain classifier of the "
           "labelled images; the unlabelled images help through this term.", 0.0, 100.0, 2, 0.1),
+    Field("consistency", "Consistency weight", "float", "Weight of the consistency loss: an augmented copy of "
+          "every unlabelled image should get the classes the image gets, which teaches the classifier from images "
+          "without labels that a shifted or slanted digit is the same digit. 0 = off.", 0.0, 100.0, 2, 0.1),
+    Field("classifier_ema", "Classifier average", "float", "Decay of the moving average of the discriminator's "
+          "weights that classifies (validation, Draw, export): steadier than the discriminator itself, which "
+          "chases the generator. 0 = the discriminator itself.", 0.0, 0.9999, 4, 0.001),
     Field("dropout", "D dropout", "float", "Dropout in the discriminator: with few labels it keeps the classifier "
           "from learning them by heart.", 0.0, 0.9, 2, 0.05),
     Field("batch_size", "Batch size", "int", "Labelled, unlabelled and generated images per step, each.", 1, 4096),
