@@ -144,6 +144,20 @@ def test_cnn_augmentation_follows_the_dataset_unless_asked() -> None:
     assert data("--dataset", "mnist-sample").augment and not data("--dataset", "mnist-sample").hflip
 
 
+def test_the_semi_supervised_gans_consistency_follows_the_dataset_unless_asked() -> None:
+    from gendisc.engine.cli.parser import build_parser, config_from_args
+    from gendisc.engine.config import SsganConfig
+
+    def consistency(*args: str) -> float:
+        cfg = config_from_args(build_parser().parse_args(["train", "ssgan", *args]))
+        assert isinstance(cfg, SsganConfig)
+        return cfg.consistency
+
+    assert consistency("--dataset", "mnist-sample") == SsganConfig().consistency > 0   # digits: on
+    assert consistency("--dataset", "fashion-mnist") == 0   # garments: it cost 8 points there
+    assert consistency("--dataset", "fashion-mnist", "--consistency", "0.5") == 0.5   # asked: as asked
+
+
 def test_python_m_gendisc_is_the_same_launcher(tmp_path: Path) -> None:
     """``python -m gendisc COMMAND`` runs the headless command; the window's launcher is never involved (no Qt)."""
     env = dict(os.environ, GENDISC_DATA_DIR=str(tmp_path / "data"))

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 from pytestqt.qtbot import QtBot
 
-from gendisc.engine.config import CnnConfig, ConfigError, DataConfig, TrainBudget
+from gendisc.engine.config import CnnConfig, ConfigError, DataConfig, SsganConfig, TrainBudget
 from gendisc.engine.models.build import ModelSpec
 from gendisc.engine.train.reports import EpochReport, FinishedReport, PreparationReport, StepReport
 from gendisc.gui.panels.training_panel import TrainingPanel, finished_text
@@ -171,3 +171,16 @@ def test_a_loaded_dataset_brings_its_recommended_augmentation(panel: TrainingPan
     session.datasets.loaded.emit("mnist-sample")   # back to the default: every strength, not only the switch
     cnn = session.settings.config("cnn", DataConfig(dataset="mnist-sample"))
     assert cnn.data.augment and not cnn.data.hflip and cnn.data.shift == DataConfig().shift
+
+
+def test_a_loaded_dataset_brings_its_recommended_consistency(session: Session,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from gendisc.engine.data import augment
+
+    monkeypatch.setitem(augment._RECOMMENDED_CONSISTENCY, "mnist-sample", 0.25)
+    session.datasets.loaded.emit("mnist-sample")
+    assert session.settings.config("ssgan", DataConfig(dataset="mnist-sample")).consistency == 0.25
+    monkeypatch.delitem(augment._RECOMMENDED_CONSISTENCY, "mnist-sample")
+    session.datasets.loaded.emit("mnist-sample")
+    assert session.settings.config("ssgan", DataConfig(dataset="mnist-sample")).consistency == \
+        SsganConfig().consistency
