@@ -105,7 +105,8 @@ def test_the_classifier_is_the_moving_average_of_the_discriminator(few: TensorDa
     assert all(k.startswith(("G.", "D.")) for k in models.published())
     published_d = {k[2:]: v for k, v in models.published().items() if k.startswith("D.")}
     assert all(np.array_equal(v, models.d_ema.state_dict()[k].numpy()) for k, v in published_d.items())
-    assert SsganModels(small(classifier_ema=0.0), few, torch.device("cpu"), torch.Generator()).shown_d is not None
+    plain = SsganModels(small(classifier_ema=0.0), few, torch.device("cpu"), torch.Generator())
+    assert plain.d_ema is None and plain.shown_d is plain.d and "D_ema" not in plain.averages()   # D classifies
 
 
 def test_the_implicit_fake_class_is_salimans_d_of_x() -> None:

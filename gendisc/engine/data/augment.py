@@ -14,7 +14,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from gendisc.engine.config import DataConfig
+from gendisc.engine.config import DataConfig, SsganConfig
 
 #: the DataConfig fields that say how the CNN augments its batches
 AUGMENTATION_FIELDS = ("augment", "shift", "rotate_deg", "scale", "shear_deg", "elastic", "stroke", "hflip")
@@ -41,8 +41,6 @@ _RECOMMENDED_CONSISTENCY: dict[str, float] = {"fashion-mnist": 0.0}
 
 def recommended_consistency(dataset: str) -> float:
     """The semi-supervised GAN's consistency weight recommended for ``dataset`` (the app and the CLI start from it)."""
-    from gendisc.engine.config import SsganConfig
-
     return _RECOMMENDED_CONSISTENCY.get(dataset, SsganConfig.consistency)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +85,13 @@ class SamplingPace:
         self._last = self.loop.elapsed()
         self._cost = self._last - started
 
+    @contextmanager
+    def drawing(self) -> Iterator[None]:
+        """Time the draw inside the ``with`` block (:meth:`drew` at its end)."""
+        started = self.loop.elapsed()
+        yield
+        self.drew(started)
+
 
 @dataclass(frozen=True)
 class EpochPaces:
@@ -118,16 +127,12 @@ def generator_epoch_report(kind: str, loss_names: tuple[str, ...], run: RunFolde
     judged = judge is not None and (paces is None or paces.judge.due())
     gallery = paces is None or paces.gallery.due()
     if gallery or judged:   # a verdict always has its epoch's samples beside it in the gallery
-        started = loop.elapsed()
-        samples = models.samples(z_fixed)
-        if paces is not None:
-            paces.gallery.drew(started)
+        with paces.gallery.drawing() if paces is not None else nullcontext():
+            samples = models.samples(z_fixed)
     if judged:
-        started = loop.elapsed()
-        verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
+        with paces.judge.drawing() if paces is not None else nullcontext():
+            verdict, judge_metrics = judge_samples(judge, models.sampler, z_judge, models.n_classes)
         metrics.update(judge_metrics)
-        if paces is not None:
-            paces.judge.drew(started)
     elapsed = loop.elapsed()
     if run is not None:
         run.append_metrics(epoch_record(epoch, loop.step, elapsed, metrics, fraction))

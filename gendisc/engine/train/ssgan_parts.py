@@ -40,7 +40,7 @@ from gendisc.engine.train.loop import make_optimizer, set_lr
 from gendisc.engine.train.two_networks import TwoNetworks
 
 LOSS_NAMES = ("loss_sup", "loss_unsup", "loss_g", "d_real", "d_fake", "loss_cons")
-BEFORE_CONSISTENCY = 5   # how many values runs saved before the consistency loss report (their epoch-partial sums)
+BEFORE_CONSISTENCY = LOSS_NAMES.index("loss_cons")   # the values runs saved before it report (epoch-partial sums)
 
 
 class SsganModels(TwoNetworks):

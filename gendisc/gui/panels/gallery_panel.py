@@ -9,6 +9,7 @@ picture of what the generator has learned. Fed by the training session, an opene
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -233,7 +234,7 @@ class GalleryPanel(QWidget):
     def _verdict_at(self, epoch: int | None) -> tuple[int, tuple[JudgeReport, dict]] | None:
         """(its epoch, the verdict and figures) of the latest verdict at or before ``epoch``."""
         verdicts = self._track.verdicts
-        latest = max((e for e in verdicts if epoch is not None and e <= epoch), default=None)
+        latest = _latest_at(verdicts, epoch)
         return None if latest is None else (latest, verdicts[latest])
 
     def show_view(self, index: int) -> None:
@@ -312,7 +313,7 @@ class GalleryPanel(QWidget):
             self.grid.set_images(for_display(batch))
         # this epoch's verdict (or a saved run's figures), else the latest before it: the summary names its epoch
         found = self._verdict_at(epoch)
-        figures = max((e for e in track.run_figures if e <= epoch), default=None)
+        figures = _latest_at(track.run_figures, epoch)
         if found is not None and (figures is None or found[0] >= figures):
             self.judge_view.show_verdict(found[1][0], found[1][1], found[0])
         elif figures is not None:
@@ -365,3 +366,8 @@ class GalleryPanel(QWidget):
         if self.enlarged_dialog is not None:
             self.enlarged_dialog.close()
         super().closeEvent(event)
+
+
+def _latest_at(by_epoch: Mapping[int, object], epoch: int | None) -> int | None:
+    """The latest epoch of ``by_epoch`` at or before ``epoch`` (None: none, or no epoch)."""
+    return max((e for e in by_epoch if epoch is not None and e <= epoch), default=None)
